@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts', 'functions/**/*.test.ts', 'infra/**/*.test.ts', 'local/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    // Model tests hold hundreds of MB of weights each; two forks match this 2-core machine.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
