@@ -1,0 +1,1 @@
+export { decodePredictions, imagenetLabel, imagenetClassNames, IMAGENET_CLASS_COUNT, type Prediction } from './decode.js';

@@ -1,0 +1,42 @@
+/**
+ * Source index for each destination index under PIL's nearest-neighbour resize, reproduced exactly:
+ * PIL (`ImagingScaleAffine`) starts at `scale * 0.5` and adds `scale` per step in double precision,
+ * truncating each position. That is src = floor((dst + 0.5) * scale) except where the closed form is an
+ * exact integer and the running sum lands just below it (512 → 224 picks 7 at index 3, not 8), so the
+ * sum is kept. libvips' nearest kernel picks different pixels again (non-integer upsampling), and Keras'
+ * `load_img` default is PIL nearest, so this is done here rather than by sharp.
+ */
+export function pilNearestIndices(sourceSize: number, targetSize: number): Int32Array {
+  const scale = sourceSize / targetSize;
+  const indices = new Int32Array(targetSize);
+  let position = scale * 0.5;
+  for (let i = 0; i < targetSize; i++) {
+    // The clamp never triggers for valid sizes (the last position is sourceSize - scale / 2); it guards the index.
+    indices[i] = Math.min(Math.trunc(position), sourceSize - 1);
+    position += scale;
+  }
+  return indices;
+}
+
+/** Nearest-neighbour resize of an interleaved HWC image (any channel count), PIL's pixel choice. */
+export function resizeNearest(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  targetWidth: number,
+  targetHeight: number,
+): Uint8Array {
+  const xs = pilNearestIndices(width, targetWidth);
+  const ys = pilNearestIndices(height, targetHeight);
+  const out = new Uint8Array(targetWidth * targetHeight * channels);
+  let o = 0;
+  for (let y = 0; y < targetHeight; y++) {
+    const row = ys[y]! * width;
+    for (let x = 0; x < targetWidth; x++) {
+      const s = (row + xs[x]!) * channels;
+      for (let c = 0; c < channels; c++) out[o++] = pixels[s + c]!;
+    }
+  }
+  return out;
+}
