@@ -1,0 +1,59 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { InvalidArgumentError, listValues } from '../errors.js';
+
+/** The account s3rver accepts (its built-in dummy credentials). */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0']);
+const PROTOCOLS = ['http:', 'https:'] as const;
+
+export interface S3ClientOptions {
+  /** Endpoint override, e.g. the embedded server's `http://127.0.0.1:4569`. @default AWS */
+  endpoint?: string;
+  /** @default process.env.AWS_REGION ?? 'us-east-1' */
+  region?: string;
+  /** @default true for a local endpoint, else false (virtual-hosted style, as AWS prefers) */
+  forcePathStyle?: boolean;
+  /**
+   * Treat the endpoint as the embedded server (dummy credentials, path style, checksums only when
+   * required) even when it is not a loopback address, e.g. a container name. @default loopback endpoint
+   */
+  local?: boolean;
+}
+
+/**
+ * Creates the process's S3 client. Against AWS it is the SDK default. Against a local endpoint it
+ * uses path-style URLs, s3rver's dummy credentials, and sends or checks checksums only when an
+ * operation requires them: with the SDK's default flexible checksums a stream body goes out
+ * aws-chunked, and s3rver stores that framing as if it were the object's bytes.
+ */
+export function createS3Client(options: S3ClientOptions = {}): S3Client {
+  const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  if (options.endpoint === undefined) {
+    return new S3Client({ region, forcePathStyle: options.forcePathStyle });
+  }
+  const local = options.local ?? isLocalEndpoint(options.endpoint);
+  if (!local) return new S3Client({ region, endpoint: options.endpoint, forcePathStyle: options.forcePathStyle });
+  return new S3Client({
+    region,
+    endpoint: options.endpoint,
+    forcePathStyle: options.forcePathStyle ?? true,
+    credentials: LOCAL_CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** True for an http(s) URL on a loopback host. Throws on anything that is not an http(s) URL. */
+export function isLocalEndpoint(endpoint: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch (err) {
+    throw new InvalidArgumentError(`S3 endpoint '${endpoint}' is not a URL, e.g. 'http://127.0.0.1:4569'.`, { cause: err });
+  }
+  if (!(PROTOCOLS as readonly string[]).includes(url.protocol)) {
+    throw new InvalidArgumentError(`S3 endpoint '${endpoint}' has protocol '${url.protocol}'; expected ${listValues(PROTOCOLS)}.`);
+  }
+  return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.') || url.hostname.endsWith('.localhost');
+}
