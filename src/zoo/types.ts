@@ -49,6 +49,17 @@ export interface ModelSpec {
   defaultFeatureDim: number;
   /** Named layers useful as feature cuts, with their output width (after pooling where 4-D). */
   featureLayers: Record<string, number>;
-  /** Build the TF.js layers model (random weights). */
+  /** Smallest height/width Keras accepts for `inputShape` (32, or 75 for InceptionV3). */
+  minInputSize?: number;
+  /**
+   * Square input sizes that official weights exist for (MobileNetV2: 96…224); a square `inputShape`
+   * of one of these is that model's default size, as in Keras. Absent: only `inputSize`.
+   */
+  weightInputSizes?: readonly number[];
+  /**
+   * Build the TF.js layers model with random weights. Validates `options` as Keras does, including a
+   * non-null `weights` (its rules and the model name depend on it), but never loads weights: that is
+   * `loadModel` in src/weights. The caller owns the model (`model.dispose()`).
+   */
   build(options?: ZooOptions): tf.LayersModel;
 }
