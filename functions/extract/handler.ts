@@ -1,0 +1,51 @@
+import middy from '@middy/core';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { HeadstartError } from '../../src/errors.js';
+import type { IngestOutcome, Ingestor } from '../../src/features/ingest.js';
+import { parseExtractEvent } from './events.js';
+
+export interface ExtractDeps {
+  ingestor: Ingestor;
+}
+
+/** Thrown for direct (non-SQS) invocations with transient failures, so Lambda's async retry runs them again. */
+export class TransientIngestError extends HeadstartError {
+  constructor(readonly outcomes: IngestOutcome[]) {
+    super('TransientIngest', `${outcomes.length} image(s) hit a transient storage error and will be retried: ${outcomes.map((o) => o.key).join(', ')}`);
+  }
+}
+
+/**
+ * The extract function: every record of the invocation goes through one `ingest` call (one batched model run);
+ * SQS messages whose records hit a transient error are returned as partial batch failures
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html), the rest are done.
+ * Permanent failures (bad images) are recorded under errors/ by the ingestor and are not retried.
+ */
+export function createExtractHandler(resolveDeps: () => Promise<ExtractDeps>) {
+  return middy(async (event: unknown): Promise<SQSBatchResponse | { outcomes: IngestOutcome[] }> => {
+    const parsed = parseExtractEvent(event);
+    const { ingestor } = await resolveDeps();
+    const outcomes = await ingestor.ingest(parsed.messages.flatMap((m) => m.records));
+    log(parsed.source, outcomes);
+    const retry = outcomes.filter((o) => o.status === 'retry');
+    if (parsed.source === 'sqs') {
+      const failedKeys = new Set(retry.map((o) => o.key));
+      return {
+        batchItemFailures: parsed.messages
+          .filter((m) => m.records.some((r) => failedKeys.has(r.key)))
+          .map((m) => ({ itemIdentifier: m.messageId! })),
+      };
+    }
+    if (retry.length) throw new TransientIngestError(retry);
+    return { outcomes };
+  });
+}
+
+function log(source: string, outcomes: IngestOutcome[]): void {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
+  console.log(JSON.stringify({ level: 'info', message: 'extract batch', source, counts }));
+  for (const o of outcomes.filter((x) => x.status === 'failed' || x.status === 'retry')) {
+    console.log(JSON.stringify({ level: o.status === 'failed' ? 'warn' : 'error', key: o.key, status: o.status, code: o.code, reason: o.reason }));
+  }
+}

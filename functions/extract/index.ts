@@ -1,0 +1,12 @@
+import { Ingestor } from '../../src/features/ingest.js';
+import { configFromEnv, once, pipelineFromConfig, storeFromConfig } from '../shared/runtime.js';
+import { createExtractHandler } from './handler.js';
+
+/** Built on the first invocation and reused while the Lambda stays warm. */
+const deps = once(async () => {
+  const config = configFromEnv();
+  const store = storeFromConfig(config);
+  return { ingestor: new Ingestor(store, await pipelineFromConfig(config, store)) };
+});
+
+export const handler = createExtractHandler(deps);

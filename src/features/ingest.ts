@@ -1,0 +1,169 @@
+import { HeadstartError } from '../errors.js';
+import { encodeSafetensors } from './format/safetensors.js';
+import { errorKey, featureKey, linkKey, parseImageKey, sha256Hex } from './keys.js';
+import type { FeaturePipeline } from './pipeline.js';
+import { isTransientError, type ObjectStore } from '../store/index.js';
+
+/** One object that landed under `images/` (from an S3 event, a listing, or a local walk). */
+export interface IngestRecord {
+  key: string;
+  size?: number;
+}
+
+export type IngestStatus = 'extracted' | 'cached' | 'failed' | 'skipped' | 'retry';
+
+export interface IngestOutcome {
+  key: string;
+  status: IngestStatus;
+  sha256?: string;
+  /** Why it failed (permanent) or must be retried (transient). */
+  reason?: string;
+  code?: string;
+}
+
+/** What `links/<image key>.json` holds: the content hash an image key was extracted from, or why it failed. */
+export interface LinkRecord {
+  key: string;
+  sha256: string;
+  status: 'ok' | 'failed';
+  code?: string;
+  reason?: string;
+}
+
+export interface IngestOptions {
+  /** Images larger than this fail permanently without being downloaded. @default 50 MiB */
+  maxImageBytes?: number;
+}
+
+/**
+ * Turns image objects into cached feature tensors. Content-addressed and idempotent: the same bytes are
+ * extracted once whatever their key, and a redelivered record writes nothing. A bad image fails alone
+ * (an `errors/<sha256>.json` record, never retried); a storage hiccup is reported as `retry`.
+ */
+export class Ingestor {
+  private readonly maxImageBytes: number;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly pipeline: FeaturePipeline,
+    options: IngestOptions = {},
+  ) {
+    this.maxImageBytes = options.maxImageBytes ?? 50 * 1024 * 1024;
+  }
+
+  async ingest(records: readonly IngestRecord[]): Promise<IngestOutcome[]> {
+    const prepared = await Promise.all(records.map((r) => this.prepare(r)));
+    const todo = new Map<string, { bytes: Buffer; keys: string[] }>();
+    for (const p of prepared) {
+      if (!('bytes' in p)) continue;
+      const entry = todo.get(p.sha256) ?? { bytes: p.bytes, keys: [] };
+      entry.keys.push(p.key);
+      todo.set(p.sha256, entry);
+    }
+    const shas = [...todo.keys()];
+    const results = shas.length ? await this.pipeline.extract(shas.map((sha) => todo.get(sha)!.bytes)) : [];
+    const written = new Map<string, IngestOutcome>();
+    await Promise.all(
+      shas.map(async (sha, i) => {
+        const { keys } = todo.get(sha)!;
+        const result = results[i]!;
+        const outcome = await this.guard(keys[0]!, sha, async (): Promise<IngestOutcome> => {
+          if (result.ok) {
+            const meta = this.pipeline.metadata(keys[0]!);
+            const body = encodeSafetensors({ features: { dtype: 'F32', shape: result.shape, data: result.features } }, meta);
+            await this.store.put(featureKey(this.pipeline.namespace, sha), body, { contentType: 'application/octet-stream' });
+            await Promise.all(keys.map((key) => this.writeLink({ key, sha256: sha, status: 'ok' })));
+            return { key: keys[0]!, status: 'extracted', sha256: sha };
+          }
+          await this.recordFailure(keys, sha, result.error);
+          return { key: keys[0]!, status: 'failed', sha256: sha, code: result.error.code, reason: result.error.message };
+        });
+        for (const key of keys) written.set(key, { ...outcome, key });
+      }),
+    );
+    return prepared.map((p) => ('bytes' in p ? written.get(p.key)! : p));
+  }
+
+  /** Reads one record and decides whether it needs the model: outcome if not, bytes if so. */
+  private async prepare(record: IngestRecord): Promise<IngestOutcome | { key: string; sha256: string; bytes: Buffer }> {
+    const { key } = record;
+    if (!parseImageKey(key)) return { key, status: 'skipped', reason: 'not under images/<dataset>/<label>/' };
+    let size = record.size;
+    let bytes: Buffer;
+    try {
+      if (size === undefined) {
+        const info = await this.store.head(key);
+        if (!info) return { key, status: 'skipped', reason: 'object no longer exists' };
+        size = info.size;
+      }
+      if (size > this.maxImageBytes) {
+        return this.failWithoutBytes(key, size);
+      }
+      bytes = await this.store.get(key);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'NoSuchKey') return { key, status: 'skipped', reason: 'object no longer exists' };
+      return transientOutcome(key, undefined, error);
+    }
+    const sha256 = sha256Hex(bytes);
+    return this.guard(key, sha256, async (): Promise<IngestOutcome | { key: string; sha256: string; bytes: Buffer }> => {
+      const link = await this.readLink(key);
+      if (link?.sha256 === sha256) {
+        return link.status === 'ok'
+          ? { key, status: 'cached', sha256 }
+          : { key, status: 'failed', sha256, code: link.code, reason: link.reason };
+      }
+      if (await this.store.exists(featureKey(this.pipeline.namespace, sha256))) {
+        await this.writeLink({ key, sha256, status: 'ok' });
+        return { key, status: 'cached', sha256 };
+      }
+      if (bytes.length === 0) {
+        await this.recordFailure([key], sha256, new HeadstartError('EmptyImage', 'the file is empty (0 bytes)'));
+        return { key, status: 'failed', sha256, code: 'EmptyImage', reason: 'the file is empty (0 bytes)' };
+      }
+      return { key, sha256, bytes };
+    });
+  }
+
+  private async failWithoutBytes(key: string, size: number): Promise<IngestOutcome> {
+    const reason = `the file is ${size} bytes, over the ${this.maxImageBytes}-byte limit`;
+    // Without the bytes there is no content hash: key the error record by the key's hash instead.
+    const sha = sha256Hex(Buffer.from(`key:${key}`));
+    return this.guard(key, sha, async () => {
+      await this.recordFailure([key], sha, new HeadstartError('ImageTooLarge', reason));
+      return { key, status: 'failed', sha256: sha, code: 'ImageTooLarge', reason };
+    });
+  }
+
+  private async recordFailure(keys: string[], sha256: string, error: HeadstartError): Promise<void> {
+    const record = { keys, sha256, code: error.code, reason: error.message, namespace: this.pipeline.namespace, at: new Date().toISOString() };
+    await this.store.put(errorKey(sha256), JSON.stringify(record, null, 2), { contentType: 'application/json' });
+    await Promise.all(keys.map((key) => this.writeLink({ key, sha256, status: 'failed', code: error.code, reason: error.message })));
+  }
+
+  private async readLink(key: string): Promise<LinkRecord | undefined> {
+    try {
+      return JSON.parse((await this.store.get(linkKey(this.pipeline.namespace, key))).toString('utf8')) as LinkRecord;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  private writeLink(link: LinkRecord): Promise<void> {
+    return this.store.put(linkKey(this.pipeline.namespace, link.key), JSON.stringify(link), { contentType: 'application/json' });
+  }
+
+  /** Runs a storage step; a transient storage error becomes a `retry` outcome instead of failing the batch. */
+  private async guard<T>(key: string, sha256: string | undefined, step: () => Promise<T>): Promise<T | IngestOutcome> {
+    try {
+      return await step();
+    } catch (error) {
+      return transientOutcome(key, sha256, error);
+    }
+  }
+}
+
+function transientOutcome(key: string, sha256: string | undefined, error: unknown): IngestOutcome {
+  if (!isTransientError(error)) throw error;
+  return { key, status: 'retry', sha256, code: (error as { code?: string }).code ?? 'Transient', reason: (error as Error).message };
+}

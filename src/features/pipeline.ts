@@ -1,0 +1,161 @@
+import { createExtractor, type Extractor, type EngineName } from '../engine/extractor.js';
+import { initBackend, type BackendName } from '../engine/backend.js';
+import { HeadstartError } from '../errors.js';
+import { loadImage } from '../image/load.js';
+import { preprocessInto } from '../image/preprocess.js';
+import { LIBRARY_VERSION } from '../version.js';
+import { featureExtractor, getModelSpec } from '../zoo/index.js';
+import type { Interpolation, ModelSpec, Pooling, PreprocessMode } from '../zoo/types.js';
+import { headstartHome, loadModel } from '../weights/index.js';
+
+/** Where to cut the network: a named layer, the no-top model plus global pooling, or the ImageNet classifier. */
+export type FeatureCut = { layer: string } | { pooling: Pooling } | 'classifier';
+
+export interface PipelineOptions {
+  model: string;
+  /** @default the model's default feature layer (DESIGN.md) */
+  cut?: FeatureCut;
+  /** 'imagenet' (the cache), a weights file/folder, or null (random, tests only). @default 'imagenet' */
+  weights?: 'imagenet' | string | null;
+  /** @default 'nearest', as Keras load_img */
+  interpolation?: Interpolation;
+  /** @default HEADSTART_ENGINE or 'auto' */
+  engine?: EngineName | 'auto';
+  backend?: string;
+  /** Images per model call. @default 8 */
+  batchSize?: number;
+  /** The weights and ONNX cache ($HEADSTART_HOME). */
+  home?: string;
+}
+
+/** Everything that decides a feature's value: two extractions with equal namespaces give equal features. */
+export interface FeatureNamespace {
+  model: string;
+  weightsDigest: string;
+  layer: string;
+  pooling: Pooling | null;
+  preprocess: PreprocessMode;
+  inputSize: [number, number];
+  interpolation: Interpolation;
+  dtype: 'float32';
+}
+
+export type ExtractResult =
+  | { ok: true; features: Float32Array; shape: number[] }
+  | { ok: false; error: HeadstartError };
+
+/** The storage path segment of a namespace: `<model>@<weights-digest>/<layer>`. */
+export function namespaceId(ns: FeatureNamespace): string {
+  return `${ns.model}@${ns.weightsDigest}/${ns.layer}`;
+}
+
+/**
+ * Image bytes in, feature vectors out: decode (one image's failure stays its own), preprocess into one batch
+ * buffer, one model call per batch. Loads the model once; reuse the instance (warm Lambda, server process).
+ */
+export class FeaturePipeline {
+  private constructor(
+    readonly spec: ModelSpec,
+    readonly namespace: FeatureNamespace,
+    readonly backend: BackendName,
+    private readonly extractor: Extractor,
+    private readonly batchSize: number,
+  ) {}
+
+  static async create(options: PipelineOptions): Promise<FeaturePipeline> {
+    const spec = getModelSpec(options.model);
+    const backend = await initBackend(options.backend);
+    const cut = options.cut ?? { layer: spec.defaultFeatureLayer };
+    const pooling = typeof cut === 'object' && 'pooling' in cut ? cut.pooling : null;
+    const { model, weightsDigest } = await loadModel(spec.id, {
+      weights: options.weights === undefined ? 'imagenet' : options.weights,
+      includeTop: pooling === null,
+      pooling,
+      home: options.home,
+    });
+    const cutModel = cut === 'classifier' || pooling !== null ? model : featureExtractor(model, cut as { layer: string });
+    const layer = cutModel.layers[cutModel.layers.length - 1]!.name;
+    const digest = weightsDigest ?? 'random';
+    // Random weights differ on every build: only real weights get a cached ONNX export.
+    const cache = weightsDigest ? { cacheDir: headstartHome(options.home), cacheKey: `${spec.id}@${digest}/${layer}` } : {};
+    const extractor = await createExtractor(cutModel, { engine: options.engine, ...cache });
+    if (extractor.engine === 'onnx') model.dispose();
+    const namespace: FeatureNamespace = {
+      model: spec.id,
+      weightsDigest: digest,
+      layer,
+      pooling,
+      preprocess: spec.preprocess,
+      inputSize: extractor.inputSize,
+      interpolation: options.interpolation ?? 'nearest',
+      dtype: 'float32',
+    };
+    return new FeaturePipeline(spec, namespace, backend, extractor, options.batchSize ?? 8);
+  }
+
+  get engine(): EngineName {
+    return this.extractor.engine;
+  }
+
+  /** Shape of one image's features, e.g. [1024] or [7, 7, 512]. */
+  get featureShape(): number[] {
+    return this.extractor.outputShape;
+  }
+
+  /** The `__metadata__` written with every feature tensor (DESIGN.md storage layout). */
+  metadata(source: string): Record<string, string> {
+    const ns = this.namespace;
+    return {
+      model: ns.model,
+      weights_digest: ns.weightsDigest,
+      layer: ns.layer,
+      pooling: ns.pooling ?? 'none',
+      preprocess: ns.preprocess,
+      input_size: `${ns.inputSize[0]}x${ns.inputSize[1]}`,
+      interpolation: ns.interpolation,
+      dtype: ns.dtype,
+      engine: this.engine,
+      source,
+      library: `headstart ${LIBRARY_VERSION}`,
+    };
+  }
+
+  /** Extracts features for each input (bytes or a path); results are in input order, failures included. */
+  async extract(inputs: ReadonlyArray<Buffer | Uint8Array | string>): Promise<ExtractResult[]> {
+    const results: ExtractResult[] = [];
+    for (let start = 0; start < inputs.length; start += this.batchSize) {
+      results.push(...(await this.extractBatch(inputs.slice(start, start + this.batchSize))));
+    }
+    return results;
+  }
+
+  private async extractBatch(inputs: ReadonlyArray<Buffer | Uint8Array | string>): Promise<ExtractResult[]> {
+    const [height, width] = this.namespace.inputSize;
+    const decoded = await Promise.allSettled(
+      inputs.map((input) => loadImage(input, { targetSize: [height, width], interpolation: this.namespace.interpolation })),
+    );
+    const good = decoded.flatMap((d, i) => (d.status === 'fulfilled' ? [{ i, image: d.value }] : []));
+    const results: ExtractResult[] = decoded.map((d) =>
+      d.status === 'rejected' ? { ok: false, error: asHeadstartError(d.reason) } : (undefined as never),
+    );
+    if (good.length === 0) return results;
+    const pixels = height * width * 3;
+    const batch = new Float32Array(good.length * pixels);
+    good.forEach(({ image }, j) => preprocessInto(image.data, batch, j * pixels, this.namespace.preprocess));
+    const output = await this.extractor.run(batch, good.length);
+    const size = output.length / good.length;
+    good.forEach(({ i }, j) => {
+      results[i] = { ok: true, features: output.slice(j * size, (j + 1) * size), shape: this.featureShape };
+    });
+    return results;
+  }
+
+  dispose(): void {
+    this.extractor.dispose();
+  }
+}
+
+function asHeadstartError(error: unknown): HeadstartError {
+  if (error instanceof HeadstartError) return error;
+  return new HeadstartError('ImageFailed', `could not read image: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}

@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { HeadstartError } from '../errors.js';
+import type { ObjectStore } from '../store/index.js';
+import { mapLimit } from './concurrency.js';
+import { buildDatasetIndex, type DatasetIndex } from './dataset.js';
+import { decodeSafetensors, encodeSafetensors } from './format/safetensors.js';
+import { featureKey, shardPrefix } from './keys.js';
+import type { FeatureNamespace } from './pipeline.js';
+import { LIBRARY_VERSION } from '../version.js';
+
+/** Rows per shard object: 8192 × 1024 float32 is 32 MiB, a comfortable single GET. */
+const ROWS_PER_SHARD = 8192;
+
+export interface ShardManifest {
+  dataset: string;
+  namespace: string;
+  /** sha256 over the sorted `key sha256` lines of the extracted images: equal fingerprints, equal shards. */
+  fingerprint: string;
+  rows: number;
+  dim: number;
+  shards: string[];
+  keys: string[];
+  labels: string[];
+  builtAt: string;
+  library: string;
+}
+
+/** A dataset's features as one [N, D] matrix with a label per row: what training reads. */
+export interface DatasetFeatures {
+  features: Float32Array;
+  dim: number;
+  labels: string[];
+  keys: string[];
+  manifest: ShardManifest;
+  /** True when this call (re)built the shards. */
+  rebuilt: boolean;
+}
+
+export class NoFeaturesError extends HeadstartError {
+  constructor(dataset: string) {
+    super('NoFeatures', `Dataset '${dataset}' has no extracted features yet: upload images under images/${dataset}/<label>/ and wait for extraction.`);
+  }
+}
+
+function fingerprintOf(index: DatasetIndex): { fingerprint: string; rows: Array<{ key: string; label: string; sha256: string }> } {
+  const rows = index.images
+    .filter((i) => i.status === 'extracted' && i.label !== '_unlabelled')
+    .map((i) => ({ key: i.key, label: i.label, sha256: i.sha256! }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const hash = createHash('sha256');
+  for (const r of rows) hash.update(`${r.key} ${r.sha256}\n`);
+  return { fingerprint: hash.digest('hex'), rows };
+}
+
+async function readManifest(store: ObjectStore, prefix: string): Promise<ShardManifest | undefined> {
+  try {
+    return JSON.parse((await store.get(`${prefix}manifest.json`)).toString('utf8')) as ShardManifest;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'NoSuchKey') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Reads a dataset's features through its consolidated shards, rebuilding them first when they are missing
+ * or stale (the set of extracted images changed). Shard objects are written before the manifest that names
+ * them, and carry the fingerprint in their names, so a reader never sees a half-built set.
+ */
+export async function loadDatasetFeatures(
+  store: ObjectStore,
+  ns: FeatureNamespace,
+  dataset: string,
+  index?: DatasetIndex,
+): Promise<DatasetFeatures> {
+  const prefix = shardPrefix(ns, dataset);
+  const current = index ?? (await buildDatasetIndex(store, ns, dataset));
+  const { fingerprint, rows } = fingerprintOf(current);
+  if (rows.length === 0) throw new NoFeaturesError(dataset);
+  let manifest = await readManifest(store, prefix);
+  let rebuilt = false;
+  if (manifest?.fingerprint !== fingerprint) {
+    const previous = manifest;
+    manifest = await buildShards(store, ns, dataset, prefix, fingerprint, rows);
+    rebuilt = true;
+    // Old shards are unreachable once the new manifest is written; a reader mid-load of them may fail and retry.
+    const keep = new Set(manifest.shards);
+    await Promise.all((previous?.shards ?? []).filter((k) => !keep.has(k)).map((k) => store.delete(k)));
+  }
+  const parts = await mapLimit(manifest.shards, 4, async (key) => decodeSafetensors(await store.get(key)).tensors.features!.data);
+  const features = new Float32Array(manifest.rows * manifest.dim);
+  let offset = 0;
+  for (const part of parts) {
+    features.set(part, offset);
+    offset += part.length;
+  }
+  return { features, dim: manifest.dim, labels: manifest.labels, keys: manifest.keys, manifest, rebuilt };
+}
+
+async function buildShards(
+  store: ObjectStore,
+  ns: FeatureNamespace,
+  dataset: string,
+  prefix: string,
+  fingerprint: string,
+  rows: Array<{ key: string; label: string; sha256: string }>,
+): Promise<ShardManifest> {
+  const vectors = await mapLimit(rows, 16, async (row) => {
+    const tensor = decodeSafetensors(await store.get(featureKey(ns, row.sha256))).tensors.features!;
+    return tensor.data;
+  });
+  const dim = vectors[0]!.length;
+  const bad = vectors.findIndex((v) => v.length !== dim);
+  if (bad >= 0) {
+    throw new HeadstartError('FeatureShapeMismatch', `Feature of ${rows[bad]!.key} has ${vectors[bad]!.length} values, expected ${dim}.`);
+  }
+  const shards: string[] = [];
+  for (let start = 0, n = 0; start < rows.length; start += ROWS_PER_SHARD, n++) {
+    const count = Math.min(ROWS_PER_SHARD, rows.length - start);
+    const data = new Float32Array(count * dim);
+    for (let r = 0; r < count; r++) data.set(vectors[start + r]!, r * dim);
+    const key = `${prefix}${fingerprint.slice(0, 16)}-${String(n).padStart(5, '0')}.safetensors`;
+    await store.put(key, encodeSafetensors({ features: { dtype: 'F32', shape: [count, dim], data } }, { dataset, fingerprint }));
+    shards.push(key);
+  }
+  const manifest: ShardManifest = {
+    dataset,
+    namespace: `${ns.model}@${ns.weightsDigest}/${ns.layer}`,
+    fingerprint,
+    rows: rows.length,
+    dim,
+    shards,
+    keys: rows.map((r) => r.key),
+    labels: rows.map((r) => r.label),
+    builtAt: new Date().toISOString(),
+    library: LIBRARY_VERSION,
+  };
+  await store.put(`${prefix}manifest.json`, JSON.stringify(manifest), { contentType: 'application/json' });
+  return manifest;
+}
