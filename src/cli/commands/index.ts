@@ -1,0 +1,10 @@
+import type { Command } from '../io.js';
+import { classifyCommand } from './classify.js';
+import { extractCommand } from './extract.js';
+import { featuresCommand } from './features.js';
+import { modelsCommand } from './models.js';
+import { summaryCommand } from './summary.js';
+import { weightsCommand } from './weights.js';
+
+/** Every CLI command, in the order `headstart --help` lists them. */
+export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand];

@@ -1,0 +1,38 @@
+import type { EngineName } from '../../engine/extractor.js';
+import { InvalidArgumentError, listValues } from '../../errors.js';
+import type { PipelineOptions } from '../../features/pipeline.js';
+import type { Interpolation } from '../../zoo/types.js';
+import { intOption } from '../args.js';
+import { UsageError } from '../io.js';
+
+const INTERPOLATIONS: Interpolation[] = ['nearest', 'bilinear', 'bicubic', 'lanczos'];
+const ENGINES = ['onnx', 'tfjs', 'auto'];
+
+interface ModelFlags {
+  model?: string;
+  backend?: string;
+  engine?: string;
+  interpolation?: string;
+  weights?: string;
+  batch?: string;
+}
+
+/** Turns the shared model flags into pipeline options, validating each with the valid values in the message. */
+export function pipelineOptions(values: ModelFlags): Omit<PipelineOptions, 'cut'> {
+  const model = values.model ?? process.env.HEADSTART_MODEL;
+  if (!model) throw new UsageError('--model is required (or set HEADSTART_MODEL); see `headstart models`');
+  if (values.interpolation && !INTERPOLATIONS.includes(values.interpolation as Interpolation)) {
+    throw new InvalidArgumentError(`Unknown interpolation '${values.interpolation}': expected ${listValues(INTERPOLATIONS)}.`);
+  }
+  if (values.engine && !ENGINES.includes(values.engine)) {
+    throw new InvalidArgumentError(`Unknown engine '${values.engine}': expected ${listValues(ENGINES)}.`);
+  }
+  return {
+    model,
+    backend: values.backend,
+    engine: values.engine as EngineName | 'auto' | undefined,
+    interpolation: values.interpolation as Interpolation | undefined,
+    weights: values.weights === 'random' ? null : values.weights,
+    batchSize: intOption(values.batch, 'batch', 8),
+  };
+}

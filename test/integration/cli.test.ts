@@ -1,0 +1,132 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/io.js';
+
+const SHARED = join(import.meta.dirname, '../../../shared');
+const IMAGES = ['eagle', 'baboon', 'butterfly', 'dog'].map((n) => join(SHARED, 'images', `${n}.jpg`));
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l) };
+  const code = await main(args, io);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('headstart CLI', () => {
+  let home: string;
+  let work: string;
+  const previousHome = process.env.HEADSTART_HOME;
+
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'hs-cli-home-'));
+    work = mkdtempSync(join(tmpdir(), 'hs-cli-work-'));
+    process.env.HEADSTART_HOME = home;
+    const imported = await run('weights', 'import', join(SHARED, 'models/densenet121'), '--model', 'densenet121');
+    expect(imported.code, imported.err).toBe(0);
+  });
+  afterAll(() => {
+    process.env.HEADSTART_HOME = previousHome;
+    if (previousHome === undefined) delete process.env.HEADSTART_HOME;
+    rmSync(home, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('prints the Keras model.summary() table for VGG16', async () => {
+    const { code, out } = await run('summary', 'vgg16');
+    expect(code).toBe(0);
+    expect(out).toContain('Model: "vgg16"');
+    expect(out).toMatch(/ block1_conv1 \(Conv2D\)\s+\(None, 224, 224, 64\)\s+1792/);
+    expect(out).toMatch(/ predictions \(Dense\)\s+\(None, 1000\)\s+4097000/);
+    expect(out).toContain('Total params: 138,357,544');
+    expect(out).toContain('Non-trainable params: 0');
+  });
+
+  it('answers bad usage with exit code 2 and the valid values', async () => {
+    expect((await run('nope')).code).toBe(2);
+    const unknown = await run('summary', 'vgg17');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/vgg16.*vgg19.*resnet50.*inception_v3.*mobilenet_v2.*densenet121/);
+    const badFlag = await run('classify', IMAGES[0]!, '--model', 'densenet121', '--interpolation', 'cubic');
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.err).toContain("expected 'nearest', 'bilinear', 'bicubic' or 'lanczos'");
+  });
+
+  it('lists the zoo with the cached weights', async () => {
+    const { code, out } = await run('models', '--json');
+    expect(code).toBe(0);
+    const parsed = JSON.parse(out) as { backend: string; models: Array<{ id: string; weights: string[]; inputSize: number }> };
+    expect(parsed.models.map((m) => m.id)).toEqual(['vgg16', 'vgg19', 'resnet50', 'inception_v3', 'mobilenet_v2', 'densenet121']);
+    expect(parsed.models.find((m) => m.id === 'densenet121')!.weights).toEqual([expect.stringMatching(/^top@[0-9a-f]{16}$/)]);
+    expect(parsed.models.find((m) => m.id === 'inception_v3')!.inputSize).toBe(299);
+  });
+
+  it('classifies the shared photos with the imported DenseNet121 weights (top-1 as Keras)', async () => {
+    const { code, out, err } = await run('classify', ...IMAGES, '--model', 'densenet121', '--top', '3', '--json');
+    expect(code, err).toBe(0);
+    const results = JSON.parse(out) as Array<{ predictions: Array<{ label: string; classIndex: number; score: number }> }>;
+    expect(results.map((r) => r.predictions[0]!.label)).toEqual(['bald eagle', 'baboon', 'monarch', 'malamute']);
+    expect(results.map((r) => r.predictions[0]!.classIndex)).toEqual([22, 372, 323, 249]);
+    for (const r of results) expect(r.predictions).toHaveLength(3);
+  });
+
+  it('fails one bad image alone and exits 1', async () => {
+    const bad = join(work, 'bad.jpg');
+    writeFileSync(bad, 'not an image');
+    const { code, out } = await run('classify', bad, IMAGES[0]!, '--model', 'densenet121', '--json');
+    expect(code).toBe(1);
+    const results = JSON.parse(out) as Array<{ error?: { code: string }; predictions?: Array<{ label: string }> }>;
+    expect(results[0]!.error?.code).toBe('NotAnImage');
+    expect(results[1]!.predictions![0]!.label).toBe('bald eagle');
+  });
+
+  it('writes safetensors and npy feature files that Python and numpy read back equal', async () => {
+    const st = await run('features', IMAGES[0]!, IMAGES[1]!, '--model', 'densenet121', '--out', join(work, 'st'));
+    const npy = await run('features', IMAGES[0]!, IMAGES[1]!, '--model', 'densenet121', '--out', join(work, 'npy'), '--format', 'npy');
+    const half = await run('features', IMAGES[0]!, '--model', 'densenet121', '--out', join(work, 'f16'), '--dtype', 'float16');
+    expect([st.code, npy.code, half.code]).toEqual([0, 0, 0]);
+    expect(readdirSync(join(work, 'st')).sort()).toEqual(['baboon.safetensors', 'eagle.safetensors']);
+    const script = `
+import json, struct, sys, numpy as np
+def load_st(path):
+    b = open(path, 'rb').read()
+    n = struct.unpack('<Q', b[:8])[0]
+    h = json.loads(b[8:8 + n])
+    meta = h.pop('__metadata__')
+    t = h['features']
+    dt = {'F32': '<f4', 'F16': '<f2'}[t['dtype']]
+    s, e = t['data_offsets']
+    return np.frombuffer(b[8 + n + s:8 + n + e], dtype=dt).reshape(t['shape']), meta
+d = sys.argv[1]
+out = {}
+for name in ['eagle', 'baboon']:
+    a, meta = load_st(f'{d}/st/{name}.safetensors')
+    b = np.load(f'{d}/npy/{name}.npy')
+    out[name] = {'shape': list(a.shape), 'equal': bool(np.array_equal(a, b)), 'argmax': int(a.argmax()), 'meta': meta}
+h, hmeta = load_st(f'{d}/f16/eagle.safetensors')
+a, _ = load_st(f'{d}/st/eagle.safetensors')
+out['f16'] = {'dtype': str(h.dtype), 'maxdiff': float(np.abs(h.astype(np.float32) - a).max()), 'scale': float(np.abs(a).max()), 'meta_dtype': hmeta['dtype']}
+print(json.dumps(out))
+`;
+    const result = JSON.parse(execFileSync('python3', ['-c', script, work], { encoding: 'utf8' }));
+    expect(result.eagle).toMatchObject({ shape: [1024], equal: true, meta: { model: 'densenet121', layer: 'avg_pool', preprocess: 'torch', input_size: '224x224', interpolation: 'nearest', dtype: 'float32' } });
+    expect(result.baboon.equal).toBe(true);
+    expect(result.eagle.argmax).not.toBe(-1);
+    expect(result.f16.dtype).toBe('float16');
+    expect(result.f16.meta_dtype).toBe('float16');
+    expect(result.f16.maxdiff).toBeLessThanOrEqual(result.f16.scale * 1e-3);
+  });
+
+  it('fails fast without network, naming the file to place and the import command', async () => {
+    const started = Date.now();
+    const { code, err } = await run('weights', 'pull', 'resnet50', '--base-url', 'http://127.0.0.1:9/keras');
+    expect(code).toBe(1);
+    expect(err).toContain('resnet50_weights_tf_dim_ordering_tf_kernels.h5');
+    expect(err).toContain('headstart weights import');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
