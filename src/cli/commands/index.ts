@@ -4,7 +4,8 @@ import { extractCommand } from './extract.js';
 import { featuresCommand } from './features.js';
 import { modelsCommand } from './models.js';
 import { summaryCommand } from './summary.js';
+import { uploadCommand } from './upload.js';
 import { weightsCommand } from './weights.js';
 
 /** Every CLI command, in the order `headstart --help` lists them. */
-export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand];
+export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, uploadCommand];
