@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createExtractor, type Extractor, type EngineName } from '../engine/extractor.js';
 import { initBackend, type BackendName } from '../engine/backend.js';
 import { HeadstartError } from '../errors.js';
@@ -7,6 +9,8 @@ import { LIBRARY_VERSION } from '../version.js';
 import { featureExtractor, getModelSpec } from '../zoo/index.js';
 import type { Interpolation, ModelSpec, Pooling, PreprocessMode } from '../zoo/types.js';
 import { headstartHome, loadModel } from '../weights/index.js';
+
+const READ_ONLY_CODES = new Set(['EROFS', 'EACCES', 'EPERM']);
 
 /** Where to cut the network: a named layer, the no-top model plus global pooling, or the ImageNet classifier. */
 export type FeatureCut = { layer: string } | { pooling: Pooling } | 'classifier';
@@ -37,6 +41,7 @@ export interface FeatureNamespace {
   preprocess: PreprocessMode;
   inputSize: [number, number];
   interpolation: Interpolation;
+  /** What the model computes; a file may store it as float16 (its own metadata says so). */
   dtype: 'float32';
 }
 
@@ -71,14 +76,24 @@ export class FeaturePipeline {
       weights: options.weights === undefined ? 'imagenet' : options.weights,
       includeTop: pooling === null,
       pooling,
+      // A no-top model takes any size; the pipeline feeds the model's default, so fix it (static shapes export to ONNX).
+      inputShape: pooling === null ? undefined : [spec.inputSize, spec.inputSize, 3],
       home: options.home,
     });
     const cutModel = cut === 'classifier' || pooling !== null ? model : featureExtractor(model, cut as { layer: string });
     const layer = cutModel.layers[cutModel.layers.length - 1]!.name;
     const digest = weightsDigest ?? 'random';
     // Random weights differ on every build: only real weights get a cached ONNX export.
-    const cache = weightsDigest ? { cacheDir: headstartHome(options.home), cacheKey: `${spec.id}@${digest}/${layer}` } : {};
-    const extractor = await createExtractor(cutModel, { engine: options.engine, ...cache });
+    const cacheKey = `${spec.id}@${digest}/${layer}`;
+    let extractor: Extractor;
+    try {
+      const cache = weightsDigest ? { cacheDir: headstartHome(options.home), cacheKey } : {};
+      extractor = await createExtractor(cutModel, { engine: options.engine, ...cache });
+    } catch (error) {
+      // A read-only home (weights baked into a Lambda image at /opt) cannot take a new export: use /tmp.
+      if (!READ_ONLY_CODES.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      extractor = await createExtractor(cutModel, { engine: options.engine, cacheDir: join(tmpdir(), 'headstart'), cacheKey });
+    }
     if (extractor.engine === 'onnx') model.dispose();
     const namespace: FeatureNamespace = {
       model: spec.id,
@@ -103,7 +118,7 @@ export class FeaturePipeline {
   }
 
   /** The `__metadata__` written with every feature tensor (DESIGN.md storage layout). */
-  metadata(source: string): Record<string, string> {
+  metadata(source: string, dtype: 'float32' | 'float16' = 'float32'): Record<string, string> {
     const ns = this.namespace;
     return {
       model: ns.model,
@@ -113,7 +128,7 @@ export class FeaturePipeline {
       preprocess: ns.preprocess,
       input_size: `${ns.inputSize[0]}x${ns.inputSize[1]}`,
       interpolation: ns.interpolation,
-      dtype: ns.dtype,
+      dtype,
       engine: this.engine,
       source,
       library: `headstart ${LIBRARY_VERSION}`,

@@ -1,5 +1,6 @@
 import type { Command } from '../io.js';
 import { classifyCommand } from './classify.js';
+import { devCommand } from './dev.js';
 import { extractCommand } from './extract.js';
 import { featuresCommand } from './features.js';
 import { modelsCommand } from './models.js';
@@ -8,4 +9,4 @@ import { uploadCommand } from './upload.js';
 import { weightsCommand } from './weights.js';
 
 /** Every CLI command, in the order `headstart --help` lists them. */
-export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, uploadCommand];
+export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, uploadCommand, devCommand];

@@ -1,0 +1,187 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as batch from 'aws-cdk-lib/aws-batch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { ExtractionMode } from './config.js';
+import { grantPrefixes } from './grants.js';
+import { nodeFunction } from './node-function.js';
+import { PREFIX } from './storage.js';
+
+/** Which function serves a route, and how hard each key may call it (requests/s, burst). */
+interface Route {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  readonly target: 'api' | 'classify';
+  readonly throttle: apigw.ThrottleSettings;
+}
+
+const COMPUTE = { rateLimit: 10, burstLimit: 20 };
+const JOBS = { rateLimit: 1, burstLimit: 5 };
+const LIGHT = { rateLimit: 20, burstLimit: 40 };
+
+/** Every route of the REST API (DESIGN.md "Cloud shape"). */
+export const API_ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/classify', target: 'classify', throttle: COMPUTE },
+  { method: 'POST', path: '/features', target: 'classify', throttle: COMPUTE },
+  { method: 'POST', path: '/train', target: 'api', throttle: JOBS },
+  { method: 'GET', path: '/jobs/{id}', target: 'api', throttle: LIGHT },
+  { method: 'GET', path: '/models', target: 'api', throttle: LIGHT },
+  { method: 'GET', path: '/models/{id}', target: 'api', throttle: LIGHT },
+  { method: 'DELETE', path: '/models/{id}', target: 'api', throttle: LIGHT },
+  { method: 'GET', path: '/datasets/{name}', target: 'api', throttle: LIGHT },
+  { method: 'POST', path: '/uploads', target: 'api', throttle: LIGHT },
+  { method: 'POST', path: '/backfill', target: 'api', throttle: JOBS },
+];
+
+/** Images and form uploads arrive base64-encoded in the proxy event; JSON stays text. */
+export const BINARY_MEDIA_TYPES = ['image/*', 'multipart/form-data', 'application/octet-stream'];
+export const STAGE_NAME = 'v1';
+/** One JSON line per request, with the API key id so usage can be traced to a caller. */
+export const ACCESS_LOG_FORMAT = apigw.AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: apigw.AccessLogField.contextRequestId(),
+    requestTime: apigw.AccessLogField.contextRequestTime(),
+    ip: apigw.AccessLogField.contextIdentitySourceIp(),
+    apiKeyId: apigw.AccessLogField.contextIdentityApiKeyId(),
+    httpMethod: apigw.AccessLogField.contextHttpMethod(),
+    resourcePath: apigw.AccessLogField.contextResourcePath(),
+    status: apigw.AccessLogField.contextStatus(),
+    responseLength: apigw.AccessLogField.contextResponseLength(),
+    responseLatency: apigw.AccessLogField.contextResponseLatency(),
+    integrationLatency: apigw.AccessLogField.contextIntegrationLatency(),
+    error: apigw.AccessLogField.contextErrorMessage(),
+  }),
+);
+/** Lifetime of a presigned upload URL. */
+export const UPLOAD_URL_TTL = Duration.minutes(15);
+
+export interface ApiProps {
+  readonly projectRoot: string;
+  /** API handler entry, relative to projectRoot. */
+  readonly entry: string;
+  readonly bucket: s3.IBucket;
+  readonly baseModel: string;
+  readonly memorySize: number;
+  readonly extractionMode: ExtractionMode;
+  readonly corsOrigins: readonly string[];
+  readonly retainLogs: boolean;
+  /** Serves POST /classify and POST /features. */
+  readonly classify: lambda.IFunction;
+  /** Started asynchronously by POST /train. */
+  readonly train: lambda.IFunction;
+  /** Present when extractionMode is 'batch' or 'both': POST /backfill submits here. */
+  readonly batch?: { readonly jobQueue: batch.IJobQueue; readonly jobDefinition: batch.EcsJobDefinition };
+}
+
+/** API Gateway REST API: every method needs an API key, is throttled by a usage plan, and is access-logged. */
+export class Api extends Construct {
+  readonly restApi: apigw.RestApi;
+  readonly fn: NodejsFunction;
+  readonly apiKey: apigw.IApiKey;
+  readonly usagePlan: apigw.UsagePlan;
+  readonly methods: apigw.Method[] = [];
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    this.fn = this.createFunction(props);
+    this.restApi = this.createRestApi(props);
+    const targets = { api: this.fn, classify: props.classify };
+    for (const route of API_ROUTES) {
+      const integration = new apigw.LambdaIntegration(targets[route.target], { proxy: true, allowTestInvoke: false });
+      this.methods.push(this.restApi.root.resourceForPath(route.path).addMethod(route.method, integration));
+    }
+    this.usagePlan = this.restApi.addUsagePlan('UsagePlan', {
+      description: 'headstart API keys',
+      throttle: LIGHT,
+      apiStages: [
+        {
+          api: this.restApi,
+          stage: this.restApi.deploymentStage,
+          throttle: API_ROUTES.map((route, i) => ({ method: this.methods[i], throttle: route.throttle })),
+        },
+      ],
+    });
+    this.apiKey = this.restApi.addApiKey('ApiKey', { description: 'headstart default API key' });
+    this.usagePlan.addApiKey(this.apiKey);
+  }
+
+  private createFunction(props: ApiProps): NodejsFunction {
+    const environment: Record<string, string> = {
+      HEADSTART_BUCKET: props.bucket.bucketName,
+      HEADSTART_MODEL: props.baseModel,
+      EXTRACTION_MODE: props.extractionMode,
+      TRAIN_FUNCTION_NAME: props.train.functionName,
+      UPLOAD_URL_TTL_SECONDS: String(UPLOAD_URL_TTL.toSeconds()),
+    };
+    if (props.batch) {
+      environment.BATCH_JOB_QUEUE = props.batch.jobQueue.jobQueueArn;
+      environment.BATCH_JOB_DEFINITION = props.batch.jobDefinition.jobDefinitionArn;
+    }
+    const fn = nodeFunction(this, 'Function', {
+      projectRoot: props.projectRoot,
+      entry: props.entry,
+      description: 'headstart: REST API (train, jobs, models, datasets, uploads, backfill)',
+      memorySize: props.memorySize,
+      timeout: Duration.seconds(29),
+      environment,
+      retainLogs: props.retainLogs,
+    });
+    grantPrefixes(fn, props.bucket, {
+      // write: the presigned PUT URLs it hands out are signed with this role's credentials.
+      [PREFIX.images]: ['read', 'write'],
+      [PREFIX.features]: ['read'],
+      [PREFIX.models]: ['read', 'delete'],
+      // write: POST /train records the job as queued before the trainer starts, so GET /jobs/{id} answers at once.
+      [PREFIX.jobs]: ['read', 'write'],
+    });
+    props.train.grantInvoke(fn);
+    props.batch?.jobDefinition.grantSubmitJob(fn, props.batch.jobQueue);
+    return fn;
+  }
+
+  private createRestApi(props: ApiProps): apigw.RestApi {
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const api = new apigw.RestApi(this, 'RestApi', {
+      restApiName: 'headstart',
+      description: 'headstart: transfer learning on cached image features',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      binaryMediaTypes: BINARY_MEDIA_TYPES,
+      // Access logging needs the account-level API Gateway → CloudWatch Logs role.
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: STAGE_NAME,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: ACCESS_LOG_FORMAT,
+        metricsEnabled: true,
+        // Stage-wide ceiling for all keys together; the usage plan limits each key per method.
+        throttlingRateLimit: 100,
+        throttlingBurstLimit: 200,
+      },
+      defaultMethodOptions: { apiKeyRequired: true },
+      defaultCorsPreflightOptions: {
+        allowOrigins: [...props.corsOrigins],
+        allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+        allowHeaders: apigw.Cors.DEFAULT_HEADERS,
+        maxAge: Duration.hours(1),
+      },
+    });
+    // API Gateway's own errors (missing key, throttled) carry CORS headers too, or a browser sees only "CORS error".
+    const origin = props.corsOrigins.length === 1 ? props.corsOrigins[0] : undefined;
+    if (origin) {
+      for (const type of [apigw.ResponseType.DEFAULT_4XX, apigw.ResponseType.DEFAULT_5XX]) {
+        api.addGatewayResponse(`Cors${type.responseType}`, {
+          type,
+          responseHeaders: { 'Access-Control-Allow-Origin': `'${origin}'` },
+        });
+      }
+    }
+    return api;
+  }
+}

@@ -1,0 +1,67 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { HandlerEntries } from './entries.js';
+import { grantPrefixes } from './grants.js';
+import { FUNCTION_IMAGE_HANDLERS, functionImageOptions } from './images.js';
+import { PREFIX } from './storage.js';
+
+export interface ClassifyProps {
+  readonly projectRoot: string;
+  readonly entries: HandlerEntries;
+  readonly bucket: s3.IBucket;
+  readonly baseModel: string;
+  readonly memorySize: number;
+  /** Provisioned concurrency on the `live` alias; 0 for none. */
+  readonly provisionedConcurrency: number;
+  readonly retainLogs: boolean;
+}
+
+/** API Gateway REST waits at most 29 s for an integration. */
+export const CLASSIFY_TIMEOUT = Duration.seconds(29);
+
+/**
+ * POST /classify and POST /features. The same container image as the extractor, another CMD: both need ONNX
+ * Runtime's linux-x64 binaries (45 MB), sharp with libvips (~19 MB) and the baked model weights; one image is
+ * built and pushed once. A zip could hold the binaries (~65 MB < 250 MB) but not VGG-sized weights.
+ */
+export class Classify extends Construct {
+  readonly fn: lambda.DockerImageFunction;
+  /** What API Gateway invokes: the `live` alias when provisioned concurrency is on, else the function. */
+  readonly target: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: ClassifyProps) {
+    super(scope, id);
+    this.fn = new lambda.DockerImageFunction(this, 'Function', {
+      code: lambda.DockerImageCode.fromImageAsset(props.projectRoot, {
+        ...functionImageOptions(props.entries, props.baseModel),
+        cmd: [FUNCTION_IMAGE_HANDLERS.classify],
+      }),
+      description: 'headstart: POST /classify and POST /features (ONNX Runtime, CPU)',
+      architecture: lambda.Architecture.X86_64,
+      memorySize: props.memorySize,
+      timeout: CLASSIFY_TIMEOUT,
+      environment: { HEADSTART_BUCKET: props.bucket.bucketName, HEADSTART_MODEL: props.baseModel, HEADSTART_ENGINE: 'onnx' },
+      logGroup: new logs.LogGroup(this, 'FunctionLogs', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      }),
+    });
+    this.target =
+      props.provisionedConcurrency > 0
+        ? new lambda.Alias(this, 'Live', {
+            aliasName: 'live',
+            version: this.fn.currentVersion,
+            provisionedConcurrentExecutions: props.provisionedConcurrency,
+          })
+        : this.fn;
+    grantPrefixes(this.fn, props.bucket, {
+      [PREFIX.models]: ['read'],
+      // Writes too: features computed for a request are cached by content hash, so a later upload of the same
+      // bytes (or a training set that includes them) is a cache hit. Content addressing makes the write idempotent.
+      [PREFIX.features]: ['read', 'write'],
+    });
+  }
+}

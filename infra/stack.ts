@@ -1,0 +1,103 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { Alarms } from './alarms.js';
+import { Api } from './api.js';
+import { GpuBatch } from './batch.js';
+import { Classify } from './classify.js';
+import { resolveConfig, type HeadstartConfig, type ResolvedConfig } from './config.js';
+import { REPO_ROOT, resolveEntries, type HandlerEntries } from './entries.js';
+import { Ingest } from './ingest.js';
+import { Storage } from './storage.js';
+import { Train } from './train.js';
+
+export interface HeadstartStackProps extends StackProps, HeadstartConfig {
+  /** Handler entry files, relative to `projectRoot`. @default DEFAULT_ENTRIES (functions/<name>/index.ts) */
+  readonly entries?: Partial<HandlerEntries>;
+  /** Docker build context and NodejsFunction project root. @default the repository root */
+  readonly projectRoot?: string;
+  /** The train function's TF.js layer. @default built at synth by layers/build-tfjs-layer.ts */
+  readonly trainLayerCode?: lambda.Code;
+}
+
+/** The whole service: storage, ingest (Lambda and/or GPU Batch), training, the API and its alarms. */
+export class HeadstartStack extends Stack {
+  readonly config: ResolvedConfig;
+  readonly storage: Storage;
+  /** Per-upload extraction on Lambda: in 'lambda' and 'both' modes. */
+  readonly ingest?: Ingest;
+  readonly train: Train;
+  readonly classify: Classify;
+  readonly api: Api;
+  readonly alarms: Alarms;
+  /** Only when extractionMode is 'batch' or 'both'. */
+  readonly gpuBatch?: GpuBatch;
+
+  constructor(scope: Construct, id: string, props: HeadstartStackProps = {}) {
+    super(scope, id, props);
+    // Validate everything before creating anything, so a bad value fails with our message, not CloudFormation's.
+    this.config = resolveConfig(props);
+    const projectRoot = props.projectRoot ?? REPO_ROOT;
+    const entries = resolveEntries(projectRoot, props.entries);
+    const { config } = this;
+    const retainLogs = config.retainData;
+
+    this.storage = new Storage(this, 'Storage', { retainData: config.retainData, corsOrigins: config.corsOrigins });
+    const { bucket } = this.storage;
+    // 'lambda' and 'both': every upload is extracted as it arrives. 'batch': uploads wait for a GPU backfill.
+    if (config.extractionMode !== 'batch') {
+      this.ingest = new Ingest(this, 'Ingest', {
+        projectRoot, entries, bucket, baseModel: config.baseModel, memorySize: config.extractMemoryMb, retainLogs,
+      });
+    }
+    if (config.extractionMode !== 'lambda') {
+      this.gpuBatch = new GpuBatch(this, 'GpuBatch', {
+        projectRoot, bucket, baseModel: config.baseModel, instanceTypes: config.gpuInstanceTypes,
+        spot: config.spot, maxvCpus: config.maxGpuVcpus, retainLogs,
+      });
+    }
+    this.train = new Train(this, 'Train', {
+      projectRoot, entry: entries.train, bucket, baseModel: config.baseModel, memorySize: config.trainMemoryMb,
+      retainLogs, layerCode: props.trainLayerCode,
+    });
+    this.classify = new Classify(this, 'Classify', {
+      projectRoot, entries, bucket, baseModel: config.baseModel, memorySize: config.classifyMemoryMb,
+      provisionedConcurrency: config.provisionedConcurrency, retainLogs,
+    });
+    this.api = new Api(this, 'Api', {
+      projectRoot, entry: entries.api, bucket, baseModel: config.baseModel, memorySize: config.apiMemoryMb,
+      extractionMode: config.extractionMode, corsOrigins: config.corsOrigins, retainLogs,
+      classify: this.classify.target, train: this.train.fn, batch: this.gpuBatch,
+    });
+    this.alarms = new Alarms(this, 'Alarms', {
+      deadLetterQueue: this.ingest?.deadLetterQueue,
+      functions: {
+        ...(this.ingest ? { Extract: this.ingest.fn } : {}),
+        Train: this.train.fn,
+        Classify: this.classify.fn,
+        Api: this.api.fn,
+      },
+      restApi: this.api.restApi,
+      jobQueue: this.gpuBatch?.jobQueue,
+      alarmEmail: config.alarmEmail,
+    });
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
+    const out = (id: string, value: string, description: string): CfnOutput => new CfnOutput(this, id, { value, description });
+    out('ApiUrl', this.api.restApi.url, 'Base URL of the REST API (send the key in the x-api-key header)');
+    out('ApiKeyId', this.api.apiKey.keyId, 'aws apigateway get-api-key --include-value --api-key <id> prints the key');
+    out('BucketName', this.storage.bucket.bucketName, 'Upload images to s3://<bucket>/images/<dataset>/<label>/');
+    if (this.ingest) {
+      out('IngestQueueUrl', this.ingest.queue.queueUrl, 'Queue between the bucket and the extract function');
+      out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Images that failed extraction 3 times');
+    }
+    out('TrainFunctionName', this.train.fn.functionName, 'Started asynchronously by POST /train');
+    out('AlarmTopicArn', this.alarms.topic.topicArn, 'Subscribe to receive alarms');
+    if (this.gpuBatch) {
+      out('BatchJobQueueArn', this.gpuBatch.jobQueue.jobQueueArn, 'GPU extraction jobs (POST /backfill or aws batch submit-job)');
+      out('BatchJobDefinitionArn', this.gpuBatch.jobDefinition.jobDefinitionArn, 'GPU extraction job definition');
+    }
+  }
+}

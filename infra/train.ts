@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { buildTfjsLayer } from '../layers/build-tfjs-layer.js';
+import { grantPrefixes } from './grants.js';
+import { NODE_RUNTIME, nodeFunction } from './node-function.js';
+import { PREFIX } from './storage.js';
+
+export interface TrainProps {
+  readonly projectRoot: string;
+  /** Handler entry, relative to projectRoot. */
+  readonly entry: string;
+  readonly bucket: s3.IBucket;
+  readonly baseModel: string;
+  readonly memorySize: number;
+  readonly retainLogs: boolean;
+  /** Layer code; tests may pass a prebuilt zip. @default built from node_modules at synth (layers/build-tfjs-layer.ts) */
+  readonly layerCode?: lambda.Code;
+}
+
+/** Training takes minutes at most on cached features; API Gateway waits 29 s, so it always runs asynchronously. */
+export const TRAIN_TIMEOUT = Duration.minutes(15);
+
+/** The train function: a zip Lambda on a TF.js + wasm layer, started asynchronously by POST /train. */
+export class Train extends Construct {
+  readonly fn: NodejsFunction;
+  readonly layer: lambda.LayerVersion;
+
+  constructor(scope: Construct, id: string, props: TrainProps) {
+    super(scope, id);
+    this.layer = new lambda.LayerVersion(this, 'TfjsLayer', {
+      code: props.layerCode ?? tfjsLayerCode(props.projectRoot),
+      description: 'TF.js 4 + wasm backend (layers/build-tfjs-layer.ts)',
+      compatibleRuntimes: [NODE_RUNTIME],
+      // JavaScript and wasm only: the same layer serves both architectures.
+      compatibleArchitectures: [lambda.Architecture.ARM_64, lambda.Architecture.X86_64],
+    });
+    this.fn = nodeFunction(this, 'Function', {
+      projectRoot: props.projectRoot,
+      entry: props.entry,
+      description: 'headstart: trains a classifier head on cached features',
+      memorySize: props.memorySize,
+      timeout: TRAIN_TIMEOUT,
+      layers: [this.layer],
+      retainLogs: props.retainLogs,
+      environment: {
+        HEADSTART_BUCKET: props.bucket.bucketName,
+        HEADSTART_MODEL: props.baseModel,
+        // tfjs-node is never in a zip Lambda (~380 MB): ask for wasm by name instead of probing for it.
+        HEADSTART_BACKEND: 'wasm',
+      },
+    });
+    // A failed training run records its failure in jobs/<id>.json; Lambda's two automatic retries of an
+    // asynchronous invocation would only train the same head again.
+    this.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.hours(1) });
+    grantPrefixes(this.fn, props.bucket, {
+      [PREFIX.features]: ['read'],
+      [`${PREFIX.features}*/shards/`]: ['write'],
+      [PREFIX.models]: ['read', 'write'],
+      [PREFIX.jobs]: ['read', 'write'],
+    });
+  }
+}
+
+/**
+ * Builds the layer zip at synth time with the repository's own script (no Docker): local bundling writes one
+ * reproducible zip, which CDK uploads as is, hashed by its bytes, so an unchanged layer is never republished.
+ */
+export function tfjsLayerCode(projectRoot: string): lambda.Code {
+  return lambda.Code.fromAsset(join(projectRoot, 'layers'), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Required by the type; never pulled, because local bundling always succeeds or throws.
+      image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+      local: {
+        tryBundle(outputDir: string): boolean {
+          buildTfjsLayer({ projectRoot, outFile: join(outputDir, 'tfjs-layer.zip') });
+          return true;
+        },
+      },
+    },
+  });
+}

@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LAMBDA_UNZIPPED_LIMIT_BYTES } from '../../layers/build-tfjs-layer.js';
+import { DEFAULT_ENTRIES, REPO_ROOT } from '../../infra/entries.js';
+import { staticPackageImports } from '../unit/infra/bundle-imports.js';
+
+/**
+ * The real app, the real handlers, the real CLI: `npx cdk synth` as a user runs it (cdk.json → bin/run-ts.js →
+ * infra/app.ts), offline and without Docker. Skipped, saying which, until every handler exists.
+ */
+const missing = Object.values(DEFAULT_ENTRIES).filter((entry) => !existsSync(join(REPO_ROOT, entry)));
+
+interface Synth {
+  dir: string;
+  template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>; Outputs: Record<string, unknown> };
+  assets: {
+    files: Record<string, { displayName: string; source: { path: string } }>;
+    dockerImages: Record<string, { source: { dockerFile: string; dockerBuildArgs: Record<string, string> } }>;
+  };
+}
+
+function cdkSynth(...context: string[]): Synth {
+  const dir = mkdtempSync(join(tmpdir(), 'headstart-cdk-'));
+  const args = ['cdk', 'synth', '--quiet', '--no-notices', '-o', dir, ...context.flatMap((c) => ['-c', c])];
+  execFileSync('npx', args, { cwd: REPO_ROOT, stdio: 'pipe', timeout: 240_000, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
+  const read = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  return { dir, template: read('Headstart.template.json'), assets: read('Headstart.assets.json') };
+}
+
+function asset(synth: Synth, displayName: string): string {
+  const entry = Object.values(synth.assets.files).find((f) => f.displayName === displayName);
+  if (!entry) throw new Error(`no asset ${displayName} in ${synth.dir}`);
+  return join(synth.dir, entry.source.path);
+}
+
+function dirBytes(dir: string): number {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
+}
+
+function unzippedBytes(zip: string): number {
+  const script = 'import sys, zipfile; print(sum(i.file_size for i in zipfile.ZipFile(sys.argv[1]).infolist()))';
+  return Number(execFileSync('python3', ['-c', script, zip], { encoding: 'utf8' }));
+}
+
+describe.skipIf(missing.length > 0)(`cdk synth of the real app${missing.length ? ` (waiting for ${missing.join(', ')})` : ''}`, () => {
+  let lambdaMode: Synth;
+  let bothMode: Synth;
+
+  beforeAll(() => {
+    lambdaMode = cdkSynth();
+    bothMode = cdkSynth('extractionMode=both', 'spot=true');
+  }, 480_000);
+
+  it('passes CloudFormation schema validation in both configurations', () => {
+    for (const synth of [lambdaMode, bothMode]) {
+      const report = JSON.parse(readFileSync(join(synth.dir, 'validation-report.json'), 'utf8'));
+      expect(report.pluginReports.flatMap((r: { violations: unknown[] }) => r.violations)).toEqual([]);
+    }
+  });
+
+  it('runs the four handlers: zip functions on nodejs22.x, the rest as images', () => {
+    const ours = Object.values(lambdaMode.template.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).startsWith('headstart:'),
+    );
+
+    expect(ours).toHaveLength(4);
+    expect(ours.filter((r) => r.Properties.PackageType !== 'Image').map((r) => r.Properties.Runtime)).toEqual(['nodejs22.x', 'nodejs22.x']);
+  });
+
+  it('stages the Lambda image with the real entries, and the GPU image in batch modes', () => {
+    const lambdaImages = Object.values(lambdaMode.assets.dockerImages).map((i) => i.source);
+    const bothImages = Object.values(bothMode.assets.dockerImages).map((i) => i.source.dockerFile).sort();
+
+    expect(lambdaImages).toEqual([
+      expect.objectContaining({
+        dockerFile: 'docker/extract/Dockerfile',
+        dockerBuildArgs: { EXTRACT_ENTRY: DEFAULT_ENTRIES.extract, CLASSIFY_ENTRY: DEFAULT_ENTRIES.classify, BASE_MODEL: 'mobilenet_v2' },
+      }),
+    ]);
+    expect(bothImages).toEqual(['docker/batch/Dockerfile', 'docker/extract/Dockerfile']);
+  });
+
+  it('bundles the train handler so that it only needs what the runtime and the TF.js layer provide', () => {
+    const bundle = readFileSync(join(asset(lambdaMode, 'Train/Function/Code'), 'index.mjs'), 'utf8');
+    const allowed = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@aws-sdk/client-lambda', '@aws-sdk/client-batch'];
+
+    expect(staticPackageImports(bundle).filter((p) => !allowed.includes(p))).toEqual([]);
+  });
+
+  it('bundles the API handler with no native or TF.js import (it has no layer)', () => {
+    const bundle = readFileSync(join(asset(lambdaMode, 'Api/Function/Code'), 'index.mjs'), 'utf8');
+    const allowed = ['@aws-sdk/client-lambda', '@aws-sdk/client-batch'];
+
+    expect(staticPackageImports(bundle).filter((p) => !allowed.includes(p))).toEqual([]);
+  });
+
+  it('keeps the train function plus its layer under the 250 MB unzipped limit', () => {
+    const functionBytes = dirBytes(asset(lambdaMode, 'Train/Function/Code'));
+    const layerBytes = unzippedBytes(asset(lambdaMode, 'Train/TfjsLayer/Code'));
+
+    expect(functionBytes + layerBytes).toBeLessThan(LAMBDA_UNZIPPED_LIMIT_BYTES);
+  });
+
+  it('outputs what a user needs after deploy', () => {
+    expect(Object.keys(lambdaMode.template.Outputs)).toEqual(
+      expect.arrayContaining(['ApiUrl', 'ApiKeyId', 'BucketName', 'IngestQueueUrl', 'DeadLetterQueueUrl']),
+    );
+    expect(Object.keys(bothMode.template.Outputs)).toEqual(expect.arrayContaining(['BatchJobQueueArn', 'BatchJobDefinitionArn']));
+  });
+});

@@ -1,0 +1,184 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { HeadstartStack } from '../../../infra/stack.js';
+import { logicalId, synthStack } from './synth.js';
+
+interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+
+let stack: HeadstartStack;
+let template: Template;
+let resources: Record<string, CfnResource>;
+
+beforeAll(() => {
+  // 'batch' mode with provisioned concurrency and one browser origin: the API's every optional branch.
+  ({ stack, template } = synthStack({ extractionMode: 'batch', provisionedConcurrency: 2, corsOrigins: ['https://app.example'] }));
+  resources = template.toJSON().Resources;
+});
+
+/** Full path of an ApiGateway resource, rebuilt from PathPart/ParentId ('/' for the root). */
+function pathOf(resourceId: unknown): string {
+  const ref = (resourceId as { Ref?: string }).Ref;
+  if (!ref) return '';
+  const { PathPart, ParentId } = resources[ref].Properties as { PathPart: string; ParentId: unknown };
+  return `${pathOf(ParentId)}/${PathPart}`;
+}
+
+function methods(): { route: string; apiKeyRequired: unknown; authorization: unknown; integrationUri: string }[] {
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::ApiGateway::Method')
+    .map((r) => {
+      const p = r.Properties as { HttpMethod: string; ResourceId: unknown; ApiKeyRequired?: boolean; AuthorizationType?: string; Integration?: { Uri?: unknown } };
+      return {
+        route: `${p.HttpMethod} ${pathOf(p.ResourceId) || '/'}`,
+        apiKeyRequired: p.ApiKeyRequired,
+        authorization: p.AuthorizationType,
+        integrationUri: JSON.stringify(p.Integration?.Uri ?? null),
+      };
+    });
+}
+
+describe('routes', () => {
+  it('serves exactly the documented routes', () => {
+    const routes = methods().filter((m) => !m.route.startsWith('OPTIONS')).map((m) => m.route).sort();
+
+    expect(routes).toEqual([
+      'DELETE /models/{id}',
+      'GET /datasets/{name}',
+      'GET /jobs/{id}',
+      'GET /models',
+      'GET /models/{id}',
+      'POST /backfill',
+      'POST /classify',
+      'POST /features',
+      'POST /train',
+      'POST /uploads',
+    ]);
+  });
+
+  it('requires an API key on every method except the CORS preflights', () => {
+    const all = methods();
+
+    expect(all.filter((m) => !m.route.startsWith('OPTIONS') && m.apiKeyRequired !== true)).toEqual([]);
+    // Browsers never send x-api-key on a preflight: OPTIONS must stay open, and only OPTIONS.
+    expect(all.filter((m) => m.route.startsWith('OPTIONS')).every((m) => m.apiKeyRequired !== true && m.authorization === 'NONE')).toBe(true);
+  });
+
+  it('sends /classify and /features to the classify alias, everything else to the API function', () => {
+    const alias = logicalId(stack, stack.classify.target);
+    const apiFn = logicalId(stack, stack.api.fn);
+
+    for (const m of methods().filter((x) => !x.route.startsWith('OPTIONS'))) {
+      const expected = /\/(classify|features)$/.test(m.route) ? alias : apiFn;
+      expect(m.integrationUri, m.route).toContain(expected);
+    }
+  });
+});
+
+describe('API settings', () => {
+  it('accepts images and form uploads as binary', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      BinaryMediaTypes: ['image/*', 'multipart/form-data', 'application/octet-stream'],
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+  });
+
+  it('writes JSON access logs with the API key id to its log group, and throttles the stage', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] },
+        Format: Match.stringLikeRegexp('"apiKeyId":"\\$context.identity.apiKeyId"'),
+      },
+      MethodSettings: [Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 })],
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Account', {});
+  });
+
+  it('throttles every method per key through the usage plan, and attaches the key', () => {
+    const plan = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::UsagePlan')?.Properties as {
+      Throttle: object;
+      ApiStages: { Throttle: Record<string, { RateLimit: number; BurstLimit: number }> }[];
+    };
+    const throttled = Object.keys(plan.ApiStages[0].Throttle).sort();
+    const routes = methods()
+      .filter((m) => !m.route.startsWith('OPTIONS'))
+      .map((m) => `${m.route.split(' ')[1]}/${m.route.split(' ')[0]}`)
+      .sort();
+
+    expect(throttled).toEqual(routes);
+    expect(plan.ApiStages[0].Throttle['/train/POST']).toEqual({ RateLimit: 1, BurstLimit: 5 });
+    expect(plan.ApiStages[0].Throttle['/classify/POST']).toEqual({ RateLimit: 10, BurstLimit: 20 });
+    expect(plan.Throttle).toEqual({ RateLimit: 20, BurstLimit: 40 });
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
+      KeyId: { Ref: logicalId(stack, stack.api.apiKey) },
+      KeyType: 'API_KEY',
+    });
+  });
+
+  it('answers CORS preflights and gateway errors for the configured origin', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'OPTIONS',
+      Integration: {
+        IntegrationResponses: [
+          Match.objectLike({ ResponseParameters: Match.objectLike({ 'method.response.header.Access-Control-Allow-Origin': "'https://app.example'" }) }),
+        ],
+      },
+    });
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        ResponseParameters: { 'gatewayresponse.header.Access-Control-Allow-Origin': "'https://app.example'" },
+      });
+    }
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedMethods: ['PUT'], AllowedOrigins: ['https://app.example'] })] },
+    });
+  });
+});
+
+describe('functions behind the API', () => {
+  it('puts provisioned concurrency on a live alias of the classify function', () => {
+    template.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      FunctionName: { Ref: logicalId(stack, stack.classify.fn) },
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ImageConfig: { Command: ['classify.handler'] },
+      Timeout: 29,
+    });
+  });
+
+  it('tells the API function where the trainer and the GPU queue are', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          NODE_OPTIONS: '--enable-source-maps',
+          HEADSTART_BUCKET: { Ref: logicalId(stack, stack.storage.bucket) },
+          HEADSTART_MODEL: 'mobilenet_v2',
+          EXTRACTION_MODE: 'batch',
+          TRAIN_FUNCTION_NAME: { Ref: logicalId(stack, stack.train.fn) },
+          UPLOAD_URL_TTL_SECONDS: '900',
+          BATCH_JOB_QUEUE: { 'Fn::GetAtt': [logicalId(stack, stack.gpuBatch!.jobQueue), 'JobQueueArn'] },
+          BATCH_JOB_DEFINITION: { Ref: logicalId(stack, stack.gpuBatch!.jobDefinition) },
+        },
+      },
+    });
+  });
+});
+
+describe("'batch' mode", () => {
+  it('extracts on GPUs only: no per-upload notification, queue or extract function', () => {
+    expect(stack.ingest).toBeUndefined();
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+    template.resourceCountIs('AWS::SQS::Queue', 0);
+    template.resourceCountIs('AWS::Batch::JobQueue', 1);
+    expect(Object.keys(template.toJSON().Outputs)).not.toContain('IngestQueueUrl');
+    // Errors and Throttles of train, classify and API, API 5xx, failed Batch jobs.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 2 + 1 + 1);
+  });
+});

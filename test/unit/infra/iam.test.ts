@@ -1,0 +1,124 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { HeadstartStack } from '../../../infra/stack.js';
+import { actionsOf, bucketSuffixes, logicalId, roleStatements, synthStack, type Statement } from './synth.js';
+
+let stack: HeadstartStack;
+let template: Template;
+let bucketId: string;
+
+beforeAll(() => {
+  // 'both' deploys every role there is: the four functions and the GPU job role.
+  ({ stack, template } = synthStack({ extractionMode: 'both' }));
+  bucketId = logicalId(stack, stack.storage.bucket);
+});
+
+const statementsOfFunction = (fn: IFunction): Statement[] => roleStatements(template, logicalId(stack, fn.role as iam.Role));
+
+/** What a role may do in the bucket: object key patterns per action, and whether it may list. */
+function s3Access(statements: Statement[]) {
+  return {
+    get: bucketSuffixes(statements, 's3:GetObject', bucketId),
+    put: bucketSuffixes(statements, 's3:PutObject', bucketId),
+    abort: bucketSuffixes(statements, 's3:AbortMultipartUpload', bucketId),
+    delete: bucketSuffixes(statements, 's3:DeleteObject', bucketId),
+    list: bucketSuffixes(statements, 's3:ListBucket', bucketId),
+  };
+}
+
+describe('least privilege in the bucket', () => {
+  it('extract reads images/ and features/ (cache check), writes features/ and errors/', () => {
+    expect(s3Access(statementsOfFunction(stack.ingest!.fn))).toEqual({
+      get: ['/features/*', '/images/*'],
+      put: ['/errors/*', '/features/*'],
+      abort: ['/errors/*', '/features/*'],
+      delete: [],
+      list: [''],
+    });
+  });
+
+  it('train reads features/, models/, jobs/ and writes models/, jobs/ and only the shards under features/', () => {
+    expect(s3Access(statementsOfFunction(stack.train.fn))).toEqual({
+      get: ['/features/*', '/jobs/*', '/models/*'],
+      put: ['/features/*/shards/*', '/jobs/*', '/models/*'],
+      abort: ['/features/*/shards/*', '/jobs/*', '/models/*'],
+      delete: [],
+      list: [''],
+    });
+  });
+
+  it('classify reads models/ and features/, and fills the features/ cache', () => {
+    expect(s3Access(statementsOfFunction(stack.classify.fn))).toEqual({
+      get: ['/features/*', '/models/*'],
+      put: ['/features/*'],
+      abort: ['/features/*'],
+      delete: [],
+      list: [''],
+    });
+  });
+
+  it('the API reads what it serves, presigns PUTs to images/, records jobs, deletes models only', () => {
+    expect(s3Access(statementsOfFunction(stack.api.fn))).toEqual({
+      get: ['/features/*', '/images/*', '/jobs/*', '/models/*'],
+      put: ['/images/*', '/jobs/*'],
+      abort: ['/images/*', '/jobs/*'],
+      delete: ['/models/*'],
+      list: [''],
+    });
+  });
+
+  it('the GPU job reads images/ and features/, writes features/ and errors/', () => {
+    const role = stack.gpuBatch?.jobRole as iam.Role;
+
+    expect(s3Access(roleStatements(template, logicalId(stack, role)))).toEqual({
+      get: ['/features/*', '/images/*'],
+      put: ['/errors/*', '/features/*'],
+      abort: ['/errors/*', '/features/*'],
+      delete: [],
+      list: [''],
+    });
+  });
+
+  it('grants no role an object action on the whole bucket, and no s3 wildcard action', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+      Properties: { PolicyDocument: { Statement: Statement[] } };
+    }[];
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const objectActions = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'];
+
+    for (const action of objectActions) expect(bucketSuffixes(statements, action, bucketId)).not.toContain('/*');
+    expect(actionsOf(statements).filter((a) => a === '*' || (a.startsWith('s3:') && a.includes('*')))).toEqual([]);
+  });
+});
+
+describe('beyond the bucket', () => {
+  it('lets the API invoke the train function and submit jobs to the GPU queue only', () => {
+    const statements = statementsOfFunction(stack.api.fn);
+    const invoke = statements.find((s) => actionsOf([s]).includes('lambda:InvokeFunction'));
+    const submit = statements.find((s) => actionsOf([s]).includes('batch:SubmitJob'));
+    const trainId = logicalId(stack, stack.train.fn);
+
+    expect(invoke?.Resource).toEqual([
+      { 'Fn::GetAtt': [trainId, 'Arn'] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [trainId, 'Arn'] }, ':*']] },
+    ]);
+    expect(JSON.stringify(submit?.Resource)).toContain(logicalId(stack, stack.gpuBatch!.jobQueue));
+    expect(JSON.stringify(submit?.Resource)).toContain(logicalId(stack, stack.gpuBatch!.jobDefinition));
+  });
+
+  it('gives the extractor queue consumption rights on its own queue only', () => {
+    const sqs = statementsOfFunction(stack.ingest!.fn).filter((s) => actionsOf([s]).some((a) => a.startsWith('sqs:')));
+
+    expect(sqs.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [logicalId(stack, stack.ingest!.queue), 'Arn'] }]);
+    expect(actionsOf(sqs)).toContain('sqs:DeleteMessage');
+  });
+
+  it('grants train, classify and extract nothing inline beyond S3 (and SQS for extract); logs come from the managed basic role', () => {
+    for (const fn of [stack.train.fn, stack.classify.fn]) {
+      expect(actionsOf(statementsOfFunction(fn)).filter((a) => !a.startsWith('s3:'))).toEqual([]);
+    }
+    expect(actionsOf(statementsOfFunction(stack.ingest!.fn)).filter((a) => !a.startsWith('s3:') && !a.startsWith('sqs:'))).toEqual([]);
+  });
+});
