@@ -16,7 +16,7 @@ export interface ParsedEvent {
 interface EventBridgeS3Event {
   source: 'aws.s3';
   'detail-type': string;
-  detail: { bucket: { name: string }; object: { key: string; size?: number } };
+  detail: { bucket: { name: string }; object: { key: string; size?: number; etag?: string } };
 }
 
 /**
@@ -27,10 +27,14 @@ export function decodeS3Key(key: string): string {
   return decodeURIComponent(key.replace(/\+/g, ' '));
 }
 
+function unquote(etag: string | undefined): string | undefined {
+  return etag ? etag.replace(/"/g, '') : undefined;
+}
+
 function fromS3Records(records: S3EventRecord[]): IngestRecord[] {
   return records
     .filter((r) => r.eventName?.startsWith('ObjectCreated:'))
-    .map((r) => ({ key: decodeS3Key(r.s3.object.key), size: r.s3.object.size }));
+    .map((r) => ({ key: decodeS3Key(r.s3.object.key), size: r.s3.object.size, etag: unquote(r.s3.object.eTag) }));
 }
 
 function isEventBridge(event: unknown): event is EventBridgeS3Event {
@@ -41,7 +45,7 @@ function isEventBridge(event: unknown): event is EventBridgeS3Event {
 /** EventBridge keys arrive as stored, not URL-encoded. */
 function fromEventBridge(event: EventBridgeS3Event): IngestRecord[] {
   if (event['detail-type'] !== 'Object Created') return [];
-  return [{ key: event.detail.object.key, size: event.detail.object.size }];
+  return [{ key: event.detail.object.key, size: event.detail.object.size, etag: unquote(event.detail.object.etag) }];
 }
 
 /** A message body: an S3 notification, an EventBridge event, or S3's `s3:TestEvent` (no records). */

@@ -1,7 +1,7 @@
 import type { ObjectInfo, ObjectStore } from '../store/index.js';
 import { mapLimit } from './concurrency.js';
 import type { LinkRecord } from './ingest.js';
-import { imageKeyOfLink, IMAGES_PREFIX, linkIsStale, linksPrefix, parseImageKey } from './keys.js';
+import { imageKeyOfLink, IMAGES_PREFIX, linkIsOutdated, linksPrefix, parseImageKey } from './keys.js';
 import { type FeatureNamespace, namespaceId } from './pipeline.js';
 
 export type ImageStatus = 'extracted' | 'failed' | 'pending';
@@ -47,8 +47,9 @@ export async function buildDatasetIndex(store: ObjectStore, ns: FeatureNamespace
     const label = parseImageKey(image.key)!.label;
     const linkInfo = linkInfos.get(image.key);
     const base = { key: image.key, label, size: image.size };
-    if (!linkInfo || linkIsStale(image, linkInfo)) return { ...base, status: 'pending' };
+    if (!linkInfo) return { ...base, status: 'pending' };
     const link = JSON.parse((await store.get(linkInfo.key)).toString('utf8')) as LinkRecord;
+    if (linkIsOutdated(image, linkInfo, link)) return { ...base, status: 'pending' };
     return link.status === 'ok'
       ? { ...base, status: 'extracted', sha256: link.sha256 }
       : { ...base, status: 'failed', sha256: link.sha256, code: link.code, reason: link.reason };

@@ -8,6 +8,8 @@ import { isTransientError, type ObjectStore } from '../store/index.js';
 export interface IngestRecord {
   key: string;
   size?: number;
+  /** The object's ETag (from the event or a listing): with the link's, it tells a re-upload of the same bytes. */
+  etag?: string;
 }
 
 export type IngestStatus = 'extracted' | 'cached' | 'failed' | 'skipped' | 'retry';
@@ -25,6 +27,8 @@ export interface IngestOutcome {
 export interface LinkRecord {
   key: string;
   sha256: string;
+  /** The image's ETag when it was read: the index compares it with the listing's to spot re-uploads. */
+  etag?: string;
   status: 'ok' | 'failed';
   code?: string;
   reason?: string;
@@ -53,11 +57,12 @@ export class Ingestor {
 
   async ingest(records: readonly IngestRecord[]): Promise<IngestOutcome[]> {
     const prepared = await Promise.all(records.map((r) => this.prepare(r)));
-    const todo = new Map<string, { bytes: Buffer; keys: string[] }>();
+    // Equal bytes under several keys in one batch go through the model once.
+    const todo = new Map<string, { bytes: Buffer; images: Array<{ key: string; etag?: string }> }>();
     for (const p of prepared) {
       if (!('bytes' in p)) continue;
-      const entry = todo.get(p.sha256) ?? { bytes: p.bytes, keys: [] };
-      entry.keys.push(p.key);
+      const entry = todo.get(p.sha256) ?? { bytes: p.bytes, images: [] };
+      entry.images.push({ key: p.key, etag: p.etag });
       todo.set(p.sha256, entry);
     }
     const shas = [...todo.keys()];
@@ -65,39 +70,40 @@ export class Ingestor {
     const written = new Map<string, IngestOutcome>();
     await Promise.all(
       shas.map(async (sha, i) => {
-        const { keys } = todo.get(sha)!;
+        const { images } = todo.get(sha)!;
+        const first = images[0]!.key;
         const result = results[i]!;
-        const outcome = await this.guard(keys[0]!, sha, async (): Promise<IngestOutcome> => {
+        const outcome = await this.guard(first, sha, async (): Promise<IngestOutcome> => {
           if (result.ok) {
-            const meta = this.pipeline.metadata(keys[0]!);
+            const meta = this.pipeline.metadata(first);
             const body = encodeSafetensors({ features: { dtype: 'F32', shape: result.shape, data: result.features } }, meta);
             await this.store.put(featureKey(this.pipeline.namespace, sha), body, { contentType: 'application/octet-stream' });
-            await Promise.all(keys.map((key) => this.writeLink({ key, sha256: sha, status: 'ok' })));
-            return { key: keys[0]!, status: 'extracted', sha256: sha };
+            await Promise.all(images.map(({ key, etag }) => this.writeLink({ key, sha256: sha, etag, status: 'ok' })));
+            return { key: first, status: 'extracted', sha256: sha };
           }
-          await this.recordFailure(keys, sha, result.error);
-          return { key: keys[0]!, status: 'failed', sha256: sha, code: result.error.code, reason: result.error.message };
+          await this.recordFailure(images, sha, result.error);
+          return { key: first, status: 'failed', sha256: sha, code: result.error.code, reason: result.error.message };
         });
-        for (const key of keys) written.set(key, { ...outcome, key });
+        for (const { key } of images) written.set(key, { ...outcome, key });
       }),
     );
     return prepared.map((p) => ('bytes' in p ? written.get(p.key)! : p));
   }
 
   /** Reads one record and decides whether it needs the model: outcome if not, bytes if so. */
-  private async prepare(record: IngestRecord): Promise<IngestOutcome | { key: string; sha256: string; bytes: Buffer }> {
+  private async prepare(record: IngestRecord): Promise<IngestOutcome | { key: string; sha256: string; bytes: Buffer; etag?: string }> {
     const { key } = record;
     if (!parseImageKey(key)) return { key, status: 'skipped', reason: 'not under images/<dataset>/<label>/' };
-    let size = record.size;
+    let { size, etag } = record;
     let bytes: Buffer;
     try {
-      if (size === undefined) {
+      if (size === undefined || etag === undefined) {
         const info = await this.store.head(key);
         if (!info) return { key, status: 'skipped', reason: 'object no longer exists' };
-        size = info.size;
+        ({ size, etag } = info);
       }
       if (size > this.maxImageBytes) {
-        return this.failWithoutBytes(key, size);
+        return this.failWithoutBytes(key, size, etag);
       }
       bytes = await this.store.get(key);
     } catch (error) {
@@ -105,39 +111,41 @@ export class Ingestor {
       return transientOutcome(key, undefined, error);
     }
     const sha256 = sha256Hex(bytes);
-    return this.guard(key, sha256, async (): Promise<IngestOutcome | { key: string; sha256: string; bytes: Buffer }> => {
+    return this.guard(key, sha256, async (): Promise<IngestOutcome | { key: string; sha256: string; bytes: Buffer; etag?: string }> => {
       const link = await this.readLink(key);
       if (link?.sha256 === sha256) {
+        // Same bytes as last time: a redelivery writes nothing; a re-upload only refreshes the link's ETag.
+        if (link.etag !== etag) await this.writeLink({ ...link, etag });
         return link.status === 'ok'
           ? { key, status: 'cached', sha256 }
           : { key, status: 'failed', sha256, code: link.code, reason: link.reason };
       }
       if (await this.store.exists(featureKey(this.pipeline.namespace, sha256))) {
-        await this.writeLink({ key, sha256, status: 'ok' });
+        await this.writeLink({ key, sha256, etag, status: 'ok' });
         return { key, status: 'cached', sha256 };
       }
       if (bytes.length === 0) {
-        await this.recordFailure([key], sha256, new HeadstartError('EmptyImage', 'the file is empty (0 bytes)'));
+        await this.recordFailure([{ key, etag }], sha256, new HeadstartError('EmptyImage', 'the file is empty (0 bytes)'));
         return { key, status: 'failed', sha256, code: 'EmptyImage', reason: 'the file is empty (0 bytes)' };
       }
-      return { key, sha256, bytes };
+      return { key, sha256, bytes, etag };
     });
   }
 
-  private async failWithoutBytes(key: string, size: number): Promise<IngestOutcome> {
+  private async failWithoutBytes(key: string, size: number, etag: string | undefined): Promise<IngestOutcome> {
     const reason = `the file is ${size} bytes, over the ${this.maxImageBytes}-byte limit`;
     // Without the bytes there is no content hash: key the error record by the key's hash instead.
     const sha = sha256Hex(Buffer.from(`key:${key}`));
     return this.guard(key, sha, async () => {
-      await this.recordFailure([key], sha, new HeadstartError('ImageTooLarge', reason));
+      await this.recordFailure([{ key, etag }], sha, new HeadstartError('ImageTooLarge', reason));
       return { key, status: 'failed', sha256: sha, code: 'ImageTooLarge', reason };
     });
   }
 
-  private async recordFailure(keys: string[], sha256: string, error: HeadstartError): Promise<void> {
-    const record = { keys, sha256, code: error.code, reason: error.message, namespace: this.pipeline.namespace, at: new Date().toISOString() };
+  private async recordFailure(images: Array<{ key: string; etag?: string }>, sha256: string, error: HeadstartError): Promise<void> {
+    const record = { keys: images.map((i) => i.key), sha256, code: error.code, reason: error.message, namespace: this.pipeline.namespace, at: new Date().toISOString() };
     await this.store.put(errorKey(sha256), JSON.stringify(record, null, 2), { contentType: 'application/json' });
-    await Promise.all(keys.map((key) => this.writeLink({ key, sha256, status: 'failed', code: error.code, reason: error.message })));
+    await Promise.all(images.map(({ key, etag }) => this.writeLink({ key, sha256, etag, status: 'failed', code: error.code, reason: error.message })));
   }
 
   private async readLink(key: string): Promise<LinkRecord | undefined> {

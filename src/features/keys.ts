@@ -39,6 +39,15 @@ export function linkIsStale(image: { lastModified?: Date }, link: { lastModified
   return image.lastModified !== undefined && link.lastModified !== undefined && image.lastModified.getTime() > link.lastModified.getTime() + 1000;
 }
 
+/**
+ * True when a link no longer describes its image: the ETags differ (new bytes), or, for a link without
+ * one, the image is newer. A re-upload of the same bytes keeps its ETag, so it is not outdated.
+ */
+export function linkIsOutdated(image: { lastModified?: Date; etag?: string }, linkInfo: { lastModified?: Date }, link: { etag?: string }): boolean {
+  if (link.etag !== undefined && image.etag !== undefined) return link.etag !== image.etag;
+  return linkIsStale(image, linkInfo);
+}
+
 export function linksPrefix(ns: FeatureNamespace, dataset: string): string {
   return `${FEATURES_PREFIX}${namespaceId(ns)}/links/${dataset}/`;
 }

@@ -1,5 +1,7 @@
 import type { ObjectInfo, ObjectStore } from '../store/index.js';
-import { imageKeyOfLink, linkIsStale, linksPrefix, parseImageKey } from './keys.js';
+import { mapLimit } from './concurrency.js';
+import type { LinkRecord } from './ingest.js';
+import { imageKeyOfLink, linkIsOutdated, linkIsStale, linksPrefix, parseImageKey } from './keys.js';
 import type { FeatureNamespace } from './pipeline.js';
 
 /**
@@ -15,9 +17,14 @@ export async function pendingImages(store: ObjectStore, ns: FeatureNamespace, pr
   for (const dataset of datasets) {
     for await (const info of store.listAll(linksPrefix(ns, dataset))) links.set(imageKeyOfLink(ns, info.key), info);
   }
-  const pending = images.filter((image) => {
-    const link = links.get(image.key);
-    return !link || linkIsStale(image, link);
+  // Only images written after their link can be outdated: read just those links to compare ETags.
+  const outdated = await mapLimit(images, 16, async (image) => {
+    const info = links.get(image.key);
+    if (!info) return true;
+    if (!linkIsStale(image, info)) return false;
+    const link = JSON.parse((await store.get(info.key)).toString('utf8')) as LinkRecord;
+    return linkIsOutdated(image, info, link);
   });
+  const pending = images.filter((_, i) => outdated[i]);
   return { pending, done: images.length - pending.length };
 }

@@ -65,6 +65,8 @@ export class FeaturePipeline {
     readonly backend: BackendName,
     private readonly extractor: Extractor,
     private readonly batchSize: number,
+    /** The TF.js model behind a tfjs extractor (the cut shares its weights): disposed with the pipeline. */
+    private readonly ownedModel?: { dispose(): void },
   ) {}
 
   static async create(options: PipelineOptions): Promise<FeaturePipeline> {
@@ -94,6 +96,7 @@ export class FeaturePipeline {
       if (!READ_ONLY_CODES.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
       extractor = await createExtractor(cutModel, { engine: options.engine, cacheDir: join(tmpdir(), 'headstart'), cacheKey });
     }
+    // ONNX Runtime holds its own copy of the weights; TF.js runs the model itself, so the pipeline keeps it.
     if (extractor.engine === 'onnx') model.dispose();
     const namespace: FeatureNamespace = {
       model: spec.id,
@@ -105,7 +108,7 @@ export class FeaturePipeline {
       interpolation: options.interpolation ?? 'nearest',
       dtype: 'float32',
     };
-    return new FeaturePipeline(spec, namespace, backend, extractor, options.batchSize ?? 8);
+    return new FeaturePipeline(spec, namespace, backend, extractor, options.batchSize ?? 8, extractor.engine === 'onnx' ? undefined : model);
   }
 
   get engine(): EngineName {
@@ -167,6 +170,7 @@ export class FeaturePipeline {
 
   dispose(): void {
     this.extractor.dispose();
+    this.ownedModel?.dispose();
   }
 }
 

@@ -59,6 +59,16 @@ describe('ingest: images in the bucket become cached feature tensors', () => {
     const again = await ingestor.ingest([{ key: 'images/toy/cat/a.jpg' }, { key: 'images/toy/dog/b.jpg' }]);
     expect(again.map((o) => o.status)).toEqual(['cached', 'cached']);
     expect(await countUnder(store, '')).toBe(before);
+
+    // A re-upload of the same bytes, seconds later: the ETag matches, so it is not pending and writes nothing new.
+    await new Promise((r) => setTimeout(r, 2100));
+    await store.put('images/toy/dog/b.jpg', b);
+    expect((await buildDatasetIndex(store, pipeline.namespace, 'toy')).totals).toMatchObject({ extracted: 3, pending: 0 });
+    expect((await new Ingestor(store, pipeline).ingest([{ key: 'images/toy/dog/b.jpg' }]))[0]!.status).toBe('cached');
+    expect(await countUnder(store, '')).toBe(before);
+    // New bytes under the same key are pending until extracted again.
+    await store.put('images/toy/dog/b.jpg', await makeJpeg(9));
+    expect((await buildDatasetIndex(store, pipeline.namespace, 'toy')).totals).toMatchObject({ extracted: 2, pending: 1 });
   });
 
   it('records bad images under errors/ and extracts their neighbours', async () => {

@@ -8,7 +8,7 @@ function s3Record(key: string, eventName = 'ObjectCreated:Put', size = 10) {
     awsRegion: 'us-east-1',
     eventTime: '2026-01-01T00:00:00.000Z',
     eventName,
-    s3: { bucket: { name: 'headstart', arn: 'arn:aws:s3:::headstart' }, object: { key, size, eTag: 'x', sequencer: '1' } },
+    s3: { bucket: { name: 'headstart', arn: 'arn:aws:s3:::headstart' }, object: { key, size, eTag: '"x"', sequencer: '1' } },
   };
 }
 
@@ -31,7 +31,7 @@ describe('parseExtractEvent', () => {
     expect(parseExtractEvent(event)).toEqual({
       source: 'sqs',
       messages: [
-        { messageId: 'm1', records: [{ key: 'images/d/cat/a b.jpg', size: 10 }, { key: 'images/d/cat/c.jpg', size: 10 }] },
+        { messageId: 'm1', records: [{ key: 'images/d/cat/a b.jpg', size: 10, etag: 'x' }, { key: 'images/d/cat/c.jpg', size: 10, etag: 'x' }] },
         { messageId: 'm2', records: [] },
       ],
     });
@@ -45,14 +45,14 @@ describe('parseExtractEvent', () => {
   it('reads direct S3 notifications', () => {
     expect(parseExtractEvent({ Records: [s3Record('images/d/l/%E7%8C%AB.png')] })).toEqual({
       source: 's3',
-      messages: [{ records: [{ key: 'images/d/l/猫.png', size: 10 }] }],
+      messages: [{ records: [{ key: 'images/d/l/猫.png', size: 10, etag: 'x' }] }],
     });
   });
 
   it('reads EventBridge Object Created events, whose keys are not URL-encoded', () => {
-    const event = { source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: 'b' }, object: { key: 'images/d/l/a+b.jpg', size: 5 } } };
-    expect(parseExtractEvent(event)).toEqual({ source: 'eventbridge', messages: [{ records: [{ key: 'images/d/l/a+b.jpg', size: 5 }] }] });
-    expect(parseExtractEvent({ Records: [sqsRecord('e', event)] }).messages[0]!.records).toEqual([{ key: 'images/d/l/a+b.jpg', size: 5 }]);
+    const event = { source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: 'b' }, object: { key: 'images/d/l/a+b.jpg', size: 5, etag: 'e1' } } };
+    expect(parseExtractEvent(event)).toEqual({ source: 'eventbridge', messages: [{ records: [{ key: 'images/d/l/a+b.jpg', size: 5, etag: 'e1' }] }] });
+    expect(parseExtractEvent({ Records: [sqsRecord('e', event)] }).messages[0]!.records).toEqual([{ key: 'images/d/l/a+b.jpg', size: 5, etag: 'e1' }]);
   });
 
   it('rejects events of unknown shape', () => {

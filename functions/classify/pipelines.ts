@@ -1,0 +1,92 @@
+import type { FeatureCut, FeaturePipeline } from '../../src/features/pipeline.js';
+
+/** What the classify service uses of a FeaturePipeline (tests may pass a lighter one). */
+export type ClassifyPipeline = Pick<FeaturePipeline, 'namespace' | 'featureShape' | 'extract' | 'metadata' | 'dispose'>;
+
+/** Builds the pipeline of one (model, cut); called once per pair while it stays cached. */
+export type PipelineFactory = (model: string, cut: FeatureCut) => Promise<ClassifyPipeline>;
+
+/** Pipelines hold whole networks (VGG16 is 528 MB): a process keeps only a few. */
+export const DEFAULT_MAX_PIPELINES = 3;
+
+interface Entry {
+  pipeline: Promise<ClassifyPipeline>;
+  /** Requests running on it right now: an evicted pipeline is disposed only when the last one ends. */
+  users: number;
+  evicted: boolean;
+}
+
+export function cutKey(cut: FeatureCut): string {
+  if (cut === 'classifier') return 'classifier';
+  return 'layer' in cut ? `layer:${cut.layer}` : `pooling:${cut.pooling}`;
+}
+
+/**
+ * The warm pipelines of a process, per (model, cut), least recently used evicted beyond `maxSize`.
+ * `use` lends a pipeline for the length of a callback, so an eviction never disposes one mid-request.
+ */
+export class PipelineCache {
+  /** Map order is recency order: the first entry is the least recently used. */
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly factory: PipelineFactory,
+    private readonly maxSize = DEFAULT_MAX_PIPELINES,
+  ) {
+    if (!Number.isInteger(maxSize) || maxSize < 1) throw new RangeError(`PipelineCache maxSize must be an integer ≥ 1, got ${maxSize}`);
+  }
+
+  /** The cached (model, cut) keys, least recently used first. */
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** Runs `fn` on the pipeline of (model, cut), building it on a miss (concurrent misses share one build). */
+  async use<T>(model: string, cut: FeatureCut, fn: (pipeline: ClassifyPipeline) => Promise<T>): Promise<T> {
+    const entry = this.acquire(`${model}|${cutKey(cut)}`, () => this.factory(model, cut));
+    try {
+      return await fn(await entry.pipeline);
+    } finally {
+      entry.users--;
+      if (entry.evicted && entry.users === 0) release(entry);
+    }
+  }
+
+  /** Disposes every pipeline not in use now, and the others as their requests end. */
+  dispose(): void {
+    for (const key of this.keys()) this.evict(key);
+  }
+
+  private acquire(key: string, build: () => Promise<ClassifyPipeline>): Entry {
+    let entry = this.entries.get(key);
+    if (entry) {
+      this.entries.delete(key);
+    } else {
+      const created: Entry = { pipeline: build(), users: 0, evicted: false };
+      // A failed build is not cached: the next request tries again.
+      created.pipeline.catch(() => {
+        if (this.entries.get(key) === created) this.entries.delete(key);
+      });
+      entry = created;
+    }
+    this.entries.set(key, entry);
+    entry.users++;
+    while (this.entries.size > this.maxSize) this.evict(this.entries.keys().next().value as string);
+    return entry;
+  }
+
+  private evict(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    entry.evicted = true;
+    if (entry.users === 0) release(entry);
+  }
+}
+
+function release(entry: Entry): void {
+  entry.pipeline.then(
+    (pipeline) => pipeline.dispose(),
+    () => undefined, // nothing was built
+  );
+}

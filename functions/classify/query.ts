@@ -1,0 +1,69 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { InvalidArgumentError, listValues } from '../../src/errors.js';
+import type { FeatureCut } from '../../src/features/pipeline.js';
+import { validateHeadId } from '../../src/registry/keys.js';
+import { getModelSpec } from '../../src/zoo/index.js';
+import type { Pooling } from '../../src/zoo/types.js';
+
+export const DEFAULT_TOP = 5;
+export const MAX_TOP = 1000;
+const POOLINGS: readonly Pooling[] = ['avg', 'max'];
+
+export interface ClassifyQuery {
+  /** A zoo model id: its pretrained ImageNet classifier. */
+  model?: string;
+  /** A published head id: base features, then the head's labels. */
+  head?: string;
+  top: number;
+}
+
+export interface FeaturesQuery {
+  model?: string;
+  /** Where to cut; absent: the service's cut for its own model, else the model's default feature layer. */
+  cut?: FeatureCut;
+}
+
+/** `?model=&head=&top=` of POST /classify, validated with messages that list the valid values. */
+export function parseClassifyQuery(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): ClassifyQuery {
+  const query = readQuery(event, ['model', 'head', 'top']);
+  return {
+    model: query.model === undefined ? undefined : getModelSpec(query.model).id,
+    head: query.head === undefined ? undefined : validateHeadId(query.head),
+    top: parseTop(query.top),
+  };
+}
+
+/** `?model=&layer=&pooling=` of POST /features. */
+export function parseFeaturesQuery(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>, defaultModel: string): FeaturesQuery {
+  const query = readQuery(event, ['model', 'layer', 'pooling']);
+  const spec = getModelSpec(query.model ?? defaultModel);
+  if (query.layer !== undefined && query.pooling !== undefined) {
+    throw new InvalidArgumentError("Give either 'layer' or 'pooling', not both: 'pooling' cuts the model without its top and pools the last feature map.");
+  }
+  if (query.layer !== undefined) {
+    const layers = Object.keys(spec.featureLayers);
+    if (!layers.includes(query.layer)) throw new InvalidArgumentError(`Unknown feature layer '${query.layer}' for ${spec.id}: expected ${listValues(layers)}.`);
+    return { model: query.model && spec.id, cut: { layer: query.layer } };
+  }
+  if (query.pooling !== undefined) {
+    if (!POOLINGS.includes(query.pooling as Pooling)) throw new InvalidArgumentError(`Unknown pooling '${query.pooling}': expected ${listValues(POOLINGS)}.`);
+    return { model: query.model && spec.id, cut: { pooling: query.pooling as Pooling } };
+  }
+  return { model: query.model && spec.id };
+}
+
+function readQuery(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>, known: readonly string[]): Record<string, string | undefined> {
+  const query: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (!known.includes(name)) throw new InvalidArgumentError(`Unknown query parameter '${name}': expected ${listValues(known)}.`);
+    if (value !== undefined && value !== '') query[name] = value;
+  }
+  return query;
+}
+
+function parseTop(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_TOP;
+  const top = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(top >= 1 && top <= MAX_TOP)) throw new InvalidArgumentError(`'top' must be an integer from 1 to ${MAX_TOP}, got '${value}'.`);
+  return top;
+}

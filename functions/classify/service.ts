@@ -1,0 +1,186 @@
+import sharp from 'sharp';
+import { HeadstartError, InvalidArgumentError } from '../../src/errors.js';
+import { namespaceId, type FeatureCut, type FeatureNamespace } from '../../src/features/pipeline.js';
+import { predictHead } from '../../src/heads/predict.js';
+import type { HeadCache, HeadInfo } from '../../src/registry/index.js';
+import type { ObjectStore } from '../../src/store/index.js';
+import { getModelSpec } from '../../src/zoo/index.js';
+import { DEFAULT_LIMITS, type ImageSource, type RequestLimits } from './body.js';
+import { HeadBaseMismatchError } from './errors.js';
+import { PipelineCache, type ClassifyPipeline, type PipelineFactory } from './pipelines.js';
+import { headTop, imagenetTop, type LabelScore } from './predictions.js';
+import type { ClassifyQuery, FeaturesQuery } from './query.js';
+import { loadSources, type LoadedSource } from './sources.js';
+
+export interface ClassifyDeps {
+  store: ObjectStore;
+  /** The service's model (HEADSTART_MODEL): the default of `model` and what `warmUp` loads. */
+  defaultModel: string;
+  /** The service's feature cut (the feature cache's namespace), used by POST /features on `defaultModel`. */
+  featureCut?: FeatureCut;
+  /** Builds a pipeline; in the functions, weights from the local cache or the bucket (`pipelineFromConfig`). */
+  createPipeline: PipelineFactory;
+  /** Loaded heads, least recently used dropped beyond its size (`new HeadCache(store)`: 8). */
+  heads: Pick<HeadCache, 'get'>;
+  /** @default 3 */
+  maxPipelines?: number;
+  limits?: Partial<RequestLimits>;
+}
+
+export type ImageResult =
+  | { image: string | number; predictions: LabelScore[] }
+  | { image: string | number; error: { code: string; message: string } };
+
+export interface ClassifyOutcome {
+  results: ImageResult[];
+  /** The first image error, kept typed so a single-image request can answer with its status. */
+  firstError?: HeadstartError;
+  model: string;
+  head?: string;
+  /** decodeMs: reading bucket objects; inferMs: image decoding, the network, the head and top-k. */
+  timings: { decodeMs: number; inferMs: number };
+}
+
+export interface FeaturesOutcome {
+  features: Float32Array;
+  shape: number[];
+  namespace: FeatureNamespace;
+  metadata: Record<string, string>;
+  timings: { decodeMs: number; inferMs: number };
+}
+
+/** Where a request's images go: a zoo classifier, or the feature cut of a head's base and then the head. */
+interface Target {
+  model: string;
+  cut: FeatureCut;
+  head?: { id: string; info: HeadInfo };
+}
+
+/**
+ * POST /classify and POST /features without HTTP: images in, labels or feature vectors out. Pipelines
+ * stay warm per (model, cut) and heads in the injected cache, so only a process's first request per
+ * model pays for loading it.
+ */
+export class ClassifyService {
+  readonly limits: RequestLimits;
+  private readonly pipelines: PipelineCache;
+
+  constructor(private readonly deps: ClassifyDeps) {
+    this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
+    this.pipelines = new PipelineCache(deps.createPipeline, deps.maxPipelines);
+  }
+
+  /** The (model, cut) pairs loaded now, least recently used first. */
+  loadedPipelines(): string[] {
+    return this.pipelines.keys();
+  }
+
+  async classify(sources: readonly ImageSource[], query: ClassifyQuery): Promise<ClassifyOutcome> {
+    const target = await this.target(query);
+    const started = performance.now();
+    const loaded = await loadSources(this.deps.store, sources, this.limits.maxObjectBytes);
+    const fetched = performance.now();
+    const predictions = await this.pipelines.use(target.model, target.cut, async (pipeline) => {
+      if (target.head) assertSameBase(target.head.id, target.head.info.base, pipeline.namespace);
+      return this.predict(pipeline, loaded, target, query.top);
+    });
+    const errors = loaded.map((source, i) => ('error' in source ? source.error : isError(predictions[i]) ? predictions[i] : undefined));
+    return {
+      results: loaded.map((source, i) => toResult(source.name, errors[i], predictions[i])),
+      firstError: errors.find(isError),
+      model: target.model,
+      ...(target.head ? { head: target.head.id } : {}),
+      timings: { decodeMs: fetched - started, inferMs: performance.now() - fetched },
+    };
+  }
+
+  /** The feature vector of one image, as the feature cache would store it for this model and cut. */
+  async features(source: ImageSource, query: FeaturesQuery): Promise<FeaturesOutcome> {
+    const model = query.model ?? this.deps.defaultModel;
+    const cut = query.cut ?? (model === this.deps.defaultModel ? this.deps.featureCut : undefined) ?? { layer: getModelSpec(model).defaultFeatureLayer };
+    const started = performance.now();
+    const [loaded] = await loadSources(this.deps.store, [source], this.limits.maxObjectBytes);
+    if ('error' in loaded!) throw loaded.error;
+    const fetched = performance.now();
+    return this.pipelines.use(model, cut, async (pipeline) => {
+      const [result] = await pipeline.extract([loaded.bytes]);
+      if (!result!.ok) throw result!.error;
+      return {
+        features: result!.features,
+        shape: result!.shape,
+        namespace: pipeline.namespace,
+        metadata: pipeline.metadata('key' in source ? source.key : 'request'),
+        timings: { decodeMs: fetched - started, inferMs: performance.now() - fetched },
+      };
+    });
+  }
+
+  /** Loads the default model and runs one small picture through it, so the first real request is not the slow one. */
+  async warmUp(): Promise<void> {
+    const picture = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toBuffer();
+    const [result] = await this.pipelines.use(this.deps.defaultModel, 'classifier', (pipeline) => pipeline.extract([picture]));
+    if (!result!.ok) throw result!.error;
+  }
+
+  dispose(): void {
+    this.pipelines.dispose();
+  }
+
+  private async target(query: ClassifyQuery): Promise<Target> {
+    if (query.head === undefined) return { model: query.model ?? this.deps.defaultModel, cut: 'classifier' };
+    const { head: info } = await this.deps.heads.get(query.head);
+    if (query.model !== undefined && query.model !== info.base.model) {
+      throw new InvalidArgumentError(
+        `Head '${query.head}' classifies ${info.base.model} features, not ${query.model}: leave out 'model' or set model=${info.base.model}.`,
+      );
+    }
+    const cut: FeatureCut = info.base.pooling ? { pooling: info.base.pooling } : { layer: info.base.layer };
+    return { model: info.base.model, cut, head: { id: query.head, info } };
+  }
+
+  /** Per source: its top labels, or the error its decoding hit. */
+  private async predict(pipeline: ClassifyPipeline, loaded: LoadedSource[], target: Target, top: number): Promise<Array<LabelScore[] | HeadstartError | undefined>> {
+    const readable = loaded.flatMap((s, i) => ('bytes' in s ? [{ i, bytes: s.bytes }] : []));
+    const out: Array<LabelScore[] | HeadstartError | undefined> = new Array(loaded.length);
+    if (readable.length === 0) return out;
+    const extracted = await pipeline.extract(readable.map((r) => r.bytes));
+    const good = extracted.flatMap((result, j) => (result.ok ? [{ i: readable[j]!.i, features: result.features }] : []));
+    extracted.forEach((result, j) => {
+      if (!result.ok) out[readable[j]!.i] = result.error;
+    });
+    const rows = good.map((g) => g.features);
+    const tops = target.head ? await this.headPredictions(target.head.id, rows, top) : rows.map((row) => imagenetTop(row, top));
+    good.forEach((g, j) => {
+      out[g.i] = tops[j];
+    });
+    return out;
+  }
+
+  /**
+   * The head runs right after a fresh `get`: the cache owns and may dispose its models, so one is never
+   * kept across an await (the extraction above can take a while).
+   */
+  private async headPredictions(headId: string, rows: Float32Array[], top: number): Promise<LabelScore[][]> {
+    if (rows.length === 0) return [];
+    const dim = rows[0]!.length;
+    const features = new Float32Array(rows.length * dim);
+    rows.forEach((row, r) => features.set(row, r * dim));
+    const { model, head } = await this.deps.heads.get(headId);
+    return headTop(predictHead(model, features, dim), head.labels, top);
+  }
+}
+
+/** Equal namespaces give equal features; a head is only meaningful on the features it was trained on. */
+function assertSameBase(headId: string, base: FeatureNamespace, service: FeatureNamespace): void {
+  const same = namespaceId(base) === namespaceId(service) && (base.pooling ?? null) === (service.pooling ?? null);
+  if (!same) throw new HeadBaseMismatchError(headId, base, service);
+}
+
+function isError(value: unknown): value is HeadstartError {
+  return value instanceof HeadstartError;
+}
+
+function toResult(image: string | number, error: HeadstartError | undefined, prediction: unknown): ImageResult {
+  if (error) return { image, error: { code: error.code, message: error.message } };
+  return { image, predictions: prediction as LabelScore[] };
+}
