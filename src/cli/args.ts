@@ -29,4 +29,5 @@ export const modelOptions = {
   verbose: { type: 'boolean' },
   json: { type: 'boolean' },
   batch: { type: 'string' },
+  threads: { type: 'string' },
 } as const satisfies Options;

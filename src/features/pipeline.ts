@@ -26,6 +26,8 @@ export interface PipelineOptions {
   /** @default HEADSTART_ENGINE or 'auto' */
   engine?: EngineName | 'auto';
   backend?: string;
+  /** ONNX Runtime intra-op threads. @default HEADSTART_THREADS, else ONNX Runtime's choice (all cores) */
+  threads?: number;
   /** Images per model call. @default 8 */
   batchSize?: number;
   /** The weights and ONNX cache ($HEADSTART_HOME). */
@@ -87,14 +89,15 @@ export class FeaturePipeline {
     const digest = weightsDigest ?? 'random';
     // Random weights differ on every build: only real weights get a cached ONNX export.
     const cacheKey = `${spec.id}@${digest}/${layer}`;
+    const threads = options.threads ?? (Number(process.env.HEADSTART_THREADS) || undefined);
     let extractor: Extractor;
     try {
       const cache = weightsDigest ? { cacheDir: headstartHome(options.home), cacheKey } : {};
-      extractor = await createExtractor(cutModel, { engine: options.engine, ...cache });
+      extractor = await createExtractor(cutModel, { engine: options.engine, intraOpThreads: threads, ...cache });
     } catch (error) {
       // A read-only home (weights baked into a Lambda image at /opt) cannot take a new export: use /tmp.
       if (!READ_ONLY_CODES.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-      extractor = await createExtractor(cutModel, { engine: options.engine, cacheDir: join(tmpdir(), 'headstart'), cacheKey });
+      extractor = await createExtractor(cutModel, { engine: options.engine, intraOpThreads: threads, cacheDir: join(tmpdir(), 'headstart'), cacheKey });
     }
     // ONNX Runtime holds its own copy of the weights; TF.js runs the model itself, so the pipeline keeps it.
     if (extractor.engine === 'onnx') model.dispose();

@@ -45,7 +45,7 @@ export const extractCommand: Command = {
       const outcomes: IngestOutcome[] = [];
       const started = Date.now();
       for (let i = 0; i < pending.length; i += batch) {
-        const slice = pending.slice(i, i + batch).map((o) => ({ key: o.key, size: o.size }));
+        const slice = pending.slice(i, i + batch).map((o) => ({ key: o.key, size: o.size, etag: o.etag }));
         for (const outcome of await ingestor.ingest(slice)) {
           outcomes.push(outcome);
           progress.tick(outcome.status !== 'failed' && outcome.status !== 'retry');

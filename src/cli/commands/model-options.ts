@@ -15,6 +15,7 @@ interface ModelFlags {
   interpolation?: string;
   weights?: string;
   batch?: string;
+  threads?: string;
 }
 
 /** Turns the shared model flags into pipeline options, validating each with the valid values in the message. */
@@ -34,5 +35,6 @@ export function pipelineOptions(values: ModelFlags): Omit<PipelineOptions, 'cut'
     interpolation: values.interpolation as Interpolation | undefined,
     weights: values.weights === 'random' ? null : values.weights,
     batchSize: intOption(values.batch, 'batch', 8),
+    threads: values.threads === undefined ? undefined : intOption(values.threads, 'threads', 1),
   };
 }

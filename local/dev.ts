@@ -1,0 +1,149 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { resolve } from 'node:path';
+import type { InProcessTrainLauncher } from '../functions/api/launchers.js';
+import { createLocalApi } from '../functions/api/local.js';
+import { presignClient, S3UploadSigner } from '../functions/api/uploads.js';
+import { createClassifyHandler } from '../functions/classify/handler.js';
+import { createClassifyRoutes } from '../functions/classify/routes.js';
+import { createExtractHandler } from '../functions/extract/handler.js';
+import { once, pipelineFromConfig, type RuntimeConfig } from '../functions/shared/runtime.js';
+import { Ingestor } from '../src/features/ingest.js';
+import type { FeatureCut, FeaturePipeline } from '../src/features/pipeline.js';
+import { HeadCache } from '../src/registry/index.js';
+import { createS3Client, S3Store } from '../src/store/index.js';
+import { headstartHome } from '../src/weights/index.js';
+import { startLocalApi, type LocalApi, type ProxyHandler } from './http/server.js';
+import { LocalEventQueue, startLocalS3, type LocalS3 } from './s3/index.js';
+
+export interface DevOptions {
+  /** @default 3000 */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 4569 */
+  s3Port?: number;
+  /** Where the embedded bucket keeps its objects. @default HEADSTART_DATA, else ./.headstart */
+  dataDir?: string;
+  /** @default 'headstart' */
+  bucket?: string;
+  /** Base model. @default HEADSTART_MODEL, else 'mobilenet_v2' */
+  model?: string;
+  cut?: FeatureCut;
+  /** With it, requests without a matching x-api-key get 403. @default HEADSTART_API_KEY */
+  apiKey?: string;
+  /** The weights/ONNX cache. @default HEADSTART_HOME, else ~/.cache/headstart */
+  home?: string;
+  /** Extraction batches delivered at once (SQS batch size). @default 8 */
+  batchSize?: number;
+  log?: (line: string) => void;
+}
+
+export interface DevStack {
+  api: LocalApi;
+  s3: LocalS3;
+  queue: LocalEventQueue;
+  trainer: InProcessTrainLauncher;
+  config: RuntimeConfig;
+  close(): Promise<void>;
+}
+
+/** Routes API Gateway sends to the classify function; everything else goes to the API function (infra/api.ts). */
+const CLASSIFY_PATHS = new Set(['/classify', '/features']);
+
+/**
+ * The whole service on one machine, with the handlers the cloud runs: the embedded S3 server, its
+ * object events delivered to the extract handler as SQS batches (retries, dead letters), the API and
+ * classify handlers behind a local API Gateway, and training jobs in this process off the request path.
+ * The model loads (and warms up) before the server answers, so the first request is not the slow one.
+ */
+export async function startDevStack(options: DevOptions = {}): Promise<DevStack> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const dataDir = resolve(options.dataDir ?? process.env.HEADSTART_DATA ?? '.headstart');
+  const s3 = await startLocalS3({ port: options.s3Port ?? 4569, dataDir, bucket: options.bucket ?? 'headstart' });
+  const config: RuntimeConfig = {
+    bucket: s3.bucket,
+    endpoint: s3.endpoint,
+    model: options.model ?? process.env.HEADSTART_MODEL ?? 'mobilenet_v2',
+    cut: options.cut,
+    home: headstartHome(options.home),
+  };
+  const store = new S3Store(createS3Client({ endpoint: s3.endpoint }), s3.bucket);
+  const cleanup: Array<() => unknown> = [() => s3.close()];
+  try {
+    // One pipeline per (model, cut) in the process: extraction and POST /classify share the feature model.
+    const pipelines = new Map<string, () => Promise<FeaturePipeline>>();
+    const pipelineFor = (model: string, cut?: FeatureCut) => {
+      const key = JSON.stringify([model, cut ?? null]);
+      if (!pipelines.has(key)) pipelines.set(key, once(() => pipelineFromConfig({ ...config, model, cut }, store)));
+      return pipelines.get(key)!();
+    };
+    const featurePipeline = await pipelineFor(config.model, config.cut);
+    cleanup.push(() => featurePipeline.dispose());
+    const namespace = featurePipeline.namespace;
+
+    const extract = createExtractHandler(async () => ({ ingestor: new Ingestor(store, featurePipeline) }));
+    const queue = new LocalEventQueue({
+      store,
+      batchSize: options.batchSize ?? 8,
+      handler: async (records) => {
+        // The same event the cloud delivers: one SQS message per S3 notification.
+        const event = { Records: records.map((r, i) => ({ messageId: String(i), eventSource: 'aws:sqs', body: JSON.stringify({ Records: [r] }) })) };
+        const result = (await extract(event, {} as never)) as { batchItemFailures: Array<{ itemIdentifier: string }> };
+        return { failedKeys: result.batchItemFailures.map((f) => records[Number(f.itemIdentifier)]!.s3.object.key) };
+      },
+    });
+    cleanup.unshift(() => queue.close());
+    s3.events.on('objectCreated', (record) => queue.enqueue(record));
+
+    const { handler: apiHandler, launcher: trainer } = createLocalApi({
+      store,
+      namespace: async () => namespace,
+      uploads: new S3UploadSigner(presignClient({ endpoint: s3.endpoint }), s3.bucket),
+    });
+    cleanup.unshift(() => trainer.close());
+    const classify = createClassifyRoutes({
+      store,
+      defaultModel: config.model,
+      featureCut: config.cut,
+      createPipeline: (model, cut) => pipelineFor(model, cut),
+      heads: new HeadCache(store),
+    });
+    cleanup.push(() => classify.dispose());
+    await classify.warmUp();
+    const classifyHandler = createClassifyHandler(async () => classify.routes);
+
+    const handler: ProxyHandler = (event: APIGatewayProxyEvent, context) =>
+      CLASSIFY_PATHS.has(event.path) ? classifyHandler(event, context) : apiHandler(event, context);
+    const apiKey = options.apiKey ?? process.env.HEADSTART_API_KEY;
+    const api = await startLocalApi({ handler, apiKey: apiKey || undefined, host: options.host, port: options.port ?? 3000 });
+    cleanup.unshift(() => api.close());
+
+    log(
+      [
+        `headstart is running (model ${namespace.model}@${namespace.weightsDigest}, features ${namespace.layer}, engine ${featurePipeline.engine})`,
+        `  API        ${api.url}${apiKey ? '   (x-api-key required)' : ''}`,
+        `  S3         ${s3.endpoint}   bucket '${s3.bucket}', data in ${dataDir}`,
+        `  weights    ${config.home}`,
+        'Next:',
+        `  npx headstart upload <dir of <label>/<image>> --dataset <name>`,
+        `  curl ${api.url}/datasets/<name>`,
+        `  curl -X POST ${api.url}/train -H 'content-type: application/json' -d '{"dataset":"<name>"}'`,
+        `  curl -X POST "${api.url}/classify?head=<headId>" -H 'content-type: image/jpeg' --data-binary @photo.jpg`,
+        'Ctrl-C stops; the data stays for the next start.',
+      ].join('\n'),
+    );
+    return {
+      api,
+      s3,
+      queue,
+      trainer,
+      config,
+      close: async () => {
+        for (const step of cleanup) await step();
+      },
+    };
+  } catch (error) {
+    for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => undefined);
+    throw error;
+  }
+}
