@@ -1,0 +1,65 @@
+import type { ObjectStore } from '../store/index.js';
+import { Ingestor, type IngestOutcome } from './ingest.js';
+import { sha256Hex } from './keys.js';
+import { pendingImages } from './pending.js';
+import type { FeatureNamespace, FeaturePipeline } from './pipeline.js';
+
+export interface BackfillOptions {
+  /** Images per model call. @default 16 */
+  batch?: number;
+  /** Split the work into `shards` by key hash and take shard `shard` (an AWS Batch array job's child). @default 1, 0 */
+  shards?: number;
+  shard?: number;
+  /** Called once the work is known, then after every image. */
+  onPlan?: (plan: { pending: number; alreadyDone: number }) => void;
+  onOutcome?: (outcome: IngestOutcome) => void;
+}
+
+export interface BackfillSummary {
+  namespace: FeatureNamespace;
+  alreadyDone: number;
+  extracted: number;
+  cached: number;
+  failed: number;
+  retry: number;
+  seconds: number;
+  failures: Array<Pick<IngestOutcome, 'key' | 'status' | 'code' | 'reason'>>;
+}
+
+/** Stable shard of a key: the first 32 bits of its sha256, modulo the shard count. */
+export function shardOf(key: string, shards: number): number {
+  return Number.parseInt(sha256Hex(Buffer.from(key, 'utf8')).slice(0, 8), 16) % shards;
+}
+
+/**
+ * Extracts every image under `prefix` that has no up-to-date features, in batches: what the bulk
+ * `headstart extract` command (the GPU batch job) and a local POST /backfill run. Resumable: a rerun
+ * lists what is done and skips it; failures are recorded by the ingestor and summarised here.
+ */
+export async function backfill(store: ObjectStore, pipeline: FeaturePipeline, prefix: string, options: BackfillOptions = {}): Promise<BackfillSummary> {
+  const { batch = 16, shards = 1, shard = 0 } = options;
+  const all = await pendingImages(store, pipeline.namespace, prefix);
+  const pending = shards === 1 ? all.pending : all.pending.filter((o) => shardOf(o.key, shards) === shard);
+  options.onPlan?.({ pending: pending.length, alreadyDone: all.done });
+  const ingestor = new Ingestor(store, pipeline);
+  const outcomes: IngestOutcome[] = [];
+  const started = Date.now();
+  for (let i = 0; i < pending.length; i += batch) {
+    const slice = pending.slice(i, i + batch).map((o) => ({ key: o.key, size: o.size, etag: o.etag }));
+    for (const outcome of await ingestor.ingest(slice)) {
+      outcomes.push(outcome);
+      options.onOutcome?.(outcome);
+    }
+  }
+  const count = (s: IngestOutcome['status']) => outcomes.filter((o) => o.status === s).length;
+  return {
+    namespace: pipeline.namespace,
+    alreadyDone: all.done,
+    extracted: count('extracted'),
+    cached: count('cached'),
+    failed: count('failed'),
+    retry: count('retry'),
+    seconds: (Date.now() - started) / 1000,
+    failures: outcomes.filter((o) => o.status === 'failed' || o.status === 'retry').map(({ key, status, code, reason }) => ({ key, status, code, reason })),
+  };
+}
