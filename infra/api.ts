@@ -73,6 +73,11 @@ export interface ApiProps {
   readonly classify: lambda.IFunction;
   /** Started asynchronously by POST /train. */
   readonly train: lambda.IFunction;
+  /**
+   * The TF.js layer: the API resolves the service's feature namespace from the zoo's model specs (TF.js
+   * builders behind them), and TF.js is never bundled into a zip.
+   */
+  readonly tfjsLayer: lambda.ILayerVersion;
   /** Present when extractionMode is 'batch' or 'both': POST /backfill submits here. */
   readonly batch?: { readonly jobQueue: batch.IJobQueue; readonly jobDefinition: batch.EcsJobDefinition };
 }
@@ -128,6 +133,7 @@ export class Api extends Construct {
       memorySize: props.memorySize,
       timeout: Duration.seconds(29),
       environment,
+      layers: [props.tfjsLayer],
       retainLogs: props.retainLogs,
     });
     grantPrefixes(fn, props.bucket, {
@@ -137,6 +143,8 @@ export class Api extends Construct {
       [PREFIX.models]: ['read', 'delete'],
       // write: POST /train records the job as queued before the trainer starts, so GET /jobs/{id} answers at once.
       [PREFIX.jobs]: ['read', 'write'],
+      // read: the weights index names the digest of the service's feature namespace.
+      [PREFIX.weights]: ['read'],
     });
     props.train.grantInvoke(fn);
     props.batch?.jobDefinition.grantSubmitJob(fn, props.batch.jobQueue);

@@ -62,6 +62,7 @@ export class Classify extends Construct {
       // Writes too: features computed for a request are cached by content hash, so a later upload of the same
       // bytes (or a training set that includes them) is a cache hit. Content addressing makes the write idempotent.
       [PREFIX.features]: ['read', 'write'],
+      [PREFIX.weights]: ['read', 'write'],
     });
   }
 }

@@ -87,6 +87,8 @@ export class Ingest extends Construct {
       // read: HEAD of a features/ key is the cache check (same bytes uploaded twice are extracted once).
       [PREFIX.features]: ['read', 'write'],
       [PREFIX.errors]: ['write'],
+      // read + write: publishes its baked weights' index, which the API and trainer resolve the namespace from.
+      [PREFIX.weights]: ['read', 'write'],
     });
   }
 }

@@ -67,7 +67,7 @@ export class HeadstartStack extends Stack {
     this.api = new Api(this, 'Api', {
       projectRoot, entry: entries.api, bucket, baseModel: config.baseModel, memorySize: config.apiMemoryMb,
       extractionMode: config.extractionMode, corsOrigins: config.corsOrigins, retainLogs,
-      classify: this.classify.target, train: this.train.fn, batch: this.gpuBatch,
+      classify: this.classify.target, train: this.train.fn, tfjsLayer: this.train.layer, batch: this.gpuBatch,
     });
     this.alarms = new Alarms(this, 'Alarms', {
       deadLetterQueue: this.ingest?.deadLetterQueue,

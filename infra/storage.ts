@@ -9,6 +9,8 @@ export const PREFIX = {
   models: 'models/',
   jobs: 'jobs/',
   errors: 'errors/',
+  /** Weights indexes (and weights for functions without baked ones): what namespaces resolve against. */
+  weights: 'weights/',
 } as const;
 
 export interface StorageProps {

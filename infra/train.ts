@@ -58,9 +58,11 @@ export class Train extends Construct {
     this.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.hours(1) });
     grantPrefixes(this.fn, props.bucket, {
       [PREFIX.features]: ['read'],
-      [`${PREFIX.features}*/shards/`]: ['write'],
+      // delete: a rebuilt shard set replaces the old one (written first, manifest last, then the old parts go).
+      [`${PREFIX.features}*/shards/`]: ['write', 'delete'],
       [PREFIX.models]: ['read', 'write'],
       [PREFIX.jobs]: ['read', 'write'],
+      [PREFIX.weights]: ['read'],
     });
   }
 }

@@ -1,5 +1,6 @@
 import { HeadCache } from '../../src/registry/index.js';
-import { configFromEnv, once, pipelineFromConfig, storeFromConfig } from '../shared/runtime.js';
+import { pipelineFromConfig } from '../shared/pipeline.js';
+import { configFromEnv, once, storeFromConfig } from '../shared/runtime.js';
 import { createClassifyRoutes, type ClassifyRoutes } from './routes.js';
 
 /**

@@ -1,5 +1,6 @@
 import { Ingestor } from '../../src/features/ingest.js';
-import { configFromEnv, once, pipelineFromConfig, storeFromConfig } from '../shared/runtime.js';
+import { pipelineFromConfig } from '../shared/pipeline.js';
+import { configFromEnv, once, storeFromConfig } from '../shared/runtime.js';
 import { createExtractHandler } from './handler.js';
 
 /** Built on the first invocation and reused while the Lambda stays warm. */

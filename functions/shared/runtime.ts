@@ -1,10 +1,11 @@
-import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { FeaturePipeline, type FeatureCut } from '../../src/features/pipeline.js';
+import type { FeatureCut } from '../../src/features/pipeline.js';
 import { createS3Client, S3Store, type ObjectStore } from '../../src/store/index.js';
-import { headstartHome, readCacheEntry, weightsCacheDir } from '../../src/weights/index.js';
+import { headstartHome, readCacheEntry, weightsCacheDir } from '../../src/weights/cache.js';
 import type { Pooling } from '../../src/zoo/types.js';
+import type { FeatureNamespace } from '../../src/features/namespace.js';
+import { WeightsUnavailableError } from '../../src/weights/errors.js';
+import { getModelSpec, poolingLayerName } from '../../src/zoo/index.js';
 
 /** Process-wide settings of a handler, from its environment (the CDK stack and `headstart dev` set them). */
 export interface RuntimeConfig {
@@ -46,40 +47,55 @@ export function storeFromConfig(config: RuntimeConfig): ObjectStore {
   return new S3Store(createS3Client({ endpoint: config.endpoint }), config.bucket);
 }
 
-/**
- * Makes sure the weights cache holds the model's weights: a local cache entry wins; else the entry is
- * copied from the bucket's `weights/<model>/<top|notop>/` (what `headstart weights push` or the deploy
- * step put there). Files land under temp names and index.json last, as the cache expects.
- */
-export async function syncWeightsFromStore(store: ObjectStore, model: string, variant: 'top' | 'notop', home: string): Promise<boolean> {
-  if (await readCacheEntry(model, variant, home)) return true;
-  const prefix = `weights/${model}/${variant}/`;
-  if (!(await store.exists(`${prefix}index.json`))) return false;
-  const dir = weightsCacheDir(model, variant, home);
-  await mkdir(dir, { recursive: true });
-  for (const name of ['weights.bin', 'index.json']) {
-    const tmp = join(dir, `.${name}.${process.pid}.tmp`);
-    await writeFile(tmp, await store.get(`${prefix}${name}`));
-    await rename(tmp, join(dir, name));
-  }
-  return true;
+export interface NamespaceOptions {
+  /** The weights digest when it is known without an index (HEADSTART_WEIGHTS_DIGEST). */
+  weightsDigest?: string;
+  /** Reads `weights/<model>/<variant>/index.json` from the bucket when the local cache has no entry. */
+  store?: ObjectStore;
+  env?: NodeJS.ProcessEnv;
 }
 
-/** Uploads a local cache entry to the bucket so functions can sync it (`headstart weights push`). */
-export async function pushWeightsToStore(store: ObjectStore, model: string, variant: 'top' | 'notop', home?: string): Promise<void> {
-  const entry = await readCacheEntry(model, variant, home);
-  if (!entry) throw new InvalidArgumentError(`No cached ${variant} weights for '${model}': pull or import them first.`);
-  const prefix = `weights/${model}/${variant}/`;
-  await store.put(`${prefix}weights.bin`, await readFile(entry.weightsPath));
-  await store.put(`${prefix}index.json`, await readFile(join(entry.dir, 'index.json')), { contentType: 'application/json' });
-}
-
-/** The feature pipeline of this process, built once: weights from the local cache or the bucket. */
-export async function pipelineFromConfig(config: RuntimeConfig, store: ObjectStore): Promise<FeaturePipeline> {
-  const pooled = config.cut !== undefined && typeof config.cut === 'object' && 'pooling' in config.cut;
+/** The weights index the pipeline would load: pooled cuts use the no-top weights, else (or failing that) the full model's. */
+async function weightsDigestFor(config: RuntimeConfig, pooled: boolean, options: NamespaceOptions): Promise<string> {
+  const explicit = options.weightsDigest ?? (options.env ?? process.env).HEADSTART_WEIGHTS_DIGEST;
+  if (explicit) return explicit;
   const variants: Array<'top' | 'notop'> = pooled ? ['notop', 'top'] : ['top'];
   for (const variant of variants) {
-    if (await syncWeightsFromStore(store, config.model, variant, config.home)) break;
+    const entry = await readCacheEntry(config.model, variant, config.home);
+    if (entry) return entry.index.digest;
   }
-  return FeaturePipeline.create({ model: config.model, cut: config.cut, home: config.home });
+  for (const variant of options.store ? variants : []) {
+    const key = `weights/${config.model}/${variant}/index.json`;
+    if (await options.store!.exists(key)) return (JSON.parse((await options.store!.get(key)).toString('utf8')) as { digest: string }).digest;
+  }
+  throw new WeightsUnavailableError(
+    `No weights index for '${config.model}' in ${weightsCacheDir(config.model, variants[0]!, config.home)}` +
+      `${options.store ? ` or at weights/${config.model}/${variants[0]}/ in the bucket` : ''}: ` +
+      `run \`headstart weights pull ${config.model}\` (and \`headstart weights push\` for the cloud), or set HEADSTART_WEIGHTS_DIGEST.`,
+  );
+}
+
+/**
+ * The FeatureNamespace of the service's model without loading the model: what FeaturePipeline.create
+ * would report for this config (model, weights digest from the cached weights index, layer, pooling,
+ * preprocess mode, input size, 'nearest' interpolation). The API and the train function use it to find
+ * the features the extract function wrote.
+ */
+export async function namespaceFor(config: RuntimeConfig, options: NamespaceOptions = {}): Promise<FeatureNamespace> {
+  const spec = getModelSpec(config.model);
+  const cut = config.cut;
+  const pooling = typeof cut === 'object' && 'pooling' in cut ? cut.pooling : null;
+  // 'classifier' keeps the whole network: its last layer is Keras' 'predictions'.
+  const named = typeof cut === 'object' && 'layer' in cut ? cut.layer : undefined;
+  const layer = pooling ? poolingLayerName(spec, pooling) : cut === 'classifier' ? 'predictions' : (named ?? spec.defaultFeatureLayer);
+  return {
+    model: spec.id,
+    weightsDigest: await weightsDigestFor(config, pooling !== null, options),
+    layer,
+    pooling,
+    preprocess: spec.preprocess,
+    inputSize: [spec.inputSize, spec.inputSize],
+    interpolation: 'nearest',
+    dtype: 'float32',
+  };
 }

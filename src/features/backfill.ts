@@ -2,7 +2,8 @@ import type { ObjectStore } from '../store/index.js';
 import { Ingestor, type IngestOutcome } from './ingest.js';
 import { sha256Hex } from './keys.js';
 import { pendingImages } from './pending.js';
-import type { FeatureNamespace, FeaturePipeline } from './pipeline.js';
+import type { FeaturePipeline } from './pipeline.js';
+import type { FeatureNamespace } from './namespace.js';
 
 export interface BackfillOptions {
   /** Images per model call. @default 16 */

@@ -2,7 +2,7 @@ import type { ObjectInfo, ObjectStore } from '../store/index.js';
 import { mapLimit } from './concurrency.js';
 import type { LinkRecord } from './ingest.js';
 import { imageKeyOfLink, IMAGES_PREFIX, linkIsOutdated, linksPrefix, parseImageKey } from './keys.js';
-import { type FeatureNamespace, namespaceId } from './pipeline.js';
+import { type FeatureNamespace, namespaceId } from './namespace.js';
 
 export type ImageStatus = 'extracted' | 'failed' | 'pending';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
-import { type FeatureNamespace, namespaceId } from './pipeline.js';
+import { type FeatureNamespace, namespaceId } from './namespace.js';
 
 /** The storage layout (DESIGN.md): prefixes are the API. */
 export const IMAGES_PREFIX = 'images/';

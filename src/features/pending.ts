@@ -2,7 +2,7 @@ import type { ObjectInfo, ObjectStore } from '../store/index.js';
 import { mapLimit } from './concurrency.js';
 import type { LinkRecord } from './ingest.js';
 import { imageKeyOfLink, linkIsOutdated, linkIsStale, linksPrefix, parseImageKey } from './keys.js';
-import type { FeatureNamespace } from './pipeline.js';
+import type { FeatureNamespace } from './namespace.js';
 
 /**
  * The images under `prefix` (a dataset or all of `images/`) that have no up-to-date link in this

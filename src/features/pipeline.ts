@@ -7,7 +7,10 @@ import { loadImage } from '../image/load.js';
 import { preprocessInto } from '../image/preprocess.js';
 import { LIBRARY_VERSION } from '../version.js';
 import { featureExtractor, getModelSpec } from '../zoo/index.js';
-import type { Interpolation, ModelSpec, Pooling, PreprocessMode } from '../zoo/types.js';
+import type { Interpolation, ModelSpec, Pooling } from '../zoo/types.js';
+import type { FeatureNamespace } from './namespace.js';
+
+export { namespaceId, type FeatureNamespace } from './namespace.js';
 import { headstartHome, loadModel } from '../weights/index.js';
 
 const READ_ONLY_CODES = new Set(['EROFS', 'EACCES', 'EPERM']);
@@ -34,27 +37,11 @@ export interface PipelineOptions {
   home?: string;
 }
 
-/** Everything that decides a feature's value: two extractions with equal namespaces give equal features. */
-export interface FeatureNamespace {
-  model: string;
-  weightsDigest: string;
-  layer: string;
-  pooling: Pooling | null;
-  preprocess: PreprocessMode;
-  inputSize: [number, number];
-  interpolation: Interpolation;
-  /** What the model computes; a file may store it as float16 (its own metadata says so). */
-  dtype: 'float32';
-}
 
 export type ExtractResult =
   | { ok: true; features: Float32Array; shape: number[] }
   | { ok: false; error: HeadstartError };
 
-/** The storage path segment of a namespace: `<model>@<weights-digest>/<layer>`. */
-export function namespaceId(ns: FeatureNamespace): string {
-  return `${ns.model}@${ns.weightsDigest}/${ns.layer}`;
-}
 
 /**
  * Image bytes in, feature vectors out: decode (one image's failure stays its own), preprocess into one batch

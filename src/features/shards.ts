@@ -5,7 +5,7 @@ import { mapLimit } from './concurrency.js';
 import { buildDatasetIndex, type DatasetIndex } from './dataset.js';
 import { decodeSafetensors, encodeSafetensors } from './format/safetensors.js';
 import { featureKey, shardPrefix } from './keys.js';
-import type { FeatureNamespace } from './pipeline.js';
+import type { FeatureNamespace } from './namespace.js';
 import { LIBRARY_VERSION } from '../version.js';
 
 /** Rows per shard object: 8192 × 1024 float32 is 32 MiB, a comfortable single GET. */
@@ -84,7 +84,8 @@ export async function loadDatasetFeatures(
     rebuilt = true;
     // Old shards are unreachable once the new manifest is written; a reader mid-load of them may fail and retry.
     const keep = new Set(manifest.shards);
-    await Promise.all((previous?.shards ?? []).filter((k) => !keep.has(k)).map((k) => store.delete(k)));
+    // Best effort: a leftover shard costs storage (the bucket's lifecycle rule expires it), never correctness.
+    await Promise.all((previous?.shards ?? []).filter((k) => !keep.has(k)).map((k) => store.delete(k).catch(() => undefined)));
   }
   const parts = await mapLimit(manifest.shards, 4, async (key) => decodeSafetensors(await store.get(key)).tensors.features!.data);
   const features = new Float32Array(manifest.rows * manifest.dim);

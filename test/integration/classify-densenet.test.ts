@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClassifyRoutes, type ClassifyRoutes } from '../../functions/classify/routes.js';
-import { pipelineFromConfig } from '../../functions/shared/runtime.js';
+import { pipelineFromConfig } from '../../functions/shared/pipeline.js';
 import { initBackend } from '../../src/engine/backend.js';
 import { HeadCache } from '../../src/registry/index.js';
 import { MemoryStore } from '../../src/store/index.js';

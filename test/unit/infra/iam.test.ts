@@ -29,31 +29,31 @@ function s3Access(statements: Statement[]) {
 }
 
 describe('least privilege in the bucket', () => {
-  it('extract reads images/ and features/ (cache check), writes features/ and errors/', () => {
+  it('extract reads images/ and features/ (cache check), writes features/ and errors/, publishes its weights index', () => {
     expect(s3Access(statementsOfFunction(stack.ingest!.fn))).toEqual({
-      get: ['/features/*', '/images/*'],
-      put: ['/errors/*', '/features/*'],
-      abort: ['/errors/*', '/features/*'],
+      get: ['/features/*', '/images/*', '/weights/*'],
+      put: ['/errors/*', '/features/*', '/weights/*'],
+      abort: ['/errors/*', '/features/*', '/weights/*'],
       delete: [],
       list: [''],
     });
   });
 
-  it('train reads features/, models/, jobs/ and writes models/, jobs/ and only the shards under features/', () => {
+  it('train reads features/, models/, jobs/, weights/ and writes models/, jobs/ and only the shards under features/', () => {
     expect(s3Access(statementsOfFunction(stack.train.fn))).toEqual({
-      get: ['/features/*', '/jobs/*', '/models/*'],
+      get: ['/features/*', '/jobs/*', '/models/*', '/weights/*'],
       put: ['/features/*/shards/*', '/jobs/*', '/models/*'],
       abort: ['/features/*/shards/*', '/jobs/*', '/models/*'],
-      delete: [],
+      delete: ['/features/*/shards/*'],
       list: [''],
     });
   });
 
   it('classify reads models/ and features/, and fills the features/ cache', () => {
     expect(s3Access(statementsOfFunction(stack.classify.fn))).toEqual({
-      get: ['/features/*', '/models/*'],
-      put: ['/features/*'],
-      abort: ['/features/*'],
+      get: ['/features/*', '/models/*', '/weights/*'],
+      put: ['/features/*', '/weights/*'],
+      abort: ['/features/*', '/weights/*'],
       delete: [],
       list: [''],
     });
@@ -61,7 +61,7 @@ describe('least privilege in the bucket', () => {
 
   it('the API reads what it serves, presigns PUTs to images/, records jobs, deletes models only', () => {
     expect(s3Access(statementsOfFunction(stack.api.fn))).toEqual({
-      get: ['/features/*', '/images/*', '/jobs/*', '/models/*'],
+      get: ['/features/*', '/images/*', '/jobs/*', '/models/*', '/weights/*'],
       put: ['/images/*', '/jobs/*'],
       abort: ['/images/*', '/jobs/*'],
       delete: ['/models/*'],

@@ -1,0 +1,20 @@
+import type { FeatureNamespace } from '../../src/features/pipeline.js';
+import type { ObjectStore } from '../../src/store/index.js';
+import type { TrainLauncher } from './launchers.js';
+import type { Route } from './router.js';
+import type { UploadSigner } from './uploads.js';
+
+/** What the API handler works with; created once per process (warm Lambda, local server). */
+export interface ApiDeps {
+  store: ObjectStore;
+  /** The service's feature namespace, resolved on first use (it reads the weights index): `namespaceFor` in functions/shared. */
+  namespace: () => Promise<FeatureNamespace>;
+  /** Starts queued training jobs: LambdaTrainLauncher in the cloud, InProcessTrainLauncher locally. */
+  launcher: TrainLauncher;
+  /** Presigns POST /uploads URLs. */
+  uploads: UploadSigner;
+  /** Lifetime of a presigned upload URL. @default 900 */
+  uploadTtlSeconds?: number;
+  /** More routes served by the same handler (e.g. POST /classify and POST /features from functions/classify). */
+  extraRoutes?: readonly Route[];
+}

@@ -1,0 +1,65 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { HttpError } from './errors.js';
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** What a route handler sees of a request. */
+export interface ApiRequest {
+  method: string;
+  path: string;
+  /** Values of the `{name}` segments of the matched route, URL-decoded. */
+  params: Record<string, string>;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  /** The JSON body; HttpError 400 when it is not JSON. Undefined without a body. */
+  json(): unknown;
+  event: APIGatewayProxyEvent;
+}
+
+export interface ApiResponse {
+  statusCode: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+/** Lower-cased header names: API Gateway passes them as the client sent them. */
+function lowerCaseKeys(headers: Record<string, string | undefined> | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) out[name.toLowerCase()] = value;
+  return out;
+}
+
+export function bodyText(event: APIGatewayProxyEvent): string | undefined {
+  if (event.body === null || event.body === undefined || event.body === '') return undefined;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+export function toRequest(event: APIGatewayProxyEvent, params: Record<string, string>): ApiRequest {
+  let parsed: { value: unknown } | undefined;
+  return {
+    method: event.httpMethod.toUpperCase(),
+    path: event.path,
+    params,
+    query: Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
+    headers: lowerCaseKeys(event.headers),
+    json() {
+      if (parsed) return parsed.value;
+      const text = bodyText(event);
+      try {
+        parsed = { value: text === undefined ? undefined : (JSON.parse(text) as unknown) };
+      } catch (error) {
+        throw new HttpError(400, 'InvalidJson', `The request body is not valid JSON (${(error as Error).message}).`);
+      }
+      return parsed.value;
+    },
+    event,
+  };
+}
+
+export function toResult(response: ApiResponse): APIGatewayProxyResult {
+  const headers = { ...JSON_HEADERS, ...response.headers };
+  return { statusCode: response.statusCode, headers, body: response.body === undefined ? '' : JSON.stringify(response.body) };
+}

@@ -1,0 +1,22 @@
+import { InvalidArgumentError } from '../../src/errors.js';
+import { configFromEnv, namespaceFor, once, storeFromConfig } from '../shared/runtime.js';
+import { createApiHandler } from './handler.js';
+import { LambdaTrainLauncher } from './launchers.js';
+import { presignClient, S3UploadSigner } from './uploads.js';
+
+/** Built on the first request and reused while the Lambda stays warm. */
+const deps = once(async () => {
+  const config = configFromEnv();
+  const store = storeFromConfig(config);
+  const functionName = process.env.TRAIN_FUNCTION_NAME;
+  if (!functionName) throw new InvalidArgumentError('TRAIN_FUNCTION_NAME is not set: the function POST /train starts.');
+  return {
+    store,
+    namespace: once(() => namespaceFor(config, { store })),
+    launcher: new LambdaTrainLauncher({ functionName }),
+    uploads: new S3UploadSigner(presignClient({ endpoint: config.endpoint }), config.bucket),
+    uploadTtlSeconds: Number(process.env.UPLOAD_URL_TTL_SECONDS) || undefined,
+  };
+});
+
+export const handler = createApiHandler(deps);

@@ -1,0 +1,76 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { HeadstartError, InvalidArgumentError } from '../../src/errors.js';
+import type { FeatureNamespace } from '../../src/features/pipeline.js';
+import { failJob, runTrainingJob, validateJobId, type JobRecord } from '../../src/jobs/index.js';
+import type { ObjectStore } from '../../src/store/index.js';
+
+export interface TrainDeps {
+  store: ObjectStore;
+  /**
+   * The service's feature namespace (`namespaceFor` in functions/shared). A function, so a deployment
+   * without a weights index fails the job with that reason instead of leaving it queued.
+   */
+  namespace: () => Promise<FeatureNamespace>;
+}
+
+/** What the API's asynchronous invoke sends. */
+export interface TrainEvent {
+  jobId: string;
+}
+
+export type TrainResult = Pick<JobRecord, 'jobId' | 'status' | 'headId' | 'error'>;
+
+/**
+ * Time kept back from the function's limit: enough to stop between batches, record the job as failed and
+ * return, instead of being killed with the job left 'running' for ever.
+ */
+export const DEADLINE_MARGIN_MS = 15_000;
+
+function summary(job: JobRecord): TrainResult {
+  return { jobId: job.jobId, status: job.status, headId: job.headId, error: job.error };
+}
+
+export function parseTrainEvent(event: unknown): string {
+  const jobId = (event as Partial<TrainEvent> | null)?.jobId;
+  if (typeof jobId !== 'string') throw new InvalidArgumentError(`The train function expects {"jobId": "job-…"}, got ${JSON.stringify(event)?.slice(0, 200)}.`);
+  return validateJobId(jobId);
+}
+
+/** An AbortSignal that fires DEADLINE_MARGIN_MS before the invocation's time runs out (never, without a context). */
+function deadline(context: Context | undefined): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (remaining === undefined) return { signal: controller.signal, clear: () => {} };
+  const reason = new HeadstartError(
+    'TrainingTimeout',
+    `Training stopped ${DEADLINE_MARGIN_MS / 1000} s before the train function's time limit: ` +
+      'lower head.epochs or head.patience, train on fewer images, or raise the function timeout.',
+  );
+  const timer = setTimeout(() => controller.abort(reason), Math.max(0, remaining - DEADLINE_MARGIN_MS));
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+/**
+ * The train function: runs one queued job (`{ jobId }`, from POST /train's asynchronous invoke or the
+ * local launcher). The job record carries the outcome; the function returns a summary of it and throws
+ * only when there is no record to write to (unknown job, storage down).
+ */
+export function createTrainHandler(resolveDeps: () => Promise<TrainDeps>) {
+  return middy(async (event: unknown, context?: Context): Promise<TrainResult> => {
+    const jobId = parseTrainEvent(event);
+    const { store, namespace } = await resolveDeps();
+    let ns: FeatureNamespace;
+    try {
+      ns = await namespace();
+    } catch (error) {
+      return summary(await failJob(store, jobId, error));
+    }
+    const { signal, clear } = deadline(context);
+    try {
+      return summary(await runTrainingJob(store, jobId, { namespace: ns, signal }));
+    } finally {
+      clear();
+    }
+  });
+}

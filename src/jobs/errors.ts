@@ -1,0 +1,64 @@
+import { HeadstartError, listValues } from '../errors.js';
+
+/** No job record has this id. */
+export class JobNotFoundError extends HeadstartError {
+  constructor(readonly jobId: string) {
+    super('JobNotFound', `No job '${jobId}': POST /train returns the id of the job it starts.`);
+  }
+}
+
+/** Nothing under images/<dataset>/. */
+export class UnknownDatasetError extends HeadstartError {
+  constructor(dataset: string, known: readonly string[]) {
+    const hint = known.length ? `known datasets: ${listValues(known)}` : 'the bucket has no datasets yet';
+    super('UnknownDataset', `Dataset '${dataset}' has no images under images/${dataset}/<label>/ (${hint}).`);
+  }
+}
+
+/** A classifier needs at least two class folders. */
+export class TooFewLabelsError extends HeadstartError {
+  constructor(dataset: string, labels: readonly string[]) {
+    const found = labels.length ? `only ${listValues(labels)}` : 'none';
+    super(
+      'InsufficientLabels',
+      `Dataset '${dataset}' needs at least 2 labels (class folders images/${dataset}/<label>/) to train a classifier; found ${found}.`,
+    );
+  }
+}
+
+export interface LabelFeatureCounts {
+  label: string;
+  images: number;
+  pending: number;
+  failed: number;
+}
+
+/** A label none of whose images has features (yet): training without it would silently drop a class. */
+export class MissingFeaturesError extends HeadstartError {
+  constructor(dataset: string, namespace: string, labels: readonly LabelFeatureCounts[]) {
+    const list = labels.map((l) => `'${l.label}' (${l.images} images: ${l.pending} pending, ${l.failed} failed)`).join(', ');
+    super(
+      'MissingFeatures',
+      `Dataset '${dataset}' has labels without extracted features in ${namespace}: ${list}. ` +
+        'Wait for pending extractions (GET /datasets/' + dataset + '), replace failed images, or remove the label folder.',
+    );
+  }
+}
+
+/** The request names a base model or feature namespace that is not the service's. */
+export class BaseModelMismatchError extends HeadstartError {
+  constructor(field: 'model' | 'namespace', requested: string, actual: string) {
+    super(
+      'BaseModelMismatch',
+      `The request asks for ${field} '${requested}', but this service extracts features with '${actual}': ` +
+        `heads train on the service's features only (omit '${field}' or use '${actual}').`,
+    );
+  }
+}
+
+/** Training data or the head would not fit in this process's memory. */
+export class OutOfMemoryError extends HeadstartError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('OutOfMemory', message, options);
+  }
+}

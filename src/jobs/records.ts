@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError } from '../errors.js';
+import { resolveHeadSpec } from '../heads/spec.js';
+import { timestampId } from '../registry/keys.js';
+import { readJson, writeJson } from '../registry/store-json.js';
+import type { ObjectStore } from '../store/index.js';
+import { JobNotFoundError } from './errors.js';
+import { jobErrorOf } from './job-error.js';
+import type { JobRecord, TrainRequest } from './types.js';
+
+/** `jobs/<jobId>.json` (DESIGN.md storage layout). */
+export const JOBS_PREFIX = 'jobs/';
+
+const JOB_ID = /^job-\d{8}-\d{6}-[0-9a-f]{8}$/;
+
+export function jobKey(jobId: string): string {
+  return `${JOBS_PREFIX}${validateJobId(jobId)}.json`;
+}
+
+/** `job-<YYYYMMDD-HHMMSS>-<8 hex>`: sortable by creation time, unique without coordination. */
+export function newJobId(now: Date = new Date()): string {
+  return `job-${timestampId(now)}-${randomBytes(4).toString('hex')}`;
+}
+
+export function validateJobId(jobId: string): string {
+  if (typeof jobId !== 'string' || !JOB_ID.test(jobId)) {
+    throw new InvalidArgumentError(`Invalid job id ${JSON.stringify(jobId)}: job ids look like 'job-20250101-120000-0123abcd'.`);
+  }
+  return jobId;
+}
+
+/** A new queued job for a validated request. */
+export function queuedJob(request: TrainRequest, now: Date = new Date()): JobRecord {
+  return {
+    jobId: newJobId(now),
+    kind: 'train',
+    status: 'queued',
+    request,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    progress: { epoch: 0, epochs: resolveHeadSpec(request.head).epochs, loss: null, accuracy: null, valLoss: null, valAccuracy: null, etaMs: null },
+    history: [],
+  };
+}
+
+/** Writes a queued job for the request and returns it: GET /jobs/{id} answers from the moment POST /train does. */
+export async function createJob(store: ObjectStore, request: TrainRequest, now?: Date): Promise<JobRecord> {
+  const job = queuedJob(request, now);
+  await writeJob(store, job);
+  return job;
+}
+
+export async function readJob(store: ObjectStore, jobId: string): Promise<JobRecord> {
+  const job = await readJson<JobRecord>(store, jobKey(jobId));
+  if (!job) throw new JobNotFoundError(jobId);
+  return job;
+}
+
+/** Writes the record, stamping `updatedAt` on the object given (callers keep the stored version). */
+export function writeJob(store: ObjectStore, job: JobRecord): Promise<void> {
+  job.updatedAt = new Date().toISOString();
+  return writeJson(store, jobKey(job.jobId), job);
+}
+
+/**
+ * A running job whose record has not changed for this long lost its trainer: the train function's limit
+ * is 15 minutes and a running job writes after every epoch, so only a killed process (out of memory, a
+ * hard timeout) goes this quiet.
+ */
+export const STALE_RUNNING_MS = 20 * 60 * 1000;
+
+/**
+ * The job as callers should see it: a running job that went quiet for STALE_RUNNING_MS is shown as failed
+ * ('TrainerLost'); nothing else changes. The stored record is left alone (a GET does not write).
+ */
+export function presentJob(job: JobRecord, now: Date = new Date()): JobRecord {
+  const quietMs = now.getTime() - Date.parse(job.updatedAt ?? job.startedAt ?? job.createdAt);
+  if (job.status !== 'running' || !(quietMs > STALE_RUNNING_MS)) return job;
+  const at = job.progress.epoch ? `after epoch ${job.progress.epoch} of ${job.progress.epochs}` : 'before its first epoch ended';
+  return {
+    ...job,
+    status: 'failed',
+    error: {
+      code: 'TrainerLost',
+      message:
+        `The trainer stopped ${at} and has not reported for ${Math.round(quietMs / 60000)} minutes: it was killed, ` +
+        "most likely out of memory (raise the train function's memory, trainMemoryMb) or at its time limit (fewer epochs). Start a new job.",
+    },
+  };
+}
+
+/**
+ * Records a job that never got to run as failed (the launcher or the trainer's setup failed), so it does
+ * not stay queued for ever. A job that already started is left to its runner.
+ */
+export async function failJob(store: ObjectStore, jobId: string, error: unknown): Promise<JobRecord> {
+  const job = await readJob(store, jobId);
+  if (job.status !== 'queued') return job;
+  const failed: JobRecord = { ...job, status: 'failed', finishedAt: new Date().toISOString(), error: jobErrorOf(error, jobId) };
+  await writeJob(store, failed);
+  return failed;
+}

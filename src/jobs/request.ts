@@ -1,0 +1,90 @@
+import { InvalidArgumentError, listValues } from '../errors.js';
+import { validateDatasetName } from '../features/keys.js';
+import { resolveHeadSpec } from '../heads/spec.js';
+import type { HeadSpec } from '../heads/types.js';
+import { MODEL_IDS } from '../zoo/types.js';
+import type { TrainRequest } from './types.js';
+
+/** A POST /train body that cannot start a job; the message names the field and its valid values. */
+export class InvalidTrainRequestError extends InvalidArgumentError {}
+
+const REQUEST_FIELDS = ['dataset', 'validationDataset', 'model', 'namespace', 'head'] as const;
+
+/**
+ * Upper bounds the API puts on a head so one request cannot ask a function for hours or gigabytes.
+ * The core (resolveHeadSpec) checks types and lower bounds.
+ */
+export const HEAD_LIMITS = { hiddenLayers: 8, units: 8192, epochs: 1000, batchSize: 65536, patience: 1000 } as const;
+
+function fail(message: string): never {
+  throw new InvalidTrainRequestError(message);
+}
+
+function checkString(body: Record<string, unknown>, field: string): string | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') fail(`'${field}' must be a non-empty string, got ${JSON.stringify(value)}.`);
+  return value;
+}
+
+function checkLimits(head: Record<string, unknown>): void {
+  const { hidden, epochs, batchSize, patience } = head;
+  if (Array.isArray(hidden)) {
+    if (hidden.length > HEAD_LIMITS.hiddenLayers) fail(`head.hidden has ${hidden.length} layers; at most ${HEAD_LIMITS.hiddenLayers} are allowed.`);
+    const wide = hidden.find((u) => typeof u === 'number' && u > HEAD_LIMITS.units);
+    if (wide !== undefined) fail(`head.hidden units must be from 1 to ${HEAD_LIMITS.units}, got ${wide}.`);
+  }
+  const bounded: Array<[string, unknown, number]> = [
+    ['epochs', epochs, HEAD_LIMITS.epochs],
+    ['batchSize', batchSize, HEAD_LIMITS.batchSize],
+    ['patience', patience, HEAD_LIMITS.patience],
+  ];
+  for (const [field, value, max] of bounded) {
+    if (typeof value === 'number' && value > max) fail(`head.${field} must be at most ${max}, got ${value}.`);
+  }
+}
+
+function parseHead(value: unknown): HeadSpec | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`'head' must be an object of head settings, got ${JSON.stringify(value)}.`);
+  const head = value as Record<string, unknown>;
+  checkLimits(head);
+  try {
+    resolveHeadSpec(head as HeadSpec);
+  } catch (error) {
+    fail(`head: ${(error as Error).message}`);
+  }
+  return head as HeadSpec;
+}
+
+/**
+ * Validates a POST /train body: `dataset` required, the optional fields typed, the head spec in range.
+ * Unknown fields are errors (a typo must not silently train with a default). Returns only the given fields.
+ */
+export function parseTrainRequest(body: unknown): TrainRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    fail(`The request body must be a JSON object like {"dataset": "flowers", "head": {"epochs": 20}}.`);
+  }
+  const fields = body as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (!(REQUEST_FIELDS as readonly string[]).includes(key)) fail(`Unknown field '${key}': expected ${listValues(REQUEST_FIELDS)}.`);
+  }
+  const dataset = checkString(fields, 'dataset');
+  if (dataset === undefined) fail(`'dataset' is required: the name of a dataset under images/<dataset>/<label>/.`);
+  const request: TrainRequest = { dataset: validateDatasetName(dataset) };
+  const validationDataset = checkString(fields, 'validationDataset');
+  if (validationDataset !== undefined) {
+    if (validationDataset === dataset) fail(`'validationDataset' must differ from 'dataset' ('${dataset}'): held-out data is other images.`);
+    request.validationDataset = validateDatasetName(validationDataset);
+  }
+  const model = checkString(fields, 'model');
+  if (model !== undefined) {
+    if (!(MODEL_IDS as readonly string[]).includes(model)) fail(`Unknown model '${model}': expected ${listValues(MODEL_IDS)}.`);
+    request.model = model;
+  }
+  const namespace = checkString(fields, 'namespace');
+  if (namespace !== undefined) request.namespace = namespace;
+  const head = parseHead(fields.head);
+  if (head !== undefined) request.head = head;
+  return request;
+}

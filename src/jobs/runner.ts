@@ -1,0 +1,186 @@
+import { initBackend, tf } from '../engine/backend.js';
+import { buildDatasetIndex, type DatasetIndex } from '../features/dataset.js';
+import { namespaceId, type FeatureNamespace } from '../features/namespace.js';
+import { loadDatasetFeatures } from '../features/shards.js';
+import { resolveHeadSpec } from '../heads/spec.js';
+import { trainHead } from '../heads/train.js';
+import { TrainingAbortedError } from '../heads/errors.js';
+import type { EpochLog, ResolvedHeadSpec, TrainData, TrainedHead } from '../heads/types.js';
+import { newHeadId } from '../registry/keys.js';
+import { publishHead } from '../registry/publish.js';
+import type { EvaluatedOn } from '../registry/types.js';
+import type { ObjectStore } from '../store/index.js';
+import { LIBRARY_VERSION } from '../version.js';
+import { checkBaseModel } from './base.js';
+import { jobErrorOf } from './job-error.js';
+import { asOutOfMemory, checkMemoryBudget, memoryLimitBytes, type TrainingSize } from './memory.js';
+import { checkTrainingDataset, featureDim, requireImages, trainingLabels } from './preflight.js';
+import { readJob, writeJob } from './records.js';
+import { parseTrainRequest } from './request.js';
+import type { JobData, JobRecord, TrainRequest } from './types.js';
+
+export interface RunJobOptions {
+  /** The service's feature namespace: the only features a head trains on (functions/shared `namespaceFor`). */
+  namespace: FeatureNamespace;
+  /** Stops training between batches; the job then fails with the signal's reason (a HeadstartError's code) or 'TrainingAborted'. */
+  signal?: AbortSignal;
+  /** Memory this process may use. @default the Lambda's memory size, else the machine's */
+  memoryLimitBytes?: number;
+  /** Called after each epoch's progress is written (observers; throwing fails the job like a crash would). */
+  onEpoch?: (log: EpochLog, job: JobRecord) => void | Promise<void>;
+}
+
+/**
+ * Runs a queued training job to the end: validates the request, checks the dataset (exists, ≥ 2 labels,
+ * features for every label, fits in memory), reads the features through the consolidated shards, trains
+ * the head (progress in jobs/<jobId>.json after every epoch) and publishes it to the registry.
+ * Resolves with the final record, `succeeded` with a headId or `failed` with an error a person can act on;
+ * rejects only when the job record itself cannot be read or written. A job that is not queued (already
+ * run, or a second delivery of the same invocation) is returned as it is.
+ */
+export async function runTrainingJob(store: ObjectStore, jobId: string, options: RunJobOptions): Promise<JobRecord> {
+  const queued = await readJob(store, jobId);
+  if (queued.status !== 'queued') return queued;
+  const job: JobRecord = { ...queued, status: 'running', startedAt: new Date().toISOString() };
+  await writeJob(store, job);
+  log('info', 'training job started', { jobId, dataset: job.request.dataset });
+  try {
+    const headId = await trainAndPublish(store, job, options);
+    return await finish(store, job, { status: 'succeeded', headId });
+  } catch (error) {
+    const jobError = jobErrorOf(error, jobId);
+    // Our faults get their stack in the log (never in the record the API shows); the caller's do not need one.
+    const internal = jobError.code === 'InternalError';
+    log(internal ? 'error' : 'warn', 'training job failed', { jobId, ...jobError, ...(internal ? { stack: (error as Error)?.stack } : {}) });
+    return finish(store, job, { status: 'failed', error: jobError });
+  }
+}
+
+async function finish(store: ObjectStore, job: JobRecord, outcome: Pick<JobRecord, 'status' | 'headId' | 'error'>): Promise<JobRecord> {
+  const done: JobRecord = { ...job, ...outcome, finishedAt: new Date().toISOString() };
+  await writeJob(store, done);
+  log('info', 'training job finished', { jobId: job.jobId, status: done.status, headId: done.headId });
+  return done;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new TrainingAbortedError('Training was stopped before it finished.', { cause: signal.reason });
+}
+
+interface PreparedData {
+  train: TrainData;
+  validation?: TrainData;
+  size: TrainingSize;
+  skipped: JobData['skipped'];
+}
+
+/** Index, checks and memory budget first (cheap, actionable), then the features through the shards. */
+async function prepareData(store: ObjectStore, request: TrainRequest, spec: ResolvedHeadSpec, options: RunJobOptions): Promise<PreparedData> {
+  const ns = options.namespace;
+  const index = await buildDatasetIndex(store, ns, request.dataset);
+  const labels = await checkTrainingDataset(store, index);
+  let validationIndex: DatasetIndex | undefined;
+  if (request.validationDataset) {
+    validationIndex = await buildDatasetIndex(store, ns, request.validationDataset);
+    await requireImages(store, validationIndex);
+  }
+  const rows = extractedRows(index) + (validationIndex ? extractedRows(validationIndex) : 0);
+  const size: TrainingSize = { rows, dim: await featureDim(store, ns, index), classes: labels.length, hidden: spec.hidden };
+  checkMemoryBudget(size, options.memoryLimitBytes ?? memoryLimitBytes());
+  try {
+    const train = await loadDatasetFeatures(store, ns, request.dataset, index);
+    const validation = validationIndex ? await loadDatasetFeatures(store, ns, validationIndex.dataset, validationIndex) : undefined;
+    return { train, validation, size, skipped: { pending: index.totals.pending, failed: index.totals.failed } };
+  } catch (error) {
+    throw asOutOfMemory(error, 'loading', size);
+  }
+}
+
+function extractedRows(index: DatasetIndex): number {
+  return trainingLabels(index).reduce((sum, label) => sum + index.labels[label]!.extracted, 0);
+}
+
+async function trainAndPublish(store: ObjectStore, job: JobRecord, options: RunJobOptions): Promise<string> {
+  throwIfAborted(options.signal);
+  const request = parseTrainRequest(job.request);
+  checkBaseModel(request, options.namespace);
+  const spec = resolveHeadSpec(request.head);
+  await initBackend();
+  const data = await prepareData(store, request, spec, options);
+  throwIfAborted(options.signal);
+  const started = performance.now();
+  let trained: TrainedHead;
+  try {
+    trained = await trainHead(data.train, spec, {
+      validation: data.validation,
+      signal: options.signal,
+      onEpoch: (log) => recordEpoch(store, job, spec, log, options),
+    });
+  } catch (error) {
+    throw asOutOfMemory(error, 'training on', data.size);
+  }
+  try {
+    const { evaluatedOn, rows } = splitRows(data, trained, spec);
+    job.data = { dim: data.train.dim, labels: trained.labels, rows, skipped: data.skipped };
+    // The last moment a stop request can still keep the head unpublished.
+    throwIfAborted(options.signal);
+    const summary = await publishHead(store, {
+      model: trained.model,
+      info: headInfo(request, job, trained, options.namespace, performance.now() - started),
+      metrics: { ...trained.metrics, evaluatedOn, rows: evaluatedOn === 'training' ? rows.train : rows.validation, bestEpoch: trained.bestEpoch, history: trained.history },
+    });
+    return summary.headId;
+  } finally {
+    trained.model.dispose();
+  }
+}
+
+/** Where the metrics come from and how many rows each side had (the metrics' confusion matrix counts the evaluated rows). */
+function splitRows(data: PreparedData, trained: TrainedHead, spec: ResolvedHeadSpec): { evaluatedOn: EvaluatedOn; rows: JobData['rows'] } {
+  const total = data.train.labels.length;
+  const evaluated = trained.metrics.confusionMatrix.flat().reduce((a, b) => a + b, 0);
+  if (data.validation) return { evaluatedOn: 'validation-dataset', rows: { train: total, validation: evaluated } };
+  if (spec.validationSplit > 0) return { evaluatedOn: 'validation-split', rows: { train: total - evaluated, validation: evaluated } };
+  return { evaluatedOn: 'training', rows: { train: total, validation: 0 } };
+}
+
+function headInfo(request: TrainRequest, job: JobRecord, trained: TrainedHead, ns: FeatureNamespace, durationMs: number) {
+  return {
+    headId: newHeadId(request.dataset),
+    dataset: request.dataset,
+    validationDataset: request.validationDataset ?? null,
+    labels: trained.labels,
+    inputDim: job.data!.dim,
+    base: { ...ns, namespace: namespaceId(ns) },
+    training: {
+      spec: trained.config,
+      epochs: trained.history.length,
+      bestEpoch: trained.bestEpoch,
+      rows: job.data!.rows,
+      backend: tf.getBackend(),
+      durationMs: Math.round(durationMs),
+    },
+    library: LIBRARY_VERSION,
+    createdAt: new Date().toISOString(),
+    jobId: job.jobId,
+  };
+}
+
+async function recordEpoch(store: ObjectStore, job: JobRecord, spec: ResolvedHeadSpec, log: EpochLog, options: RunJobOptions): Promise<void> {
+  job.history.push(log);
+  job.progress = {
+    epoch: log.epoch,
+    epochs: spec.epochs,
+    loss: log.loss,
+    accuracy: log.accuracy,
+    valLoss: log.valLoss ?? null,
+    valAccuracy: log.valAccuracy ?? null,
+    etaMs: Math.round(log.etaMs),
+  };
+  await writeJob(store, job);
+  await options.onEpoch?.(log, job);
+}
+
+function log(level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>): void {
+  (level === 'info' ? console.log : console.error)(JSON.stringify({ level, message, ...fields }));
+}

@@ -1,0 +1,81 @@
+import type { tf } from '../engine/backend.js';
+import type { FeatureNamespace } from '../features/namespace.js';
+import type { EpochLog, HeadMetrics, ResolvedHeadSpec } from '../heads/types.js';
+import type { HEAD_FILES } from './keys.js';
+
+/** The base network a head's input features came from: a feature namespace and its storage id. */
+export interface HeadBase extends FeatureNamespace {
+  /** `<model>@<weights-digest>/<layer>`, the features/ path segment. */
+  namespace: string;
+}
+
+/** Where the metrics were measured. */
+export type EvaluatedOn = 'validation-split' | 'validation-dataset' | 'training';
+
+/** `head.json`: everything needed to use a head and to know where it came from. */
+export interface HeadInfo {
+  format: 'headstart-head';
+  formatVersion: 1;
+  headId: string;
+  dataset: string;
+  validationDataset: string | null;
+  /** Class names in output order (sorted, as Keras orders class folders). */
+  labels: string[];
+  inputDim: number;
+  base: HeadBase;
+  training: {
+    spec: ResolvedHeadSpec;
+    /** Epochs that ran; early stopping usually ends before spec.epochs. */
+    epochs: number;
+    /** 1-based epoch whose weights the head holds. */
+    bestEpoch: number;
+    rows: { train: number; validation: number };
+    backend: string;
+    durationMs: number;
+  };
+  library: string;
+  createdAt: string;
+  jobId: string | null;
+  files: typeof HEAD_FILES;
+}
+
+/** `metrics.json`: the evaluation of the head's best epoch, and the training history. */
+export interface HeadMetricsFile extends HeadMetrics {
+  evaluatedOn: EvaluatedOn;
+  /** Rows the metrics were computed on. */
+  rows: number;
+  bestEpoch: number;
+  history: EpochLog[];
+}
+
+/** What `GET /models` shows per head, kept in the pointer so a listing reads one small object per head. */
+export interface HeadSummary {
+  headId: string;
+  dataset: string;
+  labels: string[];
+  model: string;
+  namespace: string;
+  accuracy: number;
+  createdAt: string;
+  jobId: string | null;
+}
+
+/** `_published.json`, written last. The file digests let a reader notice damaged or swapped files. */
+export interface PublishedPointer {
+  headId: string;
+  publishedAt: string;
+  summary: HeadSummary;
+  files: Record<string, { bytes: number; sha256: string }>;
+}
+
+/** `GET /models/{id}`: the head's metadata with its metrics. */
+export interface HeadDetails extends HeadInfo {
+  publishedAt: string;
+  metrics: HeadMetricsFile;
+}
+
+/** A head ready to classify with. The model belongs to whoever loaded it (or to the HeadCache that did). */
+export interface LoadedHead {
+  model: tf.LayersModel;
+  head: HeadInfo;
+}
