@@ -1,7 +1,9 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { resolve } from 'node:path';
 import type { InProcessTrainLauncher } from '../functions/api/launchers.js';
+import { InProcessBackfillLauncher } from '../functions/api/backfill.js';
 import { createLocalApi } from '../functions/api/local.js';
+import { backfill } from '../src/features/backfill.js';
 import { presignClient, S3UploadSigner } from '../functions/api/uploads.js';
 import { createClassifyHandler } from '../functions/classify/handler.js';
 import { createClassifyRoutes } from '../functions/classify/routes.js';
@@ -100,6 +102,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       store,
       namespace: async () => namespace,
       uploads: new S3UploadSigner(presignClient({ endpoint: s3.endpoint }), s3.bucket),
+      backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, `images/${dataset}/`)),
     });
     cleanup.unshift(() => trainer.close());
     const classify = createClassifyRoutes({

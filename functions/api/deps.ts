@@ -1,5 +1,6 @@
 import type { FeatureNamespace } from '../../src/features/pipeline.js';
 import type { ObjectStore } from '../../src/store/index.js';
+import type { BackfillLauncher } from './backfill.js';
 import type { TrainLauncher } from './launchers.js';
 import type { Route } from './router.js';
 import type { UploadSigner } from './uploads.js';
@@ -15,6 +16,8 @@ export interface ApiDeps {
   uploads: UploadSigner;
   /** Lifetime of a presigned upload URL. @default 900 */
   uploadTtlSeconds?: number;
+  /** Runs POST /backfill; absent when the deployment has no GPU batch path (answers 409). */
+  backfill?: BackfillLauncher;
   /** More routes served by the same handler (e.g. POST /classify and POST /features from functions/classify). */
   extraRoutes?: readonly Route[];
 }

@@ -10,10 +10,11 @@ import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { trainRoutes } from './routes/train.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { backfillRoutes } from './routes/backfill.js';
 
 /** The routes this handler serves itself (infra/api.ts API_ROUTES with target 'api'). */
 export function apiRoutes(deps: ApiDeps): Route[] {
-  return [...trainRoutes(deps), ...jobRoutes(deps), ...modelRoutes(deps), ...datasetRoutes(deps), ...uploadRoutes(deps), ...(deps.extraRoutes ?? [])];
+  return [...trainRoutes(deps), ...jobRoutes(deps), ...modelRoutes(deps), ...datasetRoutes(deps), ...uploadRoutes(deps), ...backfillRoutes(deps), ...(deps.extraRoutes ?? [])];
 }
 
 /** Dependencies that cannot be built are a broken deployment (a missing variable, no weights index): 500, not 400. */

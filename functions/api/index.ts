@@ -3,6 +3,14 @@ import { configFromEnv, namespaceFor, once, storeFromConfig } from '../shared/ru
 import { createApiHandler } from './handler.js';
 import { LambdaTrainLauncher } from './launchers.js';
 import { presignClient, S3UploadSigner } from './uploads.js';
+import { BatchBackfillLauncher } from './backfill.js';
+
+/** The GPU batch path, when the stack has one (extractionMode 'batch' or 'both' sets these). */
+function batchLauncherFromEnv(model: string): BatchBackfillLauncher | undefined {
+  const jobQueue = process.env.BATCH_JOB_QUEUE;
+  const jobDefinition = process.env.BATCH_JOB_DEFINITION;
+  return jobQueue && jobDefinition ? new BatchBackfillLauncher({ jobQueue, jobDefinition, model }) : undefined;
+}
 
 /** Built on the first request and reused while the Lambda stays warm. */
 const deps = once(async () => {
@@ -16,6 +24,7 @@ const deps = once(async () => {
     launcher: new LambdaTrainLauncher({ functionName }),
     uploads: new S3UploadSigner(presignClient({ endpoint: config.endpoint }), config.bucket),
     uploadTtlSeconds: Number(process.env.UPLOAD_URL_TTL_SECONDS) || undefined,
+    backfill: batchLauncherFromEnv(config.model),
   };
 });
 

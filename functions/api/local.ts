@@ -6,6 +6,7 @@ import { createApiHandler } from './handler.js';
 import { InProcessTrainLauncher } from './launchers.js';
 import type { Route } from './router.js';
 import type { UploadSigner } from './uploads.js';
+import type { BackfillLauncher } from './backfill.js';
 
 export interface LocalApiOptions {
   store: ObjectStore;
@@ -13,6 +14,8 @@ export interface LocalApiOptions {
   uploads: UploadSigner;
   uploadTtlSeconds?: number;
   extraRoutes?: readonly Route[];
+  /** Runs POST /backfill in this process (InProcessBackfillLauncher). */
+  backfill?: BackfillLauncher;
 }
 
 /**
