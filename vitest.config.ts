@@ -8,5 +8,7 @@ export default defineConfig({
     // Model tests hold hundreds of MB of weights each; two forks match this 2-core machine.
     pool: 'forks',
     maxWorkers: 2,
+    // Node 20 here, nodejs22.x in Lambda: the SDK's one-line "upgrade Node" notice is noise in test logs.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });
