@@ -3,10 +3,11 @@ import { classifyCommand } from './classify.js';
 import { devCommand } from './dev.js';
 import { extractCommand } from './extract.js';
 import { featuresCommand } from './features.js';
+import { finetuneCommand } from './finetune.js';
 import { modelsCommand } from './models.js';
 import { summaryCommand } from './summary.js';
 import { uploadCommand } from './upload.js';
 import { weightsCommand } from './weights.js';
 
 /** Every CLI command, in the order `headstart --help` lists them. */
-export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, uploadCommand, devCommand];
+export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, finetuneCommand, uploadCommand, devCommand];

@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import type { tf } from '../engine/backend.js';
+import { exportToOnnx } from '../engine/onnx/export.js';
+import { deserializeHead, serializeHead } from '../heads/serialize.js';
+import { readJson } from '../registry/store-json.js';
+import type { ObjectStore } from '../store/index.js';
+import { CorruptFinetunedModelError, FinetunedModelNotFoundError } from './errors.js';
+import { FINETUNED_FILES, finetunedKey, finetunedPointerKey, validateFinetunedId } from './keys.js';
+import type { FinetunedConfig, FinetunedMetricsFile, FinetunedPointer, FinetunedSummary } from './types.js';
+
+export interface FinetunedDraft {
+  /** The fine-tuned model (base + head); publishing reads its weights and leaves it to the caller. */
+  model: tf.LayersModel;
+  config: Omit<FinetunedConfig, 'format' | 'formatVersion'>;
+  metrics: FinetunedMetricsFile;
+}
+
+export interface LoadedFinetuned {
+  /** Image [n, h, w, 3] (preprocessed as config.input says) → probabilities [n, labels]. The caller owns it. */
+  model: tf.LayersModel;
+  config: FinetunedConfig;
+  labels: string[];
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const json = (value: unknown) => Buffer.from(JSON.stringify(value, null, 2));
+
+/**
+ * The files of a published model: TF.js layers format (model.json whose manifest points at
+ * weights.bin, so `tf.loadLayersModel` on the folder works), labels, config, metrics, and the same
+ * model exported to ONNX for the serving engine.
+ */
+async function bodies(draft: FinetunedDraft, config: FinetunedConfig): Promise<Array<[string, Buffer, string]>> {
+  const { modelJson, weightsBin } = await serializeHead(draft.model);
+  const manifest = modelJson.weightsManifest.map((group) => ({ ...group, paths: [FINETUNED_FILES.weights] }));
+  return [
+    [FINETUNED_FILES.model, json({ ...modelJson, weightsManifest: manifest }), 'application/json'],
+    [FINETUNED_FILES.weights, Buffer.from(weightsBin.buffer, weightsBin.byteOffset, weightsBin.byteLength), 'application/octet-stream'],
+    [FINETUNED_FILES.labels, json(config.labels), 'application/json'],
+    [FINETUNED_FILES.config, json(config), 'application/json'],
+    [FINETUNED_FILES.metrics, json(draft.metrics), 'application/json'],
+    [FINETUNED_FILES.onnx, Buffer.from(exportToOnnx(draft.model)), 'application/octet-stream'],
+  ];
+}
+
+function summarize(config: FinetunedConfig, metrics: FinetunedMetricsFile): FinetunedSummary {
+  return {
+    modelId: config.modelId,
+    dataset: config.dataset,
+    labels: config.labels,
+    model: config.base.model,
+    namespace: config.finetunedBase.namespace,
+    accuracy: metrics.accuracy,
+    createdAt: config.createdAt,
+    jobId: config.jobId,
+  };
+}
+
+/**
+ * Publishes under `models/finetuned/<modelId>/`: every file first, `_published.json` (with each file's
+ * size and sha256) last. Readers only see models whose pointer exists, so a failure or a kill before it
+ * leaves nothing visible; on an error the files already written are removed (best effort).
+ */
+export async function publishFinetuned(store: ObjectStore, draft: FinetunedDraft): Promise<FinetunedPointer> {
+  const modelId = validateFinetunedId(draft.config.modelId);
+  const config: FinetunedConfig = { format: 'headstart-finetuned', formatVersion: 1, ...draft.config };
+  const files = await bodies(draft, config);
+  const written: string[] = [];
+  try {
+    for (const [name, body, contentType] of files) {
+      await store.put(finetunedKey(modelId, name), body, { contentType });
+      written.push(finetunedKey(modelId, name));
+    }
+    const pointer: FinetunedPointer = {
+      modelId,
+      publishedAt: new Date().toISOString(),
+      summary: summarize(config, draft.metrics),
+      files: Object.fromEntries(files.map(([name, body]) => [name, { bytes: body.length, sha256: sha256(body) }])),
+    };
+    await store.put(finetunedPointerKey(modelId), json(pointer), { contentType: 'application/json' });
+    return pointer;
+  } catch (error) {
+    await Promise.allSettled(written.map((key) => store.delete(key)));
+    throw error;
+  }
+}
+
+/** The pointer of a published fine-tuned model; FinetunedModelNotFoundError when there is none. */
+export async function readFinetunedPointer(store: ObjectStore, modelId: string): Promise<FinetunedPointer> {
+  const pointer = await readJson<FinetunedPointer>(store, finetunedPointerKey(modelId));
+  if (!pointer) throw new FinetunedModelNotFoundError(modelId);
+  return pointer;
+}
+
+/** A file of a published model, checked against the digest in its pointer. */
+export async function readFinetunedFile(store: ObjectStore, pointer: FinetunedPointer, file: string): Promise<Buffer> {
+  const { modelId } = pointer;
+  let body: Buffer;
+  try {
+    body = await store.get(finetunedKey(modelId, file));
+  } catch (error) {
+    if ((error as { code?: string }).code === 'NoSuchKey') throw new CorruptFinetunedModelError(modelId, `${file} is missing`, { cause: error });
+    throw error;
+  }
+  const expected = pointer.files[file];
+  if (expected && sha256(body) !== expected.sha256) throw new CorruptFinetunedModelError(modelId, `${file} does not match the digest it was published with`);
+  return body;
+}
+
+/** config.json and metrics.json of a published model. */
+export async function getFinetuned(store: ObjectStore, modelId: string): Promise<{ config: FinetunedConfig; metrics: FinetunedMetricsFile; pointer: FinetunedPointer }> {
+  const pointer = await readFinetunedPointer(store, modelId);
+  const [config, metrics] = await Promise.all([FINETUNED_FILES.config, FINETUNED_FILES.metrics].map(async (f) => JSON.parse((await readFinetunedFile(store, pointer, f)).toString('utf8'))));
+  return { config, metrics, pointer };
+}
+
+/**
+ * Loads a published fine-tuned model for classification: its TF.js model (the caller owns it), config
+ * and labels. FinetunedModelNotFoundError when not published; CorruptFinetunedModelError when a file is
+ * missing or not the bytes that were published.
+ */
+export async function loadFinetuned(store: ObjectStore, modelId: string): Promise<LoadedFinetuned> {
+  const pointer = await readFinetunedPointer(store, modelId);
+  const [modelJson, weights, config] = await Promise.all([
+    readFinetunedFile(store, pointer, FINETUNED_FILES.model),
+    readFinetunedFile(store, pointer, FINETUNED_FILES.weights),
+    readFinetunedFile(store, pointer, FINETUNED_FILES.config),
+  ]);
+  const parsed = JSON.parse(config.toString('utf8')) as FinetunedConfig;
+  try {
+    return { model: await deserializeHead(JSON.parse(modelJson.toString('utf8')), weights), config: parsed, labels: parsed.labels };
+  } catch (error) {
+    throw new CorruptFinetunedModelError(modelId, (error as Error).message, { cause: error });
+  }
+}
