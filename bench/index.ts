@@ -27,6 +27,9 @@ const RUNNERS: SectionRunners = {
   finetune: runFinetune,
 };
 
+/** The sections that run against local dev stacks (StackPool). */
+const STACK_SECTIONS: readonly Section[] = ['ingest', 'classify'];
+
 const log = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
@@ -77,8 +80,13 @@ async function main(argv: string[]): Promise<number> {
   log(`${machineLine(machine)}; ${enginesLine(machine)}; sections: ${args.only.join(', ')}${args.quick ? ' (quick)' : ''}`);
   const stacks = new StackPool(log);
   const tables: TableResult[] = [];
+  // The stacks hold whole models: stop them once the last section that uses them is done.
+  const lastStackSection = args.only.filter((s) => STACK_SECTIONS.includes(s)).at(-1);
   try {
-    for (const section of args.only) tables.push(...(await runSection(section, args, machine, stacks)));
+    for (const section of args.only) {
+      tables.push(...(await runSection(section, args, machine, stacks)));
+      if (section === lastStackSection) await stacks.close();
+    }
   } finally {
     await stacks.close();
   }

@@ -25,7 +25,7 @@ const BATCH = 8;
 /** Give up when the stack stops making progress for this long. */
 const STALL_MS = 120_000;
 
-const ingestPlan = (quick: boolean) => (quick ? { images: 64, bareRuns: 2 } : { images: 200, bareRuns: 3 });
+const ingestPlan = (quick: boolean) => (quick ? { images: 64, bareRuns: 1 } : { images: 200, bareRuns: 3 });
 
 /** Feature files (not links, not shards) in the bucket now. */
 async function countFeatures(store: ObjectStore): Promise<number> {

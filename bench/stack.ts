@@ -69,6 +69,7 @@ export class StackPool {
     return stack;
   }
 
+  /** Stops every stack started so far and removes their temp folders; the pool can start new ones after. */
   async close(): Promise<void> {
     for (const stack of this.stacks.values()) {
       await stack.then((s) => s.stack.close()).catch(() => undefined);

@@ -30,7 +30,7 @@ interface ZooPlan {
 
 export const zooPlan = (quick: boolean): ZooPlan =>
   quick
-    ? { onnx: { warmup: 1, runs: 3, minMs: 2_000, maxRuns: 20 }, tfjs: { warmup: 1, runs: 2, minMs: 1_000, maxRuns: 10 } }
+    ? { onnx: { warmup: 1, runs: 3, minMs: 2_000, maxRuns: 20 }, tfjs: { warmup: 1, runs: 1, minMs: 1_000, maxRuns: 10 } }
     : { onnx: { warmup: 2, runs: 10, minMs: 10_000, maxRuns: 50 }, tfjs: { warmup: 1, runs: 5, minMs: 5_000, maxRuns: 20 } };
 
 type TfjsBackend = 'wasm' | 'tensorflow';

@@ -29,6 +29,7 @@ describe('finetune rows', () => {
   it('shows any row objects as columns in first-seen order', () => {
     const table = genericTable([{ model: 'densenet121', imagesPerSecond: 1.5 }, { model: 'mobilenet_v2', note: { estimate: true } }]);
     expect(table.columns.map((c) => c.key)).toEqual(['model', 'imagesPerSecond', 'note']);
+    expect(table.columns[1]).toEqual({ key: 'imagesPerSecond', label: 'img/s', digits: 2 });
     expect(table.rows[1]).toEqual({ model: 'mobilenet_v2', imagesPerSecond: null, note: '{"estimate":true}' });
     expect(toCell(undefined)).toBeNull();
   });
