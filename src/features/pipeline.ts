@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createExtractor, type Extractor, type EngineName } from '../engine/extractor.js';
 import { initBackend, type BackendName } from '../engine/backend.js';
 import { HeadstartError } from '../errors.js';
-import { loadImage } from '../image/load.js';
+import { loadImage, type DecodedImage } from '../image/load.js';
 import { preprocessInto } from '../image/preprocess.js';
 import { LIBRARY_VERSION } from '../version.js';
 import { featureExtractor, getModelSpec } from '../zoo/index.js';
@@ -131,17 +131,26 @@ export class FeaturePipeline {
   /** Extracts features for each input (bytes or a path); results are in input order, failures included. */
   async extract(inputs: ReadonlyArray<Buffer | Uint8Array | string>): Promise<ExtractResult[]> {
     const results: ExtractResult[] = [];
-    for (let start = 0; start < inputs.length; start += this.batchSize) {
-      results.push(...(await this.extractBatch(inputs.slice(start, start + this.batchSize))));
+    // Decoding the next batch (sharp, on libuv's threads) overlaps inference of this one (ONNX Runtime's threads).
+    let next = inputs.length > 0 ? this.decode(inputs.slice(0, this.batchSize)) : undefined;
+    for (let start = 0; next; start += this.batchSize) {
+      const decoded = await next;
+      const following = start + this.batchSize;
+      next = following < inputs.length ? this.decode(inputs.slice(following, following + this.batchSize)) : undefined;
+      results.push(...(await this.infer(decoded)));
     }
     return results;
   }
 
-  private async extractBatch(inputs: ReadonlyArray<Buffer | Uint8Array | string>): Promise<ExtractResult[]> {
+  /** One batch's images decoded to the model's input size; a bad image is a rejected entry, never a throw. */
+  private decode(inputs: ReadonlyArray<Buffer | Uint8Array | string>): Promise<PromiseSettledResult<DecodedImage>[]> {
     const [height, width] = this.namespace.inputSize;
-    const decoded = await Promise.allSettled(
-      inputs.map((input) => loadImage(input, { targetSize: [height, width], interpolation: this.namespace.interpolation })),
-    );
+    return Promise.allSettled(inputs.map((input) => loadImage(input, { targetSize: [height, width], interpolation: this.namespace.interpolation })));
+  }
+
+  /** Preprocesses the decoded images into one buffer and runs the model once. */
+  private async infer(decoded: PromiseSettledResult<DecodedImage>[]): Promise<ExtractResult[]> {
+    const [height, width] = this.namespace.inputSize;
     const good = decoded.flatMap((d, i) => (d.status === 'fulfilled' ? [{ i, image: d.value }] : []));
     const results: ExtractResult[] = decoded.map((d) =>
       d.status === 'rejected' ? { ok: false, error: asHeadstartError(d.reason) } : (undefined as never),

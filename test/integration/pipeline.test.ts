@@ -16,4 +16,22 @@ describe('FeaturePipeline', () => {
     expect(results[0]!.ok && results[0]!.shape).toEqual([1280]);
     expect(tfjs.namespace).toMatchObject({ model: 'mobilenet_v2', weightsDigest: 'random', layer: 'global_average_pooling2d', pooling: 'avg', inputSize: [224, 224] });
   });
+
+  it('keeps input order across batches while the next batch decodes during inference', async () => {
+    await initBackend();
+    const pipeline = await FeaturePipeline.create({ model: 'mobilenet_v2', weights: null, engine: 'onnx', cut: { pooling: 'avg' }, batchSize: 2 });
+    try {
+      const a = await makeJpeg(11, 48);
+      const b = await makeJpeg(12, 48);
+      const results = await pipeline.extract([a, b, Buffer.from('bad'), a, b]);
+      expect(results.map((r) => r.ok)).toEqual([true, true, false, true, true]);
+      const features = results.map((r) => (r.ok ? Array.from(r.features.slice(0, 8)) : null));
+      // Same bytes in another batch and position give the same features: nothing was shuffled.
+      expect(features[3]).toEqual(features[0]);
+      expect(features[4]).toEqual(features[1]);
+      expect(features[0]).not.toEqual(features[1]);
+    } finally {
+      pipeline.dispose();
+    }
+  });
 });
