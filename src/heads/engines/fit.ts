@@ -1,8 +1,7 @@
 import { tf } from '../../engine/backend.js';
-import { gatherRows, type HeadSet } from '../dataset.js';
-import { lossAndAccuracy } from '../metrics.js';
-import { predictHead } from '../predict.js';
+import { gatherRows } from '../dataset.js';
 import { throwIfAborted } from './abort.js';
+import { ModelTrainer } from './model-trainer.js';
 import type { EngineContext, EpochStats, HeadTrainer } from './types.js';
 
 /**
@@ -10,12 +9,12 @@ import type { EngineContext, EpochStats, HeadTrainer } from './types.js';
  * engines see the same batches). The reference the other engines are held to; slow on wasm (see tfjs.ts).
  * Dropout masks come from TF.js' unseeded random, so with dropout > 0 runs are not bit-repeatable.
  */
-class FitTrainer implements HeadTrainer {
+class FitTrainer extends ModelTrainer {
   private readonly optimizer: tf.Optimizer;
-  private best: tf.Tensor[] | undefined;
   private disposed = false;
 
-  constructor(private readonly context: EngineContext) {
+  constructor(context: EngineContext) {
+    super(context);
     this.optimizer = tf.train.adam(context.spec.learningRate);
     context.model.compile({ optimizer: this.optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   }
@@ -48,24 +47,10 @@ class FitTrainer implements HeadTrainer {
     }
   }
 
-  evaluate(set: HeadSet): EpochStats {
-    return lossAndAccuracy(predictHead(this.context.model, set.features, set.dim), set.labelIndex, this.context.numClasses);
-  }
-
-  snapshot(): void {
-    tf.dispose(this.best);
-    this.best = this.context.model.getWeights().map((w) => w.clone());
-  }
-
-  restoreSnapshot(): void {
-    if (this.best) this.context.model.setWeights(this.best);
-  }
-
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    tf.dispose(this.best);
-    this.best = undefined;
+    this.disposeSnapshot();
     this.optimizer.dispose();
   }
 }

@@ -1,10 +1,10 @@
 import { tf } from '../../engine/backend.js';
-import { gatherRows, type HeadSet } from '../dataset.js';
-import { PROBABILITY_EPSILON, lossAndAccuracy } from '../metrics.js';
+import { gatherRows } from '../dataset.js';
+import { PROBABILITY_EPSILON } from '../metrics.js';
 import { denseLayers } from '../model.js';
-import { predictHead } from '../predict.js';
 import { fillDropoutMask, mulberry32, type Random } from '../random.js';
 import { yieldAndCheck } from './abort.js';
+import { ModelTrainer } from './model-trainer.js';
 import type { EngineContext, EpochStats, HeadTrainer } from './types.js';
 
 /**
@@ -28,20 +28,17 @@ interface DenseVariables {
  * product is a plain one: x·W forward, xᵀ·δ backward with xᵀ transposed explicitly (≈4 ms per 256 rows;
  * building xᵀ on the host instead measured no faster).
  */
-class TfjsTrainer implements HeadTrainer {
+class TfjsTrainer extends ModelTrainer {
   private readonly layers: DenseVariables[];
   private readonly optimizer: tf.AdamOptimizer;
   private readonly activation: tf.layers.Layer;
   private readonly activationGradient: (z: tf.Tensor, dy: tf.Tensor) => tf.Tensor;
   private readonly dropoutRandom: Random;
-  private best: tf.Tensor[] | undefined;
   private allRows: tf.Tensor2D | undefined;
   private disposed = false;
 
-  constructor(
-    private readonly context: EngineContext,
-    batching: TfjsBatching = 'host',
-  ) {
+  constructor(context: EngineContext, batching: TfjsBatching = 'host') {
+    super(context);
     if (batching === 'gather') this.allRows = tf.tensor2d(context.train.features, [context.train.rows, context.train.dim]);
     this.layers = denseLayers(context.model).map((layer) => {
       const [kernel, bias] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -150,25 +147,11 @@ class TfjsTrainer implements HeadTrainer {
     return { loss: lossSum / order.length, accuracy: correct / order.length };
   }
 
-  evaluate(set: HeadSet): EpochStats {
-    return lossAndAccuracy(predictHead(this.context.model, set.features, set.dim), set.labelIndex, this.context.numClasses);
-  }
-
-  snapshot(): void {
-    tf.dispose(this.best);
-    // Clones share the variables' current data; later assigns give the variables new data, not these.
-    this.best = this.context.model.getWeights().map((w) => w.clone());
-  }
-
-  restoreSnapshot(): void {
-    if (this.best) this.context.model.setWeights(this.best);
-  }
-
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    tf.dispose([...(this.best ?? []), ...(this.allRows ? [this.allRows] : [])]);
-    this.best = undefined;
+    this.disposeSnapshot();
+    tf.dispose(this.allRows);
     this.optimizer.dispose();
   }
 }
