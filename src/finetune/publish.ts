@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { tf } from '../engine/backend.js';
 import { exportToOnnx } from '../engine/onnx/export.js';
 import { deserializeHead, serializeHead } from '../heads/serialize.js';
+import { jsonBody as json, publishWithPointer, type PublishedFile } from '../registry/atomic-publish.js';
 import { readJson } from '../registry/store-json.js';
+import { sha256Hex as sha256 } from '../features/keys.js';
 import type { ObjectStore } from '../store/index.js';
 import { CorruptFinetunedModelError, FinetunedModelNotFoundError } from './errors.js';
 import { FINETUNED_FILES, finetunedKey, finetunedPointerKey, validateFinetunedId } from './keys.js';
@@ -22,15 +23,13 @@ export interface LoadedFinetuned {
   labels: string[];
 }
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-const json = (value: unknown) => Buffer.from(JSON.stringify(value, null, 2));
 
 /**
  * The files of a published model: TF.js layers format (model.json whose manifest points at
  * weights.bin, so `tf.loadLayersModel` on the folder works), labels, config, metrics, and the same
  * model exported to ONNX for the serving engine.
  */
-async function bodies(draft: FinetunedDraft, config: FinetunedConfig): Promise<Array<[string, Buffer, string]>> {
+async function bodies(draft: FinetunedDraft, config: FinetunedConfig): Promise<PublishedFile[]> {
   const { modelJson, weightsBin } = await serializeHead(draft.model);
   const manifest = modelJson.weightsManifest.map((group) => ({ ...group, paths: [FINETUNED_FILES.weights] }));
   return [
@@ -65,24 +64,12 @@ export async function publishFinetuned(store: ObjectStore, draft: FinetunedDraft
   const modelId = validateFinetunedId(draft.config.modelId);
   const config: FinetunedConfig = { format: 'headstart-finetuned', formatVersion: 1, ...draft.config };
   const files = await bodies(draft, config);
-  const written: string[] = [];
-  try {
-    for (const [name, body, contentType] of files) {
-      await store.put(finetunedKey(modelId, name), body, { contentType });
-      written.push(finetunedKey(modelId, name));
-    }
-    const pointer: FinetunedPointer = {
-      modelId,
-      publishedAt: new Date().toISOString(),
-      summary: summarize(config, draft.metrics),
-      files: Object.fromEntries(files.map(([name, body]) => [name, { bytes: body.length, sha256: sha256(body) }])),
-    };
-    await store.put(finetunedPointerKey(modelId), json(pointer), { contentType: 'application/json' });
-    return pointer;
-  } catch (error) {
-    await Promise.allSettled(written.map((key) => store.delete(key)));
-    throw error;
-  }
+  return publishWithPointer(store, files, (name) => finetunedKey(modelId, name), finetunedPointerKey(modelId), (digests): FinetunedPointer => ({
+    modelId,
+    publishedAt: new Date().toISOString(),
+    summary: summarize(config, draft.metrics),
+    files: digests,
+  }));
 }
 
 /** The pointer of a published fine-tuned model; FinetunedModelNotFoundError when there is none. */

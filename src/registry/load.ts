@@ -2,7 +2,7 @@ import { deserializeHead } from '../heads/serialize.js';
 import type { ObjectStore } from '../store/index.js';
 import { CorruptHeadError } from './errors.js';
 import { HEAD_FILES, headFileKey } from './keys.js';
-import { sha256 } from './publish.js';
+import { sha256Hex as sha256 } from '../features/keys.js';
 import { readHeadJson, readPointer } from './read.js';
 import type { HeadInfo, LoadedHead } from './types.js';
 

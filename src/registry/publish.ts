@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { tf } from '../engine/backend.js';
 import { serializeHead } from '../heads/serialize.js';
 import type { ObjectStore } from '../store/index.js';
+import { jsonBody as json, publishWithPointer, type PublishedFile } from './atomic-publish.js';
 import { HEAD_FILES, headFileKey, pointerKey, validateHeadId } from './keys.js';
 import type { HeadInfo, HeadMetricsFile, HeadSummary, PublishedPointer } from './types.js';
 
@@ -17,10 +17,6 @@ function modelJsonFor(modelJson: tf.io.ModelJSON): tf.io.ModelJSON {
   return { ...modelJson, weightsManifest: modelJson.weightsManifest.map((group) => ({ ...group, paths: [HEAD_FILES.weights] })) };
 }
 
-function json(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value, null, 2));
-}
-
 /**
  * Publishes a head under `models/heads/<headId>/`: model.json, weights.bin, head.json and metrics.json
  * first, `_published.json` last. Readers only see heads whose pointer exists, so a process killed between
@@ -31,35 +27,20 @@ export async function publishHead(store: ObjectStore, draft: HeadDraft): Promise
   const headId = validateHeadId(draft.info.headId);
   const { modelJson, weightsBin } = await serializeHead(draft.model);
   const info: HeadInfo = { format: 'headstart-head', formatVersion: 1, ...draft.info, files: HEAD_FILES };
-  const bodies: Array<[string, Buffer, string]> = [
+  const bodies: PublishedFile[] = [
     [HEAD_FILES.model, json(modelJsonFor(modelJson)), 'application/json'],
     [HEAD_FILES.weights, Buffer.from(weightsBin.buffer, weightsBin.byteOffset, weightsBin.byteLength), 'application/octet-stream'],
     [HEAD_FILES.info, json(info), 'application/json'],
     [HEAD_FILES.metrics, json(draft.metrics), 'application/json'],
   ];
-  const written: string[] = [];
-  try {
-    for (const [name, body, contentType] of bodies) {
-      await store.put(headFileKey(headId, name), body, { contentType });
-      written.push(headFileKey(headId, name));
-    }
-    const summary = summarize(info, draft.metrics);
-    const pointer: PublishedPointer = {
-      headId,
-      publishedAt: new Date().toISOString(),
-      summary,
-      files: Object.fromEntries(bodies.map(([name, body]) => [name, { bytes: body.length, sha256: sha256(body) }])),
-    };
-    await store.put(pointerKey(headId), json(pointer), { contentType: 'application/json' });
-    return summary;
-  } catch (error) {
-    await Promise.allSettled(written.map((key) => store.delete(key)));
-    throw error;
-  }
-}
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  const summary = summarize(info, draft.metrics);
+  await publishWithPointer(store, bodies, (name) => headFileKey(headId, name), pointerKey(headId), (files): PublishedPointer => ({
+    headId,
+    publishedAt: new Date().toISOString(),
+    summary,
+    files,
+  }));
+  return summary;
 }
 
 function summarize(info: HeadInfo, metrics: HeadMetricsFile): HeadSummary {
