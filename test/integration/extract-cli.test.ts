@@ -54,5 +54,8 @@ describe('headstart extract on a local folder laid out like the bucket', () => {
     const shard = await run('extract', root, '--model', 'mobilenet_v2', '--weights', 'random', '--shards', '2', '--shard', '2');
     expect(shard.code).toBe(2);
     expect(shard.err).toContain('--shard 2 is out of range for --shards 2');
+    const pooling = await run('extract', root, '--model', 'mobilenet_v2', '--pooling', 'mean');
+    expect(pooling.code).toBe(2);
+    expect(pooling.err).toContain("Unknown pooling 'mean': expected 'avg' or 'max'.");
   });
 });

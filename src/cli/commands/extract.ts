@@ -1,11 +1,10 @@
 import { backfill } from '../../features/backfill.js';
-import { FeaturePipeline, type FeatureCut } from '../../features/pipeline.js';
-import type { Pooling } from '../../zoo/types.js';
+import { FeaturePipeline } from '../../features/pipeline.js';
 import { intOption, modelOptions, parse } from '../args.js';
 import { type Command, UsageError } from '../io.js';
 import { ProgressBar } from '../progress.js';
 import { openStoreSource } from '../store-source.js';
-import { pipelineOptions } from './model-options.js';
+import { cutOption, pipelineOptions } from './model-options.js';
 
 export const extractCommand: Command = {
   name: 'extract',
@@ -20,7 +19,7 @@ export const extractCommand: Command = {
       { minPositionals: 1 },
     );
     const source = await openStoreSource(positionals[0]!, values.endpoint);
-    const cut: FeatureCut | undefined = values.layer ? { layer: values.layer } : values.pooling ? { pooling: values.pooling as Pooling } : undefined;
+    const cut = cutOption(values);
     const batch = intOption(values.batch, 'batch', 16);
     // An AWS Batch array job: child i of n takes the images whose key hashes to i (AWS_BATCH_JOB_ARRAY_INDEX).
     const shards = intOption(values.shards, 'shards', 1);

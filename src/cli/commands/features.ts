@@ -1,15 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { InvalidArgumentError, listValues } from '../../errors.js';
 import { encodeNpy } from '../../features/format/npy.js';
 import { encodeSafetensors } from '../../features/format/safetensors.js';
-import { FeaturePipeline, type FeatureCut } from '../../features/pipeline.js';
-import type { Pooling } from '../../zoo/types.js';
+import { FeaturePipeline } from '../../features/pipeline.js';
 import { modelOptions, parse } from '../args.js';
 import type { Command } from '../io.js';
 import { UsageError } from '../io.js';
 import { ProgressBar } from '../progress.js';
-import { pipelineOptions } from './model-options.js';
+import { cutOption, oneOf, pipelineOptions } from './model-options.js';
 
 const FORMATS = ['safetensors', 'npy'] as const;
 const DTYPES = ['float32', 'float16'] as const;
@@ -34,14 +32,9 @@ export const featuresCommand: Command = {
       { minPositionals: 1 },
     );
     if (!values.out) throw new UsageError('--out <dir> is required');
-    if (values.layer && values.pooling) throw new UsageError('give --layer or --pooling, not both');
     const format = oneOf(values.format ?? 'safetensors', FORMATS, 'format');
     const dtype = oneOf(values.dtype ?? 'float32', DTYPES, 'dtype');
-    const cut: FeatureCut | undefined = values.layer
-      ? { layer: values.layer }
-      : values.pooling
-        ? { pooling: oneOf(values.pooling, ['avg', 'max'] as const, 'pooling') as Pooling }
-        : undefined;
+    const cut = cutOption(values);
     const outDir = resolve(values.out);
     await mkdir(outDir, { recursive: true });
     const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut });
@@ -84,10 +77,6 @@ export const featuresCommand: Command = {
   },
 };
 
-function oneOf<T extends string>(value: string, valid: readonly T[], name: string): T {
-  if (!valid.includes(value as T)) throw new InvalidArgumentError(`Unknown ${name} '${value}': expected ${listValues(valid)}.`);
-  return value as T;
-}
 
 /** `photo.jpg` → `photo.safetensors`; a second `photo.*` from another folder becomes `photo-1.safetensors`. */
 function outputNames(paths: string[], format: string): string[] {

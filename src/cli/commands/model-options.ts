@@ -1,6 +1,6 @@
 import type { EngineName } from '../../engine/extractor.js';
 import { InvalidArgumentError, listValues } from '../../errors.js';
-import type { PipelineOptions } from '../../features/pipeline.js';
+import type { FeatureCut, PipelineOptions } from '../../features/pipeline.js';
 import type { Interpolation } from '../../zoo/types.js';
 import { intOption } from '../args.js';
 import { UsageError } from '../io.js';
@@ -37,4 +37,18 @@ export function pipelineOptions(values: ModelFlags): Omit<PipelineOptions, 'cut'
     batchSize: intOption(values.batch, 'batch', 8),
     threads: values.threads === undefined ? undefined : intOption(values.threads, 'threads', 1),
   };
+}
+
+/** Checks a flag against its valid values, naming them in the error. */
+export function oneOf<T extends string>(value: string, valid: readonly T[], name: string): T {
+  if (!valid.includes(value as T)) throw new InvalidArgumentError(`Unknown ${name} '${value}': expected ${listValues(valid)}.`);
+  return value as T;
+}
+
+/** `--layer L` or `--pooling avg|max` (not both) as a pipeline cut; neither means the model's default layer. */
+export function cutOption(values: { layer?: string; pooling?: string }): FeatureCut | undefined {
+  if (values.layer && values.pooling) throw new UsageError('give --layer or --pooling, not both');
+  if (values.layer) return { layer: values.layer };
+  if (values.pooling) return { pooling: oneOf(values.pooling, ['avg', 'max'] as const, 'pooling') };
+  return undefined;
 }
