@@ -17,7 +17,7 @@ export interface AlarmsProps {
   /** Functions to watch, by a short name used in alarm names. */
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   readonly restApi: apigw.RestApi;
-  /** When the GPU path is deployed: failed jobs on this queue alert too. */
+  /** When the GPU path is deployed: failed jobs on this queue (extraction or fine-tuning) alert too. */
   readonly jobQueue?: batch.IJobQueue;
   readonly alarmEmail?: string;
 }
@@ -69,7 +69,7 @@ export class Alarms extends Construct {
   /** Batch publishes job state changes to EventBridge; FAILED ones on our queue go to the topic and count in an alarm. */
   private watchBatch(jobQueue: batch.IJobQueue): events.Rule {
     const rule = new events.Rule(this, 'BatchJobFailed', {
-      description: 'headstart GPU extraction job failed',
+      description: 'headstart GPU batch job (extraction or fine-tuning) failed',
       eventPattern: {
         source: ['aws.batch'],
         detailType: ['Batch Job State Change'],
@@ -83,7 +83,7 @@ export class Alarms extends Construct {
         ),
       }),
     );
-    this.anyAbove('BatchJobFailures', 'A GPU extraction job failed',
+    this.anyAbove('BatchJobFailures', 'A GPU batch job (extraction or fine-tuning) failed',
       new cloudwatch.Metric({
         namespace: 'AWS/Events',
         metricName: 'TriggeredRules',

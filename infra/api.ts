@@ -1,11 +1,11 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import type * as batch from 'aws-cdk-lib/aws-batch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import type { GpuBatch } from './batch.js';
 import type { ExtractionMode } from './config.js';
 import { grantPrefixes } from './grants.js';
 import { nodeFunction } from './node-function.js';
@@ -29,6 +29,7 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/features', target: 'classify', throttle: COMPUTE },
   { method: 'POST', path: '/train', target: 'api', throttle: JOBS },
   { method: 'GET', path: '/jobs/{id}', target: 'api', throttle: LIGHT },
+  { method: 'POST', path: '/jobs/{id}/resume', target: 'api', throttle: JOBS },
   { method: 'GET', path: '/models', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/models/{id}', target: 'api', throttle: LIGHT },
   { method: 'DELETE', path: '/models/{id}', target: 'api', throttle: LIGHT },
@@ -78,8 +79,11 @@ export interface ApiProps {
    * builders behind them), and TF.js is never bundled into a zip.
    */
   readonly tfjsLayer: lambda.ILayerVersion;
-  /** Present when extractionMode is 'batch' or 'both': POST /backfill submits here. */
-  readonly batch?: { readonly jobQueue: batch.IJobQueue; readonly jobDefinition: batch.EcsJobDefinition };
+  /**
+   * The GPU path, when deployed: POST /backfill submits its extract job (extractionMode 'batch' or 'both'),
+   * POST /train with mode 'finetune' its finetune job (finetune on).
+   */
+  readonly batch?: Pick<GpuBatch, 'jobQueue' | 'extract' | 'finetune'>;
 }
 
 /** API Gateway REST API: every method needs an API key, is throttled by a usage plan, and is access-logged. */
@@ -122,9 +126,15 @@ export class Api extends Construct {
       TRAIN_FUNCTION_NAME: props.train.functionName,
       UPLOAD_URL_TTL_SECONDS: String(UPLOAD_URL_TTL.toSeconds()),
     };
-    if (props.batch) {
-      environment.BATCH_JOB_QUEUE = props.batch.jobQueue.jobQueueArn;
-      environment.BATCH_JOB_DEFINITION = props.batch.jobDefinition.jobDefinitionArn;
+    const { jobQueue, extract, finetune } = props.batch ?? {};
+    // Each pair is set only with its job definition: the handler answers 409 for a path the stack lacks.
+    if (jobQueue && extract) {
+      environment.BATCH_JOB_QUEUE = jobQueue.jobQueueArn;
+      environment.BATCH_JOB_DEFINITION = extract.jobDefinition.jobDefinitionArn;
+    }
+    if (jobQueue && finetune) {
+      environment.FINETUNE_JOB_QUEUE = jobQueue.jobQueueArn;
+      environment.FINETUNE_JOB_DEFINITION = finetune.jobDefinition.jobDefinitionArn;
     }
     const fn = nodeFunction(this, 'Function', {
       projectRoot: props.projectRoot,
@@ -147,7 +157,7 @@ export class Api extends Construct {
       [PREFIX.weights]: ['read'],
     });
     props.train.grantInvoke(fn);
-    props.batch?.jobDefinition.grantSubmitJob(fn, props.batch.jobQueue);
+    for (const job of [extract, finetune]) if (jobQueue && job) job.jobDefinition.grantSubmitJob(fn, jobQueue);
     return fn;
   }
 

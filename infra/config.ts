@@ -9,8 +9,8 @@ export const EXTRACTION_MODES = ['lambda', 'batch', 'both'] as const;
 export type ExtractionMode = (typeof EXTRACTION_MODES)[number];
 
 /**
- * x86 NVIDIA families the ECS AL2023 GPU AMI supports and our CUDA 12 image runs on. Not p3/g3 (the AL2023
- * NVIDIA AMI drops them), not g5g (Graviton: the image is x86-64).
+ * x86 NVIDIA families the ECS AL2023 GPU AMI supports and our CUDA images (12 for extraction, 11.8 for
+ * fine-tuning) run on. Not p3/g3 (the AL2023 NVIDIA AMI drops them), not g5g (Graviton: the images are x86-64).
  */
 export const GPU_INSTANCE_FAMILIES = ['g4dn', 'g5', 'g6', 'g6e', 'p4d', 'p5'] as const;
 
@@ -42,6 +42,14 @@ export interface HeadstartConfig {
   readonly alarmEmail?: string;
   /** Keep the bucket (and its data) when the stack is deleted. @default true */
   readonly retainData?: boolean;
+  /**
+   * Fine-tuning as a GPU Batch job (POST /train with mode 'finetune'). Adds the GPU Batch path (VPC without NAT,
+   * compute environment at 0 vCPUs, job queue: idle, only its image's ECR storage is billed) even in 'lambda'
+   * mode. @default true
+   */
+  readonly finetune?: boolean;
+  /** Attempt timeout of a fine-tuning job; a timed-out attempt fails and is not retried. @default 24 */
+  readonly finetuneTimeoutHours?: number;
 }
 
 export type ResolvedConfig = Required<Omit<HeadstartConfig, 'alarmEmail'>> & { readonly alarmEmail?: string };
@@ -59,6 +67,8 @@ export const DEFAULTS: ResolvedConfig = {
   provisionedConcurrency: 0,
   corsOrigins: ['*'],
   retainData: true,
+  finetune: true,
+  finetuneTimeoutHours: 24,
 };
 
 const CONFIG_KEYS = Object.keys(DEFAULTS).concat('alarmEmail') as (keyof HeadstartConfig)[];
@@ -75,8 +85,10 @@ export function resolveConfig(input: HeadstartConfig = {}): ResolvedConfig {
   for (const key of MEMORY_KEYS) integerIn(key, merged[key], 128, 10_240, ' (MB)');
   integerIn('provisionedConcurrency', merged.provisionedConcurrency, 0, 1_000);
   integerIn('maxGpuVcpus', merged.maxGpuVcpus, 4, 4_096);
+  integerIn('finetuneTimeoutHours', merged.finetuneTimeoutHours, 1, 168, ' (hours)');
   boolean('spot', merged.spot);
   boolean('retainData', merged.retainData);
+  boolean('finetune', merged.finetune);
   gpuInstanceTypes(merged.gpuInstanceTypes);
   corsOrigins(merged.corsOrigins);
   if (merged.alarmEmail !== undefined && (typeof merged.alarmEmail !== 'string' || !EMAIL.test(merged.alarmEmail))) {

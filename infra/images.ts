@@ -6,8 +6,16 @@ import type { HandlerEntries } from './entries.js';
 export const DOCKERFILES = {
   /** Lambda image for the extract and classify functions (CPU ONNX Runtime). */
   function: 'docker/extract/Dockerfile',
-  /** Batch image for GPU backfills (ONNX Runtime with the CUDA execution provider). */
+  /** Batch images, one target each (CUDA 12 for ONNX Runtime, CUDA 11.8 for tfjs-node-gpu: see the file). */
   batch: 'docker/batch/Dockerfile',
+} as const;
+
+/** The final stages of the Batch Dockerfile. */
+export const BATCH_TARGETS = {
+  /** GPU backfills: ONNX Runtime with the CUDA execution provider. */
+  extract: 'extract',
+  /** Fine-tuning: TF.js on @tensorflow/tfjs-node-gpu. */
+  finetune: 'finetune',
 } as const;
 
 /** The Lambda image's handlers: the Dockerfile bundles each entry to `<name>.mjs` in LAMBDA_TASK_ROOT. */
@@ -45,9 +53,14 @@ export function functionImageOptions(entries: HandlerEntries, baseModel: string)
   );
 }
 
-/** Build options of the GPU Batch image. */
+/** Build options of the GPU extraction image. */
 export function batchImageOptions(baseModel: string): DockerImageAssetOptions {
-  return imageAssetOptions(DOCKERFILES.batch, { BASE_MODEL: baseModel });
+  return { ...imageAssetOptions(DOCKERFILES.batch, { BASE_MODEL: baseModel }), target: BATCH_TARGETS.extract };
+}
+
+/** Build options of the GPU fine-tuning image: same file and context as extraction, its own target. */
+export function finetuneImageOptions(baseModel: string): DockerImageAssetOptions {
+  return { ...imageAssetOptions(DOCKERFILES.batch, { BASE_MODEL: baseModel }), target: BATCH_TARGETS.finetune };
 }
 
 /** Handler folders not already in the context (fixtures in tests, handlers kept elsewhere). */

@@ -11,9 +11,9 @@ export {
   type ResolvedConfig,
 } from './config.js';
 export { DEFAULT_ENTRIES, REPO_ROOT, resolveEntries, type HandlerEntries } from './entries.js';
-export { Storage, PREFIX } from './storage.js';
+export { Storage, PREFIX, FINETUNED_PREFIX } from './storage.js';
 export { Ingest } from './ingest.js';
-export { GpuBatch } from './batch.js';
+export { FINETUNE_COMMAND, GpuBatch, type GpuBatchProps, type GpuJob } from './batch.js';
 export { Train, tfjsLayerCode } from './train.js';
 export { Classify } from './classify.js';
 export { Api, API_ROUTES } from './api.js';

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.js';
@@ -30,7 +30,7 @@ export class HeadstartStack extends Stack {
   readonly classify: Classify;
   readonly api: Api;
   readonly alarms: Alarms;
-  /** Only when extractionMode is 'batch' or 'both'. */
+  /** GPUs on AWS Batch: when extractionMode is 'batch' or 'both' (extract job) or finetune is on (finetune job). */
   readonly gpuBatch?: GpuBatch;
 
   constructor(scope: Construct, id: string, props: HeadstartStackProps = {}) {
@@ -50,10 +50,13 @@ export class HeadstartStack extends Stack {
         projectRoot, entries, bucket, baseModel: config.baseModel, memorySize: config.extractMemoryMb, retainLogs,
       });
     }
-    if (config.extractionMode !== 'lambda') {
+    // The GPU path idles at 0 vCPUs and without NAT (only image storage is billed): fine-tuning alone justifies it.
+    const batchExtraction = config.extractionMode !== 'lambda';
+    if (batchExtraction || config.finetune) {
       this.gpuBatch = new GpuBatch(this, 'GpuBatch', {
         projectRoot, bucket, baseModel: config.baseModel, instanceTypes: config.gpuInstanceTypes,
         spot: config.spot, maxvCpus: config.maxGpuVcpus, retainLogs,
+        extract: batchExtraction, finetune: config.finetune, finetuneTimeout: Duration.hours(config.finetuneTimeoutHours),
       });
     }
     this.train = new Train(this, 'Train', {
@@ -95,9 +98,14 @@ export class HeadstartStack extends Stack {
     }
     out('TrainFunctionName', this.train.fn.functionName, 'Started asynchronously by POST /train');
     out('AlarmTopicArn', this.alarms.topic.topicArn, 'Subscribe to receive alarms');
-    if (this.gpuBatch) {
-      out('BatchJobQueueArn', this.gpuBatch.jobQueue.jobQueueArn, 'GPU extraction jobs (POST /backfill or aws batch submit-job)');
-      out('BatchJobDefinitionArn', this.gpuBatch.jobDefinition.jobDefinitionArn, 'GPU extraction job definition');
+    const gpu = this.gpuBatch;
+    if (gpu) {
+      const uses = [gpu.extract && 'extraction backfills (POST /backfill)', gpu.finetune && "fine-tuning (POST /train mode 'finetune')"];
+      out('BatchJobQueueArn', gpu.jobQueue.jobQueueArn, `GPU job queue: ${uses.filter(Boolean).join(' and ')}, or aws batch submit-job`);
+    }
+    if (gpu?.extract) out('BatchJobDefinitionArn', gpu.extract.jobDefinition.jobDefinitionArn, 'GPU extraction job definition');
+    if (gpu?.finetune) {
+      out('FinetuneJobDefinitionArn', gpu.finetune.jobDefinition.jobDefinitionArn, 'GPU fine-tuning job definition (parameter jobId)');
     }
   }
 }

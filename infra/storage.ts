@@ -13,6 +13,12 @@ export const PREFIX = {
   weights: 'weights/',
 } as const;
 
+/**
+ * Fine-tuned models, under models/ beside models/heads/ (src/finetune/keys.ts). A prefix of its own in grants:
+ * the fine-tuning job may write here and nowhere else under models/.
+ */
+export const FINETUNED_PREFIX = `${PREFIX.models}finetuned/`;
+
 export interface StorageProps {
   /** Keep the bucket when the stack is deleted. */
   readonly retainData: boolean;

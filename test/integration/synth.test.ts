@@ -18,7 +18,7 @@ interface Synth {
   template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>; Outputs: Record<string, unknown> };
   assets: {
     files: Record<string, { displayName: string; source: { path: string } }>;
-    dockerImages: Record<string, { source: { dockerFile: string; dockerBuildArgs: Record<string, string> } }>;
+    dockerImages: Record<string, { source: { dockerFile: string; dockerBuildArgs: Record<string, string>; dockerBuildTarget?: string } }>;
   };
 }
 
@@ -72,17 +72,20 @@ describe.skipIf(missing.length > 0)(`cdk synth of the real app${missing.length ?
     expect(ours.filter((r) => r.Properties.PackageType !== 'Image').map((r) => r.Properties.Runtime)).toEqual(['nodejs22.x', 'nodejs22.x']);
   });
 
-  it('stages the Lambda image with the real entries, and the GPU image in batch modes', () => {
-    const lambdaImages = Object.values(lambdaMode.assets.dockerImages).map((i) => i.source);
-    const bothImages = Object.values(bothMode.assets.dockerImages).map((i) => i.source.dockerFile).sort();
+  it('stages the Lambda image with the real entries, the fine-tuning image always, and the extraction image in batch modes', () => {
+    const named = (synth: Synth) =>
+      Object.values(synth.assets.dockerImages)
+        .map((i) => `${i.source.dockerFile}${i.source.dockerBuildTarget ? `#${i.source.dockerBuildTarget}` : ''}`)
+        .sort();
+    const lambdaImage = Object.values(lambdaMode.assets.dockerImages).find((i) => i.source.dockerFile === 'docker/extract/Dockerfile');
 
-    expect(lambdaImages).toEqual([
+    expect(lambdaImage?.source).toEqual(
       expect.objectContaining({
-        dockerFile: 'docker/extract/Dockerfile',
         dockerBuildArgs: { EXTRACT_ENTRY: DEFAULT_ENTRIES.extract, CLASSIFY_ENTRY: DEFAULT_ENTRIES.classify, BASE_MODEL: 'mobilenet_v2' },
       }),
-    ]);
-    expect(bothImages).toEqual(['docker/batch/Dockerfile', 'docker/extract/Dockerfile']);
+    );
+    expect(named(lambdaMode)).toEqual(['docker/batch/Dockerfile#finetune', 'docker/extract/Dockerfile']);
+    expect(named(bothMode)).toEqual(['docker/batch/Dockerfile#extract', 'docker/batch/Dockerfile#finetune', 'docker/extract/Dockerfile']);
   });
 
   it('bundles the train handler so that it only needs what the runtime and the TF.js layer provide', () => {
@@ -110,6 +113,10 @@ describe.skipIf(missing.length > 0)(`cdk synth of the real app${missing.length ?
     expect(Object.keys(lambdaMode.template.Outputs)).toEqual(
       expect.arrayContaining(['ApiUrl', 'ApiKeyId', 'BucketName', 'IngestQueueUrl', 'DeadLetterQueueUrl']),
     );
-    expect(Object.keys(bothMode.template.Outputs)).toEqual(expect.arrayContaining(['BatchJobQueueArn', 'BatchJobDefinitionArn']));
+    expect(Object.keys(lambdaMode.template.Outputs)).toEqual(expect.arrayContaining(['BatchJobQueueArn', 'FinetuneJobDefinitionArn']));
+    expect(Object.keys(lambdaMode.template.Outputs)).not.toContain('BatchJobDefinitionArn');
+    expect(Object.keys(bothMode.template.Outputs)).toEqual(
+      expect.arrayContaining(['BatchJobQueueArn', 'BatchJobDefinitionArn', 'FinetuneJobDefinitionArn']),
+    );
   });
 });

@@ -53,6 +53,7 @@ describe('routes', () => {
       'POST /backfill',
       'POST /classify',
       'POST /features',
+      'POST /jobs/{id}/resume',
       'POST /train',
       'POST /uploads',
     ]);
@@ -152,20 +153,22 @@ describe('functions behind the API', () => {
     });
   });
 
-  it('tells the API function where the trainer and the GPU queue are', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: {
-          NODE_OPTIONS: '--enable-source-maps',
-          HEADSTART_BUCKET: { Ref: logicalId(stack, stack.storage.bucket) },
-          HEADSTART_MODEL: 'mobilenet_v2',
-          EXTRACTION_MODE: 'batch',
-          TRAIN_FUNCTION_NAME: { Ref: logicalId(stack, stack.train.fn) },
-          UPLOAD_URL_TTL_SECONDS: '900',
-          BATCH_JOB_QUEUE: { 'Fn::GetAtt': [logicalId(stack, stack.gpuBatch!.jobQueue), 'JobQueueArn'] },
-          BATCH_JOB_DEFINITION: { Ref: logicalId(stack, stack.gpuBatch!.jobDefinition) },
-        },
-      },
+  it('tells the API function where the trainer and the GPU queue are, for backfills and for fine-tuning', () => {
+    const gpu = stack.gpuBatch!;
+    const queue = { 'Fn::GetAtt': [logicalId(stack, gpu.jobQueue), 'JobQueueArn'] };
+    const { Environment } = resources[logicalId(stack, stack.api.fn)].Properties as { Environment: { Variables: Record<string, unknown> } };
+
+    expect(Environment.Variables).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      HEADSTART_BUCKET: { Ref: logicalId(stack, stack.storage.bucket) },
+      HEADSTART_MODEL: 'mobilenet_v2',
+      EXTRACTION_MODE: 'batch',
+      TRAIN_FUNCTION_NAME: { Ref: logicalId(stack, stack.train.fn) },
+      UPLOAD_URL_TTL_SECONDS: '900',
+      BATCH_JOB_QUEUE: queue,
+      BATCH_JOB_DEFINITION: { Ref: logicalId(stack, gpu.extract!.jobDefinition) },
+      FINETUNE_JOB_QUEUE: queue,
+      FINETUNE_JOB_DEFINITION: { Ref: logicalId(stack, gpu.finetune!.jobDefinition) },
     });
   });
 });

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GpuBatch } from '../../../infra/batch.js';
+import { FINETUNE_COMMAND, GpuBatch } from '../../../infra/batch.js';
 import { REPO_ROOT } from '../../../infra/entries.js';
 import type { HeadstartStack } from '../../../infra/stack.js';
-import { logicalId, synthStack } from './synth.js';
+import { actionsOf, logicalId, roleStatements, synthStack } from './synth.js';
 
 let stack: HeadstartStack;
 let template: Template;
@@ -45,6 +46,8 @@ describe('GPU compute environment', () => {
       spot: false,
       maxvCpus: 8,
       retainLogs: false,
+      extract: true,
+      finetune: false,
     });
 
     Template.fromStack(bare).hasResourceProperties('AWS::Batch::ComputeEnvironment', {
@@ -79,7 +82,7 @@ describe('GPU compute environment', () => {
   });
 });
 
-describe('GPU job definition', () => {
+describe('GPU extraction job definition', () => {
   it('requests one GPU and runs `headstart extract <source> --engine onnx` with parameters', () => {
     template.hasResourceProperties('AWS::Batch::JobDefinition', {
       Type: 'container',
@@ -96,7 +99,7 @@ describe('GPU job definition', () => {
           { Type: 'GPU', Value: '1' },
         ],
         Environment: Match.arrayWith([{ Name: 'HEADSTART_EXECUTION_PROVIDERS', Value: 'cuda,cpu' }]),
-        JobRoleArn: { 'Fn::GetAtt': [logicalId(stack, stack.gpuBatch!.jobRole), 'Arn'] },
+        JobRoleArn: { 'Fn::GetAtt': [logicalId(stack, stack.gpuBatch!.extract!.jobRole), 'Arn'] },
       }),
       // First match wins: Spot reclaims and image pull failures retry, our own non-zero exits do not.
       RetryStrategy: {
@@ -111,20 +114,108 @@ describe('GPU job definition', () => {
     });
   });
 
-  it('builds the GPU image from docker/batch with the base model baked in (staged, not built, at synth)', () => {
+  it('builds both GPU images from docker/batch, one target each, with the base model baked in (staged, not built, at synth)', () => {
     const manifest = JSON.parse(readFileSync(join(outdir, 'Test.assets.json'), 'utf8'));
-    const sources = Object.values(manifest.dockerImages).map((i) => (i as { source: { dockerFile: string; dockerBuildArgs: object } }).source);
+    const sources = Object.values(manifest.dockerImages).map((i) => (i as { source: Record<string, unknown> }).source);
+    const batchImages = sources.filter((s) => s.dockerFile === 'docker/batch/Dockerfile');
 
-    expect(sources).toEqual(
-      expect.arrayContaining([expect.objectContaining({ dockerFile: 'docker/batch/Dockerfile', dockerBuildArgs: { BASE_MODEL: 'mobilenet_v2' } })]),
-    );
+    expect(batchImages.map((s) => s.dockerBuildTarget).sort()).toEqual(['extract', 'finetune']);
+    for (const image of batchImages) {
+      expect(image).toEqual(expect.objectContaining({ dockerBuildArgs: { BASE_MODEL: 'mobilenet_v2' }, platform: 'linux/amd64' }));
+    }
   });
 
-  it('publishes the queue and definition as outputs', () => {
+  it('publishes the queue and both definitions as outputs', () => {
     const outputs = template.toJSON().Outputs;
 
     expect(outputs.BatchJobQueueArn.Value).toEqual({ 'Fn::GetAtt': [logicalId(stack, stack.gpuBatch!.jobQueue), 'JobQueueArn'] });
-    expect(outputs.BatchJobDefinitionArn.Value).toEqual({ Ref: logicalId(stack, stack.gpuBatch!.jobDefinition) });
+    expect(outputs.BatchJobQueueArn.Description).toContain('extraction backfills (POST /backfill) and fine-tuning');
+    expect(outputs.BatchJobDefinitionArn.Value).toEqual({ Ref: logicalId(stack, stack.gpuBatch!.extract!.jobDefinition) });
+    expect(outputs.FinetuneJobDefinitionArn.Value).toEqual({ Ref: logicalId(stack, stack.gpuBatch!.finetune!.jobDefinition) });
+  });
+});
+
+describe('GPU fine-tuning job definition', () => {
+  it('runs exactly `headstart finetune --job Ref::jobId` on one GPU, with no default jobId', () => {
+    expect(FINETUNE_COMMAND).toEqual(['finetune', '--job', 'Ref::jobId']);
+    template.hasResourceProperties('AWS::Batch::JobDefinition', {
+      Type: 'container',
+      Parameters: Match.absent(),
+      ContainerProperties: Match.objectLike({
+        Command: ['finetune', '--job', 'Ref::jobId'],
+        ResourceRequirements: [
+          { Type: 'MEMORY', Value: String(14 * 1024) },
+          { Type: 'VCPU', Value: '4' },
+          { Type: 'GPU', Value: '1' },
+        ],
+        JobRoleArn: { 'Fn::GetAtt': [logicalId(stack, stack.gpuBatch!.finetune!.jobRole), 'Arn'] },
+      }),
+    });
+  });
+
+  it('opens the whole bucket as its store and asks for the tensorflow backend by name', () => {
+    const definition = template.toJSON().Resources[logicalId(stack, stack.gpuBatch!.finetune!.jobDefinition)];
+    const environment = Object.fromEntries(
+      (definition.Properties.ContainerProperties.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
+    );
+    const bucket = { Ref: logicalId(stack, stack.storage.bucket) };
+
+    expect(environment).toEqual({
+      AWS_REGION: { Ref: 'AWS::Region' },
+      HEADSTART_STORE: { 'Fn::Join': ['', ['s3://', bucket]] },
+      HEADSTART_BUCKET: bucket,
+      HEADSTART_MODEL: 'mobilenet_v2',
+      HEADSTART_BACKEND: 'tensorflow',
+    });
+  });
+
+  it('retries Spot reclaims and image pulls (the next attempt resumes from the checkpoint), not its own failures', () => {
+    template.hasResourceProperties('AWS::Batch::JobDefinition', {
+      ContainerProperties: Match.objectLike({
+        Command: FINETUNE_COMMAND,
+        LogConfiguration: { LogDriver: 'awslogs', Options: Match.objectLike({ 'awslogs-stream-prefix': 'finetune' }) },
+      }),
+      RetryStrategy: {
+        Attempts: 3,
+        EvaluateOnExit: [
+          { Action: 'RETRY', OnStatusReason: 'Host EC2*' },
+          { Action: 'RETRY', OnReason: 'CannotPullContainerError:*' },
+          { Action: 'EXIT', OnExitCode: '*' },
+        ],
+      },
+      Timeout: { AttemptDurationSeconds: 24 * 3600 },
+      PropagateTags: true,
+    });
+  });
+
+  it('runs as its own role, not the extraction one', () => {
+    expect(logicalId(stack, stack.gpuBatch!.finetune!.jobRole)).not.toBe(logicalId(stack, stack.gpuBatch!.extract!.jobRole));
+    template.hasResourceProperties('AWS::IAM::Role', {
+      Description: 'headstart GPU fine-tuning jobs',
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ecs-tasks.amazonaws.com' } })] },
+    });
+  });
+});
+
+describe('GpuBatch props', () => {
+  it('refuses to build a queue with no job definition', () => {
+    const bare = new Stack(new App({ builtinCloudFormationValidation: false }), 'Empty');
+
+    expect(
+      () =>
+        new GpuBatch(bare, 'Gpu', {
+          projectRoot: REPO_ROOT,
+          bucket: new s3.Bucket(bare, 'Bucket'),
+          baseModel: 'resnet50',
+          instanceTypes: ['g5.xlarge'],
+          spot: false,
+          maxvCpus: 8,
+          retainLogs: false,
+          extract: false,
+          finetune: false,
+        }),
+    ).toThrow('GpuBatch needs a job to run: set extract, finetune or both');
+    expect(bare.node.tryFindChild('Gpu')).toBeUndefined();
   });
 });
 
@@ -153,5 +244,53 @@ describe('failed jobs', () => {
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Principal: { Service: 'events.amazonaws.com' } })]) },
     });
+  });
+});
+
+describe("'lambda' mode with fine-tuning (the default)", () => {
+  let lambda: { stack: HeadstartStack; template: Template };
+
+  beforeAll(() => {
+    lambda = synthStack({ finetuneTimeoutHours: 6 });
+  });
+
+  it('keeps the GPU queue for the fine-tuning job only, with the configured timeout', () => {
+    const gpu = lambda.stack.gpuBatch!;
+
+    expect(gpu.extract).toBeUndefined();
+    lambda.template.resourceCountIs('AWS::Batch::JobQueue', 1);
+    lambda.template.resourceCountIs('AWS::Batch::JobDefinition', 1);
+    lambda.template.hasResourceProperties('AWS::Batch::JobDefinition', {
+      ContainerProperties: Match.objectLike({ Command: FINETUNE_COMMAND }),
+      Timeout: { AttemptDurationSeconds: 6 * 3600 },
+    });
+    lambda.template.hasResourceProperties('AWS::Batch::ComputeEnvironment', { ComputeResources: Match.objectLike({ MinvCpus: 0 }) });
+    lambda.template.resourceCountIs('AWS::EC2::NatGateway', 0);
+  });
+
+  it('tells the API about fine-tuning only: no backfill variables, SubmitJob on the finetune definition only', () => {
+    const { stack: s, template: t } = lambda;
+    const gpu = s.gpuBatch!;
+    const fn = t.toJSON().Resources[logicalId(s, s.api.fn)];
+    const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
+    const submit = roleStatements(t, logicalId(s, s.api.fn.role as iam.Role)).filter((st) => actionsOf([st]).includes('batch:SubmitJob'));
+
+    expect(variables.FINETUNE_JOB_QUEUE).toEqual({ 'Fn::GetAtt': [logicalId(s, gpu.jobQueue), 'JobQueueArn'] });
+    expect(variables.FINETUNE_JOB_DEFINITION).toEqual({ Ref: logicalId(s, gpu.finetune!.jobDefinition) });
+    expect(variables).not.toHaveProperty('BATCH_JOB_QUEUE');
+    expect(variables).not.toHaveProperty('BATCH_JOB_DEFINITION');
+    expect(submit.flatMap((st) => [st.Resource].flat())).toEqual([
+      { Ref: logicalId(s, gpu.finetune!.jobDefinition) },
+      { 'Fn::GetAtt': [logicalId(s, gpu.jobQueue), 'JobQueueArn'] },
+    ]);
+  });
+
+  it('outputs the queue and the fine-tuning definition, and alarms on failed jobs', () => {
+    const outputs = lambda.template.toJSON().Outputs;
+
+    expect(outputs.BatchJobQueueArn.Description).toBe("GPU job queue: fine-tuning (POST /train mode 'finetune'), or aws batch submit-job");
+    expect(outputs.FinetuneJobDefinitionArn.Value).toEqual({ Ref: logicalId(lambda.stack, lambda.stack.gpuBatch!.finetune!.jobDefinition) });
+    expect(outputs).not.toHaveProperty('BatchJobDefinitionArn');
+    expect(lambda.stack.alarms.batchFailureRule).toBeDefined();
   });
 });

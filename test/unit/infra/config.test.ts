@@ -15,6 +15,8 @@ describe('resolveConfig', () => {
     expect(config.baseModel).toBe('mobilenet_v2');
     expect(config.gpuInstanceTypes).toEqual(['g5.xlarge', 'g4dn.xlarge']);
     expect(config.provisionedConcurrency).toBe(0);
+    expect(config.finetune).toBe(true);
+    expect(config.finetuneTimeoutHours).toBe(24);
   });
 
   it('keeps given values and ignores stack props that are not config', () => {
@@ -46,6 +48,9 @@ describe('resolveConfig', () => {
     [{ corsOrigins: ['example.com'] }, "corsOrigins: 'example.com' must be '*' or an origin like 'https://example.com' (no path)"],
     [{ corsOrigins: ['*', 'https://a.example'] }, "corsOrigins: '*' cannot be combined with other origins"],
     [{ alarmEmail: 'ops' }, "alarmEmail must be an email address, got 'ops'"],
+    [{ finetune: 'off' }, "finetune must be true or false, got 'off'"],
+    [{ finetuneTimeoutHours: 0 }, 'finetuneTimeoutHours must be an integer from 1 to 168 (hours), got 0'],
+    [{ finetuneTimeoutHours: 1.5 }, 'finetuneTimeoutHours must be an integer from 1 to 168 (hours), got 1.5'],
   ])('rejects %j with a message listing what is valid', (input, message) => {
     expect(() => resolveConfig(input as never)).toThrow(InvalidArgumentError);
     expect(() => resolveConfig(input as never)).toThrow(message);
@@ -73,6 +78,13 @@ describe('configFromContext', () => {
       gpuInstanceTypes: ['g5.xlarge', 'g5.2xlarge'],
       corsOrigins: ['https://app.example'],
     });
+  });
+
+  it('reads -c finetune=false and -c finetuneTimeoutHours=6 like the other knobs', () => {
+    const config = configFromContext(context({ finetune: 'false', finetuneTimeoutHours: '6' }));
+
+    expect(config).toEqual({ finetune: false, finetuneTimeoutHours: 6 });
+    expect(resolveConfig(config)).toMatchObject({ finetune: false, finetuneTimeoutHours: 6, extractionMode: 'lambda' });
   });
 
   it('passes JSON values from cdk.json through and leaves bad strings for resolveConfig to reject', () => {

@@ -101,7 +101,9 @@ describe('outputs', () => {
     expect(outputs.BucketName.Value).toEqual({ Ref: logicalId(stack, stack.storage.bucket) });
     expect(outputs.ApiKeyId.Value).toEqual({ Ref: logicalId(stack, stack.api.apiKey) });
     expect(outputs.IngestQueueUrl.Value).toEqual({ Ref: logicalId(stack, stack.ingest!.queue) });
-    expect(outputs).not.toHaveProperty('BatchJobQueueArn');
+    // Fine-tuning is on by default: its queue and definition, but no GPU extraction in 'lambda' mode.
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['BatchJobQueueArn', 'FinetuneJobDefinitionArn']));
+    expect(outputs).not.toHaveProperty('BatchJobDefinitionArn');
   });
 });
 
@@ -158,6 +160,7 @@ describe('alarms', () => {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 4 * 2 + 1);
+    // DLQ, Errors and Throttles of four functions, API 5xx, failed GPU jobs (the fine-tuning queue).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 4 * 2 + 1 + 1);
   });
 });

@@ -3,6 +3,8 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HeadstartStack } from '../../../infra/stack.js';
+import { FINETUNED_PREFIX } from '../../../infra/storage.js';
+import { FINETUNED_PREFIX as PUBLISHED_UNDER } from '../../../src/finetune/keys.js';
 import { actionsOf, bucketSuffixes, logicalId, roleStatements, synthStack, type Statement } from './synth.js';
 
 let stack: HeadstartStack;
@@ -10,7 +12,7 @@ let template: Template;
 let bucketId: string;
 
 beforeAll(() => {
-  // 'both' deploys every role there is: the four functions and the GPU job role.
+  // 'both' deploys every role there is: the four functions and the two GPU job roles (extraction, fine-tuning).
   ({ stack, template } = synthStack({ extractionMode: 'both' }));
   bucketId = logicalId(stack, stack.storage.bucket);
 });
@@ -69,8 +71,8 @@ describe('least privilege in the bucket', () => {
     });
   });
 
-  it('the GPU job reads images/ and features/, writes features/ and errors/', () => {
-    const role = stack.gpuBatch?.jobRole as iam.Role;
+  it('the GPU extraction job reads images/ and features/, writes features/ and errors/', () => {
+    const role = stack.gpuBatch?.extract?.jobRole as iam.Role;
 
     expect(s3Access(roleStatements(template, logicalId(stack, role)))).toEqual({
       get: ['/features/*', '/images/*'],
@@ -79,6 +81,38 @@ describe('least privilege in the bucket', () => {
       delete: [],
       list: [''],
     });
+  });
+
+  it('the GPU fine-tuning job reads images/, models/, weights/ and its job; writes only jobs/ and models/finetuned/', () => {
+    const role = stack.gpuBatch?.finetune?.jobRole as iam.Role;
+
+    expect(s3Access(roleStatements(template, logicalId(stack, role)))).toEqual({
+      // models/: a head under models/heads/ to start from (fromHead).
+      get: ['/images/*', '/jobs/*', '/models/*', '/weights/*'],
+      // The job record and checkpoints; the fine-tuned model's files, then its pointer.
+      put: ['/jobs/*', '/models/finetuned/*'],
+      abort: ['/jobs/*', '/models/finetuned/*'],
+      // Checkpoints once published; a failed publish rolls back its files.
+      delete: ['/jobs/*', '/models/finetuned/*'],
+      list: [''],
+    });
+  });
+
+  it('grants fine-tuning the very prefix the fine-tuning code publishes under', () => {
+    expect(FINETUNED_PREFIX).toBe(PUBLISHED_UNDER);
+  });
+
+  it('the GPU fine-tuning job cannot write published heads nor touch the feature cache', () => {
+    const statements = roleStatements(template, logicalId(stack, stack.gpuBatch!.finetune!.jobRole));
+    const objectActions = ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'];
+    const granted = (action: string) => bucketSuffixes(statements, action, bucketId);
+
+    for (const action of ['s3:PutObject', 's3:DeleteObject']) {
+      expect(granted(action).filter((key) => key === '/models/*' || key.startsWith('/models/heads/'))).toEqual([]);
+    }
+    for (const action of objectActions) expect(granted(action).filter((key) => key.startsWith('/features/'))).toEqual([]);
+    // And nothing beyond S3: the execution role, not the job role, pulls the image and writes the logs.
+    expect(actionsOf(statements).filter((a) => !a.startsWith('s3:'))).toEqual([]);
   });
 
   it('grants no role an object action on the whole bucket, and no s3 wildcard action', () => {
@@ -94,18 +128,25 @@ describe('least privilege in the bucket', () => {
 });
 
 describe('beyond the bucket', () => {
-  it('lets the API invoke the train function and submit jobs to the GPU queue only', () => {
+  it('lets the API invoke the train function and submit both GPU jobs to their queue only', () => {
     const statements = statementsOfFunction(stack.api.fn);
     const invoke = statements.find((s) => actionsOf([s]).includes('lambda:InvokeFunction'));
-    const submit = statements.find((s) => actionsOf([s]).includes('batch:SubmitJob'));
+    const submit = statements.filter((s) => actionsOf([s]).includes('batch:SubmitJob'));
     const trainId = logicalId(stack, stack.train.fn);
+    const gpu = stack.gpuBatch!;
 
     expect(invoke?.Resource).toEqual([
       { 'Fn::GetAtt': [trainId, 'Arn'] },
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [trainId, 'Arn'] }, ':*']] },
     ]);
-    expect(JSON.stringify(submit?.Resource)).toContain(logicalId(stack, stack.gpuBatch!.jobQueue));
-    expect(JSON.stringify(submit?.Resource)).toContain(logicalId(stack, stack.gpuBatch!.jobDefinition));
+    expect(actionsOf(submit)).toEqual(['batch:SubmitJob']);
+    expect(new Set(submit.flatMap((s) => [s.Resource].flat()).map((r) => JSON.stringify(r)))).toEqual(
+      new Set([
+        JSON.stringify({ Ref: logicalId(stack, gpu.extract!.jobDefinition) }),
+        JSON.stringify({ Ref: logicalId(stack, gpu.finetune!.jobDefinition) }),
+        JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, gpu.jobQueue), 'JobQueueArn'] }),
+      ]),
+    );
   });
 
   it('gives the extractor queue consumption rights on its own queue only', () => {

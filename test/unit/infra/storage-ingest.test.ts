@@ -113,7 +113,7 @@ describe('ingest', () => {
 describe('container images at synth (no Docker daemon here)', () => {
   const manifest = () => JSON.parse(readFileSync(join(outdir, 'Test.assets.json'), 'utf8'));
 
-  it('declares one Lambda image shared by extract and classify, built from the handler entries', () => {
+  it('declares one Lambda image shared by extract and classify, built from the handler entries, and the fine-tuning image', () => {
     const images = Object.values(manifest().dockerImages) as { source: { dockerFile: string; dockerBuildArgs: object; platform: string } }[];
 
     expect(images.map((i) => i.source)).toEqual([
@@ -123,11 +123,19 @@ describe('container images at synth (no Docker daemon here)', () => {
         dockerBuildArgs: { EXTRACT_ENTRY: FIXTURE_ENTRIES.extract, CLASSIFY_ENTRY: FIXTURE_ENTRIES.classify, BASE_MODEL: 'mobilenet_v2' },
         platform: 'linux/amd64',
       },
+      {
+        directory: expect.stringMatching(/^asset\./),
+        dockerFile: 'docker/batch/Dockerfile',
+        dockerBuildArgs: { BASE_MODEL: 'mobilenet_v2' },
+        dockerBuildTarget: 'finetune',
+        platform: 'linux/amd64',
+      },
     ]);
   });
 
   it('stages only what the Dockerfile needs as the build context', () => {
-    const { directory } = (Object.values(manifest().dockerImages)[0] as { source: { directory: string } }).source;
+    const images = Object.values(manifest().dockerImages) as { source: { directory: string; dockerFile: string } }[];
+    const { directory } = images.find((i) => i.source.dockerFile === 'docker/extract/Dockerfile')!.source;
     const context = join(outdir, directory);
 
     expect(readdirSync(context).sort()).toEqual(
@@ -142,11 +150,15 @@ describe('container images at synth (no Docker daemon here)', () => {
   });
 });
 
-describe("'lambda' mode", () => {
+describe("'lambda' mode with fine-tuning off", () => {
   it('creates no Batch, VPC or GPU resources at all', () => {
-    const types = new Set(Object.values(template.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type));
+    const { stack: bare, template: t } = synthStack({ extractionMode: 'lambda', finetune: false });
+    const types = new Set(Object.values(t.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type));
+    const api = t.toJSON().Resources[logicalId(bare, bare.api.fn)].Properties.Environment.Variables as Record<string, unknown>;
 
-    expect([...types].filter((t) => t.startsWith('AWS::Batch::') || t.startsWith('AWS::EC2::') || t === 'AWS::Events::Rule')).toEqual([]);
-    expect(stack.gpuBatch).toBeUndefined();
+    expect([...types].filter((type) => type.startsWith('AWS::Batch::') || type.startsWith('AWS::EC2::') || type === 'AWS::Events::Rule')).toEqual([]);
+    expect(bare.gpuBatch).toBeUndefined();
+    expect(Object.keys(api).filter((name) => /^(BATCH|FINETUNE)_/.test(name))).toEqual([]);
+    expect(Object.keys(t.toJSON().Outputs).filter((name) => /Batch|Finetune/.test(name))).toEqual([]);
   });
 });
