@@ -103,6 +103,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       namespace: async () => namespace,
       uploads: new S3UploadSigner(presignClient({ endpoint: s3.endpoint }), s3.bucket),
       backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, `images/${dataset}/`)),
+      home: config.home,
     });
     cleanup.unshift(() => trainer.close());
     const classify = createClassifyRoutes({
@@ -111,6 +112,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       featureCut: config.cut,
       createPipeline: (model, cut) => pipelineFor(model, cut),
       heads: new HeadCache(store),
+      home: config.home,
     });
     cleanup.push(() => classify.dispose());
     await classify.warmUp();

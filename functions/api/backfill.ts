@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { HeadstartError } from '../../src/errors.js';
+import { BatchSubmitter, batchJobName, type BatchQueueOptions } from './batch.js';
+
+export type { BatchSdk } from './batch.js';
 
 /** Where a backfill runs: an AWS Batch array job on GPUs in the cloud, this process locally. */
 export interface BackfillLauncher {
@@ -25,27 +28,9 @@ export class BackfillError extends HeadstartError {
   }
 }
 
-/** The subset of @aws-sdk/client-batch the launcher uses. */
-export interface BatchSdk {
-  BatchClient: new (config: Record<string, unknown>) => { send(command: unknown): Promise<{ jobId?: string; jobName?: string }> };
-  SubmitJobCommand: new (input: {
-    jobName: string;
-    jobQueue: string;
-    jobDefinition: string;
-    parameters: Record<string, string>;
-    arrayProperties?: { size: number };
-  }) => unknown;
-}
-
-export interface BatchBackfillLauncherOptions {
-  jobQueue: string;
-  jobDefinition: string;
+export interface BatchBackfillLauncherOptions extends BatchQueueOptions {
   model: string;
-  /** @default import('@aws-sdk/client-batch') (the nodejs22.x runtime ships it) */
-  loadSdk?: () => Promise<BatchSdk>;
 }
-
-const BATCH_SDK = '@aws-sdk/client-batch';
 
 /**
  * Submits `headstart extract <source> --shards N` as an AWS Batch job on the GPU queue
@@ -53,32 +38,22 @@ const BATCH_SDK = '@aws-sdk/client-batch';
  * when N > 1 (Batch needs at least 2), each taking shard AWS_BATCH_JOB_ARRAY_INDEX of the images.
  */
 export class BatchBackfillLauncher implements BackfillLauncher {
-  private client?: { send(command: unknown): Promise<{ jobId?: string }> };
+  private readonly batch: BatchSubmitter;
 
-  constructor(private readonly options: BatchBackfillLauncherOptions) {}
+  constructor(private readonly options: BatchBackfillLauncherOptions) {
+    this.batch = new BatchSubmitter(options, 'POST /backfill', (message, cause) => new BackfillError(message, { cause }));
+  }
 
   async submit(request: BackfillRequest): Promise<BackfillSubmission> {
-    let sdk: BatchSdk;
-    try {
-      sdk = await (this.options.loadSdk ?? (() => import(BATCH_SDK) as Promise<BatchSdk>))();
-    } catch (error) {
-      throw new BackfillError(`POST /backfill needs ${BATCH_SDK}, and it could not be loaded: ${(error as Error).message}`, { cause: error });
-    }
-    this.client ??= new sdk.BatchClient({});
-    const command = new sdk.SubmitJobCommand({
-      jobName: `headstart-backfill-${request.dataset}-${Date.now()}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 128),
-      jobQueue: this.options.jobQueue,
-      jobDefinition: this.options.jobDefinition,
-      parameters: { source: request.source, model: this.options.model, shards: String(request.shards) },
-      ...(request.shards > 1 ? { arrayProperties: { size: request.shards } } : {}),
-    });
-    try {
-      const response = await this.client.send(command);
-      if (!response.jobId) throw new Error('SubmitJob returned no jobId');
-      return { backfillId: response.jobId, runner: 'batch' };
-    } catch (error) {
-      throw new BackfillError(`AWS Batch did not accept the backfill of '${request.dataset}': ${(error as Error).message}`, { cause: error });
-    }
+    const backfillId = await this.batch.submit(
+      {
+        jobName: batchJobName(`headstart-backfill-${request.dataset}-${Date.now()}`),
+        parameters: { source: request.source, model: this.options.model, shards: String(request.shards) },
+        ...(request.shards > 1 ? { arrayProperties: { size: request.shards } } : {}),
+      },
+      `the backfill of '${request.dataset}'`,
+    );
+    return { backfillId, runner: 'batch' };
   }
 }
 

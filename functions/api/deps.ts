@@ -12,6 +12,11 @@ export interface ApiDeps {
   namespace: () => Promise<FeatureNamespace>;
   /** Starts queued training jobs: LambdaTrainLauncher in the cloud, InProcessTrainLauncher locally. */
   launcher: TrainLauncher;
+  /**
+   * Starts queued fine-tuning jobs: BatchFinetuneLauncher (the GPU batch job) in the cloud, the same
+   * InProcessTrainLauncher locally; absent when the deployment has no fine-tuning (POST /train answers 409).
+   */
+  finetuneLauncher?: TrainLauncher;
   /** Presigns POST /uploads URLs. */
   uploads: UploadSigner;
   /** Lifetime of a presigned upload URL. @default 900 */

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../src/errors.js';
 import { configFromEnv, namespaceFor, once, storeFromConfig } from '../shared/runtime.js';
 import { createApiHandler } from './handler.js';
-import { LambdaTrainLauncher } from './launchers.js';
+import { BatchFinetuneLauncher, LambdaTrainLauncher } from './launchers.js';
 import { presignClient, S3UploadSigner } from './uploads.js';
 import { BatchBackfillLauncher } from './backfill.js';
 
@@ -10,6 +10,13 @@ function batchLauncherFromEnv(model: string): BatchBackfillLauncher | undefined 
   const jobQueue = process.env.BATCH_JOB_QUEUE;
   const jobDefinition = process.env.BATCH_JOB_DEFINITION;
   return jobQueue && jobDefinition ? new BatchBackfillLauncher({ jobQueue, jobDefinition, model }) : undefined;
+}
+
+/** Fine-tuning as the GPU batch job, when the stack has it (infra: finetune, the default). */
+function finetuneLauncherFromEnv(): BatchFinetuneLauncher | undefined {
+  const jobQueue = process.env.FINETUNE_JOB_QUEUE;
+  const jobDefinition = process.env.FINETUNE_JOB_DEFINITION;
+  return jobQueue && jobDefinition ? new BatchFinetuneLauncher({ jobQueue, jobDefinition }) : undefined;
 }
 
 /** Built on the first request and reused while the Lambda stays warm. */
@@ -22,6 +29,7 @@ const deps = once(async () => {
     store,
     namespace: once(() => namespaceFor(config, { store })),
     launcher: new LambdaTrainLauncher({ functionName }),
+    finetuneLauncher: finetuneLauncherFromEnv(),
     uploads: new S3UploadSigner(presignClient({ endpoint: config.endpoint }), config.bucket),
     uploadTtlSeconds: Number(process.env.UPLOAD_URL_TTL_SECONDS) || undefined,
     backfill: batchLauncherFromEnv(config.model),

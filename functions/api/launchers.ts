@@ -1,4 +1,5 @@
 import { HeadstartError } from '../../src/errors.js';
+import { BatchSubmitter, batchJobName, type BatchQueueOptions } from './batch.js';
 
 /** Starts a queued training job somewhere other than the request path. `launch` returns once it is handed off. */
 export interface TrainLauncher {
@@ -74,6 +75,23 @@ export class LambdaTrainLauncher implements TrainLauncher {
       });
     });
     return this.sdk;
+  }
+}
+
+/**
+ * The cloud launcher of fine-tuning jobs: SubmitJob of the GPU job definition whose command is
+ * `headstart finetune --job Ref::jobId` (infra/batch.ts); the job reads its request from jobs/<jobId>.json
+ * and writes progress there. Batch retries a reclaimed Spot attempt, which resumes from the checkpoint.
+ */
+export class BatchFinetuneLauncher implements TrainLauncher {
+  private readonly batch: BatchSubmitter;
+
+  constructor(options: BatchQueueOptions) {
+    this.batch = new BatchSubmitter(options, 'Fine-tuning', (message, cause) => new LaunchError(message, { cause }));
+  }
+
+  async launch(jobId: string): Promise<void> {
+    await this.batch.submit({ jobName: batchJobName(`headstart-finetune-${jobId}`), parameters: { jobId } }, `fine-tuning job ${jobId}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { FeatureNamespace } from '../../src/features/pipeline.js';
-import { runTrainingJob } from '../../src/jobs/index.js';
+import { runFinetuneJob } from '../../src/finetune/index.js';
+import { readJob, runTrainingJob } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import type { ApiDeps } from './deps.js';
 import { createApiHandler } from './handler.js';
@@ -16,16 +17,34 @@ export interface LocalApiOptions {
   extraRoutes?: readonly Route[];
   /** Runs POST /backfill in this process (InProcessBackfillLauncher). */
   backfill?: BackfillLauncher;
+  /** The weights cache fine-tuning starts from ($HEADSTART_HOME). */
+  home?: string;
 }
 
 /**
- * The API as `headstart dev` runs it: the same handler, with training jobs run in this process by an
- * InProcessTrainLauncher (one at a time, off the request path). Close the launcher on shutdown.
+ * Runs one job of either kind in this process: a head on cached features, or fine-tuning on images
+ * (which records its own failure in the job and resumes from its checkpoint when run again).
+ */
+export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home'>, jobId: string, signal: AbortSignal): Promise<void> {
+  const job = await readJob(options.store, jobId);
+  if (job.kind === 'train') {
+    await runTrainingJob(options.store, jobId, { namespace: await options.namespace(), signal });
+    return;
+  }
+  try {
+    await runFinetuneJob(options.store, jobId, job.request, { signal, home: options.home });
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'InternalError';
+    console.error(JSON.stringify({ level: code === 'InternalError' ? 'error' : 'warn', message: 'fine-tuning job failed', jobId, code, error: String(error) }));
+  }
+}
+
+/**
+ * The API as `headstart dev` runs it: the same handler, with training and fine-tuning jobs run in this
+ * process by one InProcessTrainLauncher (one job at a time, off the request path). Close the launcher on shutdown.
  */
 export function createLocalApi(options: LocalApiOptions): { handler: ReturnType<typeof createApiHandler>; launcher: InProcessTrainLauncher } {
-  const launcher = new InProcessTrainLauncher(async (jobId, signal) =>
-    runTrainingJob(options.store, jobId, { namespace: await options.namespace(), signal }),
-  );
-  const deps: ApiDeps = { ...options, launcher };
+  const launcher = new InProcessTrainLauncher((jobId, signal) => runLocalJob(options, jobId, signal));
+  const deps: ApiDeps = { ...options, launcher, finetuneLauncher: launcher };
   return { handler: createApiHandler(deps), launcher };
 }

@@ -17,6 +17,7 @@ export const classifyRoutesFromEnv = once(async (): Promise<ClassifyRoutes> => {
     featureCut: config.cut,
     createPipeline: (model, cut) => pipelineFromConfig({ ...config, model, cut }, store),
     heads: new HeadCache(store),
+    home: config.home,
   });
 });
 

@@ -75,3 +75,10 @@ export class HeadBaseMismatchError extends HeadstartError {
 function describe(ns: FeatureNamespace): string {
   return `${namespaceId(ns)}${ns.pooling ? ` (pooling ${ns.pooling})` : ''}`;
 }
+
+/** `?model=` names neither a zoo model nor a published fine-tuned model. */
+export class ModelNotFoundError extends HeadstartError {
+  constructor(model: string, zoo: readonly string[], options?: { cause?: unknown }) {
+    super('ModelNotFound', `Unknown model '${model}': expected ${listValues(zoo)}, or the id of a published fine-tuned model (GET /models lists them).`, options);
+  }
+}

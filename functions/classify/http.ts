@@ -22,6 +22,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   MalformedMultipart: 400,
   InvalidBase64: 400,
   HeadNotFound: 404,
+  FinetunedModelNotFound: 404,
+  ModelNotFound: 404,
   NoSuchKey: 404,
   HeadBaseMismatch: 409,
   PayloadTooLarge: 413,

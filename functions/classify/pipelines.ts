@@ -1,7 +1,10 @@
 import type { FeatureCut, FeaturePipeline } from '../../src/features/pipeline.js';
 
-/** What the classify service uses of a FeaturePipeline (tests may pass a lighter one). */
-export type ClassifyPipeline = Pick<FeaturePipeline, 'namespace' | 'featureShape' | 'extract' | 'metadata' | 'dispose'>;
+/**
+ * What the classify service uses of a FeaturePipeline (tests may pass a lighter one). A fine-tuned
+ * model's classifier also has its `labels`, in output order.
+ */
+export type ClassifyPipeline = Pick<FeaturePipeline, 'namespace' | 'featureShape' | 'extract' | 'metadata' | 'dispose'> & { labels?: readonly string[] };
 
 /** Builds the pipeline of one (model, cut); called once per pair while it stays cached. */
 export type PipelineFactory = (model: string, cut: FeatureCut) => Promise<ClassifyPipeline>;

@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { InvalidArgumentError, listValues } from '../../src/errors.js';
 import type { FeatureCut } from '../../src/features/pipeline.js';
+import { validateFinetunedId } from '../../src/finetune/keys.js';
 import { validateHeadId } from '../../src/registry/keys.js';
-import { getModelSpec } from '../../src/zoo/index.js';
+import { getModelSpec, MODEL_IDS } from '../../src/zoo/index.js';
 import type { Pooling } from '../../src/zoo/types.js';
 
 export const DEFAULT_TOP = 5;
@@ -12,6 +13,8 @@ const POOLINGS: readonly Pooling[] = ['avg', 'max'];
 export interface ClassifyQuery {
   /** A zoo model id: its pretrained ImageNet classifier. */
   model?: string;
+  /** A published fine-tuned model (`?model=<id>` that is not a zoo id): its own labels. */
+  finetuned?: string;
   /** A published head id: base features, then the head's labels. */
   head?: string;
   top: number;
@@ -19,6 +22,8 @@ export interface ClassifyQuery {
 
 export interface FeaturesQuery {
   model?: string;
+  /** A published fine-tuned model: the pooled features of its fine-tuned base, in their own namespace. */
+  finetuned?: string;
   /** Where to cut; absent: the service's cut for its own model, else the model's default feature layer. */
   cut?: FeatureCut;
 }
@@ -26,16 +31,34 @@ export interface FeaturesQuery {
 /** `?model=&head=&top=` of POST /classify, validated with messages that list the valid values. */
 export function parseClassifyQuery(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): ClassifyQuery {
   const query = readQuery(event, ['model', 'head', 'top']);
-  return {
-    model: query.model === undefined ? undefined : getModelSpec(query.model).id,
-    head: query.head === undefined ? undefined : validateHeadId(query.head),
-    top: parseTop(query.top),
-  };
+  const model = parseModel(query.model);
+  if (model.finetuned !== undefined && query.head !== undefined) {
+    throw new InvalidArgumentError(`Give 'model=${model.finetuned}' (a fine-tuned model, with its own labels) or 'head', not both.`);
+  }
+  return { ...model, head: query.head === undefined ? undefined : validateHeadId(query.head), top: parseTop(query.top) };
+}
+
+/** A zoo id (`model`), else the id of a fine-tuned model (`finetuned`); the registry says whether one is published. */
+function parseModel(value: string | undefined): { model?: string; finetuned?: string } {
+  if (value === undefined) return {};
+  if ((MODEL_IDS as readonly string[]).includes(value)) return { model: getModelSpec(value).id };
+  try {
+    return { finetuned: validateFinetunedId(value) };
+  } catch {
+    throw new InvalidArgumentError(`Unknown model '${value}': expected ${listValues(MODEL_IDS)}, or the id of a fine-tuned model (GET /models lists them).`);
+  }
 }
 
 /** `?model=&layer=&pooling=` of POST /features. */
 export function parseFeaturesQuery(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>, defaultModel: string): FeaturesQuery {
   const query = readQuery(event, ['model', 'layer', 'pooling']);
+  const { finetuned } = parseModel(query.model);
+  if (finetuned !== undefined) {
+    if (query.layer !== undefined || query.pooling !== undefined) {
+      throw new InvalidArgumentError(`A fine-tuned model gives one feature cut, its base's global average pooling: leave out 'layer' and 'pooling'.`);
+    }
+    return { finetuned };
+  }
   const spec = getModelSpec(query.model ?? defaultModel);
   if (query.layer !== undefined && query.pooling !== undefined) {
     throw new InvalidArgumentError("Give either 'layer' or 'pooling', not both: 'pooling' cuts the model without its top and pools the last feature map.");

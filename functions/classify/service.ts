@@ -4,9 +4,10 @@ import { namespaceId, type FeatureCut, type FeatureNamespace } from '../../src/f
 import { predictHead } from '../../src/heads/predict.js';
 import type { HeadCache, HeadInfo } from '../../src/registry/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
-import { getModelSpec } from '../../src/zoo/index.js';
+import { openFinetunedPipeline } from '../../src/finetune/serve.js';
+import { getModelSpec, MODEL_IDS } from '../../src/zoo/index.js';
 import { DEFAULT_LIMITS, type ImageSource, type RequestLimits } from './body.js';
-import { HeadBaseMismatchError } from './errors.js';
+import { HeadBaseMismatchError, ModelNotFoundError } from './errors.js';
 import { PipelineCache, type ClassifyPipeline, type PipelineFactory } from './pipelines.js';
 import { headTop, imagenetTop, type LabelScore } from './predictions.js';
 import type { ClassifyQuery, FeaturesQuery } from './query.js';
@@ -22,6 +23,13 @@ export interface ClassifyDeps {
   createPipeline: PipelineFactory;
   /** Loaded heads, least recently used dropped beyond its size (`new HeadCache(store)`: 8). */
   heads: Pick<HeadCache, 'get'>;
+  /**
+   * Opens a published fine-tuned model: its classifier (probabilities, with `labels`) or its base's pooled
+   * features. @default openFinetunedPipeline on `store` (src/finetune/serve.ts)
+   */
+  createFinetunedPipeline?: (modelId: string, output: 'classifier' | 'features') => Promise<ClassifyPipeline>;
+  /** The weights and ONNX cache ($HEADSTART_HOME) the default fine-tuned pipelines export into. */
+  home?: string;
   /** @default 3 */
   maxPipelines?: number;
   limits?: Partial<RequestLimits>;
@@ -49,11 +57,29 @@ export interface FeaturesOutcome {
   timings: { decodeMs: number; inferMs: number };
 }
 
-/** Where a request's images go: a zoo classifier, or the feature cut of a head's base and then the head. */
+/** Pipelines of fine-tuned models share the cache with the zoo's under this prefix of the model key. */
+const FINETUNED_KEY = 'finetuned:';
+
+/** Where a request's images go: a zoo classifier, the feature cut of a head's base and then the head, or a fine-tuned model. */
 interface Target {
+  /** The pipeline cache's model key (`finetuned:<id>` for a fine-tuned model). */
   model: string;
   cut: FeatureCut;
   head?: { id: string; info: HeadInfo };
+  finetuned?: string;
+}
+
+/** The fine-tuned model as a ClassifyPipeline that also knows its labels. */
+async function finetunedClassifyPipeline(store: ObjectStore, modelId: string, output: 'classifier' | 'features', home?: string): Promise<ClassifyPipeline> {
+  const { pipeline, labels } = await openFinetunedPipeline(store, modelId, { output, home });
+  return {
+    namespace: pipeline.namespace,
+    featureShape: pipeline.featureShape,
+    labels,
+    extract: (inputs) => pipeline.extract(inputs),
+    metadata: (source, dtype) => pipeline.metadata(source, dtype),
+    dispose: () => pipeline.dispose(),
+  };
 }
 
 /**
@@ -67,7 +93,16 @@ export class ClassifyService {
 
   constructor(private readonly deps: ClassifyDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
-    this.pipelines = new PipelineCache(deps.createPipeline, deps.maxPipelines);
+    const open = deps.createFinetunedPipeline ?? ((id, output) => finetunedClassifyPipeline(deps.store, id, output, deps.home));
+    // `?model=` that is no zoo id is looked up as a fine-tuned model: a miss is an unknown model, whichever the caller meant.
+    const finetuned = (id: string, output: 'classifier' | 'features') =>
+      open(id, output).catch((error: unknown) => {
+        throw (error as { code?: string }).code === 'FinetunedModelNotFound' ? new ModelNotFoundError(id, MODEL_IDS, { cause: error }) : error;
+      });
+    this.pipelines = new PipelineCache(
+      (model, cut) => (model.startsWith(FINETUNED_KEY) ? finetuned(model.slice(FINETUNED_KEY.length), cut === 'classifier' ? 'classifier' : 'features') : deps.createPipeline(model, cut)),
+      deps.maxPipelines,
+    );
   }
 
   /** The (model, cut) pairs loaded now, least recently used first. */
@@ -88,7 +123,7 @@ export class ClassifyService {
     return {
       results: loaded.map((source, i) => toResult(source.name, errors[i], predictions[i])),
       firstError: errors.find(isError),
-      model: target.model,
+      model: target.finetuned ?? target.model,
       ...(target.head ? { head: target.head.id } : {}),
       timings: { decodeMs: fetched - started, inferMs: performance.now() - fetched },
     };
@@ -96,8 +131,11 @@ export class ClassifyService {
 
   /** The feature vector of one image, as the feature cache would store it for this model and cut. */
   async features(source: ImageSource, query: FeaturesQuery): Promise<FeaturesOutcome> {
-    const model = query.model ?? this.deps.defaultModel;
-    const cut = query.cut ?? (model === this.deps.defaultModel ? this.deps.featureCut : undefined) ?? { layer: getModelSpec(model).defaultFeatureLayer };
+    const model = query.finetuned !== undefined ? `${FINETUNED_KEY}${query.finetuned}` : (query.model ?? this.deps.defaultModel);
+    const cut: FeatureCut =
+      query.finetuned !== undefined
+        ? { pooling: 'avg' }
+        : (query.cut ?? (model === this.deps.defaultModel ? this.deps.featureCut : undefined) ?? { layer: getModelSpec(model).defaultFeatureLayer });
     const started = performance.now();
     const [loaded] = await loadSources(this.deps.store, [source], this.limits.maxObjectBytes);
     if ('error' in loaded!) throw loaded.error;
@@ -127,6 +165,7 @@ export class ClassifyService {
   }
 
   private async target(query: ClassifyQuery): Promise<Target> {
+    if (query.finetuned !== undefined) return { model: `${FINETUNED_KEY}${query.finetuned}`, cut: 'classifier', finetuned: query.finetuned };
     if (query.head === undefined) return { model: query.model ?? this.deps.defaultModel, cut: 'classifier' };
     const { head: info } = await this.deps.heads.get(query.head);
     if (query.model !== undefined && query.model !== info.base.model) {
@@ -149,7 +188,11 @@ export class ClassifyService {
       if (!result.ok) out[readable[j]!.i] = result.error;
     });
     const rows = good.map((g) => g.features);
-    const tops = target.head ? await this.headPredictions(target.head.id, rows, top) : rows.map((row) => imagenetTop(row, top));
+    const tops = target.head
+      ? await this.headPredictions(target.head.id, rows, top)
+      : target.finetuned
+        ? headTop(concatRows(rows), pipeline.labels ?? [], top)
+        : rows.map((row) => imagenetTop(row, top));
     good.forEach((g, j) => {
       out[g.i] = tops[j];
     });
@@ -162,11 +205,8 @@ export class ClassifyService {
    */
   private async headPredictions(headId: string, rows: Float32Array[], top: number): Promise<LabelScore[][]> {
     if (rows.length === 0) return [];
-    const dim = rows[0]!.length;
-    const features = new Float32Array(rows.length * dim);
-    rows.forEach((row, r) => features.set(row, r * dim));
     const { model, head } = await this.deps.heads.get(headId);
-    return headTop(predictHead(model, features, dim), head.labels, top);
+    return headTop(predictHead(model, concatRows(rows), rows[0]!.length), head.labels, top);
   }
 }
 
@@ -174,6 +214,14 @@ export class ClassifyService {
 function assertSameBase(headId: string, base: FeatureNamespace, service: FeatureNamespace): void {
   const same = namespaceId(base) === namespaceId(service) && (base.pooling ?? null) === (service.pooling ?? null);
   if (!same) throw new HeadBaseMismatchError(headId, base, service);
+}
+
+/** Equal-length rows as one [rows, dim] matrix. */
+function concatRows(rows: readonly Float32Array[]): Float32Array {
+  const dim = rows[0]?.length ?? 0;
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((row, r) => out.set(row, r * dim));
+  return out;
 }
 
 function isError(value: unknown): value is HeadstartError {

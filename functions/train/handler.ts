@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { HeadstartError, InvalidArgumentError } from '../../src/errors.js';
 import type { FeatureNamespace } from '../../src/features/pipeline.js';
-import { failJob, runTrainingJob, validateJobId, type JobRecord } from '../../src/jobs/index.js';
+import { failJob, runTrainingJob, validateJobId, type JobRecord, type StoredJob } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
 
 export interface TrainDeps {
@@ -27,8 +27,8 @@ export type TrainResult = Pick<JobRecord, 'jobId' | 'status' | 'headId' | 'error
  */
 export const DEADLINE_MARGIN_MS = 15_000;
 
-function summary(job: JobRecord): TrainResult {
-  return { jobId: job.jobId, status: job.status, headId: job.headId, error: job.error };
+function summary(job: StoredJob): TrainResult {
+  return { jobId: job.jobId, status: job.status, headId: job.kind === 'train' ? job.headId : undefined, error: job.error };
 }
 
 export function parseTrainEvent(event: unknown): string {

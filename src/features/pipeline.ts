@@ -101,6 +101,23 @@ export class FeaturePipeline {
     return new FeaturePipeline(spec, namespace, backend, extractor, options.batchSize ?? 8, extractor.engine === 'onnx' ? undefined : model);
   }
 
+  /**
+   * A pipeline over a model loaded elsewhere (a fine-tuned model from the registry): decoding, preprocessing
+   * and batching as `create` does, with the caller's namespace. `inputSize` is the extractor's. The pipeline
+   * owns the extractor, and `ownedModel` when given (disposed with it).
+   */
+  static async wrap(options: {
+    spec: ModelSpec;
+    namespace: Omit<FeatureNamespace, 'inputSize'>;
+    extractor: Extractor;
+    batchSize?: number;
+    ownedModel?: { dispose(): void };
+  }): Promise<FeaturePipeline> {
+    const backend = await initBackend();
+    const namespace: FeatureNamespace = { ...options.namespace, inputSize: options.extractor.inputSize };
+    return new FeaturePipeline(options.spec, namespace, backend, options.extractor, options.batchSize ?? 8, options.ownedModel);
+  }
+
   get engine(): EngineName {
     return this.extractor.engine;
   }

@@ -4,8 +4,9 @@ import { PREDICTIONS_NAME, denseName } from '../heads/model.js';
 import { loadHead } from '../registry/load.js';
 import type { HeadInfo } from '../registry/types.js';
 import type { ObjectStore } from '../store/index.js';
-import { poolingLayerName, type ModelSpec } from '../zoo/index.js';
+import type { ModelSpec } from '../zoo/index.js';
 import { HeadMismatchError } from './errors.js';
+import { checkHeadFitsBase } from './head-check.js';
 
 /** Every head layer's name starts with this (the head core's names do too): it is how a saved model's head is told from its base. */
 export const HEAD_LAYER_PREFIX = 'head_';
@@ -35,16 +36,7 @@ export function freshHead(numClasses: number, options: { hidden: number; dropout
 
 /** The head's own feature layer is the no-top model's average pooling: the base's output here. */
 function checkFeatures(headId: string, info: HeadInfo, spec: ModelSpec, dim: number): void {
-  const avg = poolingLayerName(spec, 'avg');
-  if (info.base.model !== spec.id) {
-    throw new HeadMismatchError(`Head '${headId}' was trained on ${info.base.model} features; this fine-tuning job's base is ${spec.id}.`);
-  }
-  if (info.base.pooling !== 'avg' && info.base.layer !== avg) {
-    throw new HeadMismatchError(
-      `Head '${headId}' was trained on ${info.base.namespace} features; fine-tuning needs a head trained on the global average ` +
-        `pooling of ${spec.id} (layer '${avg}' or pooling 'avg').`,
-    );
-  }
+  checkHeadFitsBase(headId, info, spec);
   if (info.inputDim !== dim) throw new HeadMismatchError(`Head '${headId}' takes ${info.inputDim}-d features; the base gives ${dim}.`);
 }
 

@@ -15,7 +15,8 @@ import { newFinetunedId } from './keys.js';
 import { INITIAL_LOOP_STATE, predictSet, runEpochs, type LoopState } from './loop.js';
 import { finetunedNamespaceDigest, layerWeightsOf } from './namespace.js';
 import { FinetuneNetwork } from './network.js';
-import { getFinetuned, publishFinetuned } from './publish.js';
+import { publishFinetuned } from './publish.js';
+import { getFinetuned } from './read.js';
 import { FinetuneJobRecorder } from './record.js';
 import { FINETUNE_DEFAULTS, resolveFinetuneRequest } from './request.js';
 import { FinetuneTrainer } from './trainer.js';
@@ -148,6 +149,7 @@ async function finetune(store: ObjectStore, jobId: string, request: ResolvedFine
       train,
       validation,
       signal: options.signal,
+      onBatch: (batch, batches) => recorder.batch(batch, batches),
       onEpochEnd: async (epochState, log) => {
         await checkpointEpoch(store, jobId, modelId, request, session, epochState);
         await recorder.epoch(log, request.epochs);

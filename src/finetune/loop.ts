@@ -35,6 +35,8 @@ export interface LoopOptions {
   signal?: AbortSignal;
   /** Awaited after each epoch, before the abort check: checkpoint, progress record, the caller's hook. */
   onEpochEnd: (state: LoopState, log: EpochLog) => Promise<void>;
+  /** Awaited after each training batch with the batches done and the epoch's total (progress within long epochs). */
+  onBatch?: (batch: number, batches: number) => Promise<void>;
 }
 
 /**
@@ -66,6 +68,7 @@ async function trainEpoch(trainer: FinetuneTrainer, source: ActivationSource, ep
   const augment = request.augment ? { options: request.augment, random: epochStream(request.seed, epoch, 'augment') } : undefined;
   let lossSum = 0;
   let correct = 0;
+  const batches = Math.ceil(order.length / request.batchSize);
   for (let start = 0; start < order.length; start += request.batchSize) {
     await yieldAndCheck(signal);
     const rows = order.subarray(start, start + request.batchSize);
@@ -77,6 +80,7 @@ async function trainEpoch(trainer: FinetuneTrainer, source: ActivationSource, ep
     } finally {
       tf.dispose(frontier);
     }
+    await options.onBatch?.(start / request.batchSize + 1, batches);
   }
   return { loss: lossSum / order.length, accuracy: correct / order.length };
 }

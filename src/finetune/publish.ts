@@ -2,11 +2,10 @@ import type { tf } from '../engine/backend.js';
 import { exportToOnnx } from '../engine/onnx/export.js';
 import { deserializeHead, serializeHead } from '../heads/serialize.js';
 import { jsonBody as json, publishWithPointer, type PublishedFile } from '../registry/atomic-publish.js';
-import { readJson } from '../registry/store-json.js';
-import { sha256Hex as sha256 } from '../features/keys.js';
 import type { ObjectStore } from '../store/index.js';
-import { CorruptFinetunedModelError, FinetunedModelNotFoundError } from './errors.js';
+import { CorruptFinetunedModelError } from './errors.js';
 import { FINETUNED_FILES, finetunedKey, finetunedPointerKey, validateFinetunedId } from './keys.js';
+import { readFinetunedFile, readFinetunedPointer } from './read.js';
 import type { FinetunedConfig, FinetunedMetricsFile, FinetunedPointer, FinetunedSummary } from './types.js';
 
 export interface FinetunedDraft {
@@ -70,35 +69,6 @@ export async function publishFinetuned(store: ObjectStore, draft: FinetunedDraft
     summary: summarize(config, draft.metrics),
     files: digests,
   }));
-}
-
-/** The pointer of a published fine-tuned model; FinetunedModelNotFoundError when there is none. */
-export async function readFinetunedPointer(store: ObjectStore, modelId: string): Promise<FinetunedPointer> {
-  const pointer = await readJson<FinetunedPointer>(store, finetunedPointerKey(modelId));
-  if (!pointer) throw new FinetunedModelNotFoundError(modelId);
-  return pointer;
-}
-
-/** A file of a published model, checked against the digest in its pointer. */
-export async function readFinetunedFile(store: ObjectStore, pointer: FinetunedPointer, file: string): Promise<Buffer> {
-  const { modelId } = pointer;
-  let body: Buffer;
-  try {
-    body = await store.get(finetunedKey(modelId, file));
-  } catch (error) {
-    if ((error as { code?: string }).code === 'NoSuchKey') throw new CorruptFinetunedModelError(modelId, `${file} is missing`, { cause: error });
-    throw error;
-  }
-  const expected = pointer.files[file];
-  if (expected && sha256(body) !== expected.sha256) throw new CorruptFinetunedModelError(modelId, `${file} does not match the digest it was published with`);
-  return body;
-}
-
-/** config.json and metrics.json of a published model. */
-export async function getFinetuned(store: ObjectStore, modelId: string): Promise<{ config: FinetunedConfig; metrics: FinetunedMetricsFile; pointer: FinetunedPointer }> {
-  const pointer = await readFinetunedPointer(store, modelId);
-  const [config, metrics] = await Promise.all([FINETUNED_FILES.config, FINETUNED_FILES.metrics].map(async (f) => JSON.parse((await readFinetunedFile(store, pointer, f)).toString('utf8'))));
-  return { config, metrics, pointer };
 }
 
 /**

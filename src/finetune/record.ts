@@ -1,7 +1,7 @@
 import type { EpochLog } from '../heads/types.js';
-import { jobKey } from '../jobs/records.js';
+import { jobKey, writeJob } from '../jobs/records.js';
 import { jobErrorOf } from '../jobs/job-error.js';
-import { readJson, writeJson } from '../registry/store-json.js';
+import { readJson } from '../registry/store-json.js';
 import type { ObjectStore } from '../store/index.js';
 import type { FinetuneJobRecord, FinetuneRequest } from './types.js';
 
@@ -11,6 +11,10 @@ import type { FinetuneJobRecord, FinetuneRequest } from './types.js';
  * again (resumed) keeps its creation time and its history so far.
  */
 export class FinetuneJobRecorder {
+  /** Within an epoch, progress is written at most this often (it keeps the record fresh, see presentJob). */
+  static readonly HEARTBEAT_MS = 30_000;
+  private lastWrite = 0;
+
   private constructor(
     private readonly store: ObjectStore,
     private job: FinetuneJobRecord,
@@ -31,6 +35,7 @@ export class FinetuneJobRecorder {
       status: 'running',
       request,
       createdAt: previous?.createdAt ?? now,
+      updatedAt: now,
       startedAt: now,
       finishedAt: null,
       progress: previous?.progress ?? { epoch: 0, epochs, loss: null, accuracy: null, valLoss: null, valAccuracy: null, etaMs: null },
@@ -53,6 +58,12 @@ export class FinetuneJobRecorder {
     await this.write();
   }
 
+  /** Batches done in the running epoch; written when the last write is HEARTBEAT_MS old. */
+  async batch(batch: number, batches: number): Promise<void> {
+    this.job = { ...this.job, progress: { ...this.job.progress, batch, batches } };
+    if (Date.now() - this.lastWrite >= FinetuneJobRecorder.HEARTBEAT_MS) await this.write();
+  }
+
   async epoch(log: EpochLog, epochs: number): Promise<void> {
     this.job = { ...this.job, history: [...this.job.history, log], progress: progressOf(log, epochs) };
     await this.write();
@@ -69,7 +80,8 @@ export class FinetuneJobRecorder {
   }
 
   private write(): Promise<void> {
-    return writeJson(this.store, jobKey(this.job.jobId), this.job);
+    this.lastWrite = Date.now();
+    return writeJob(this.store, this.job);
   }
 }
 

@@ -1,4 +1,5 @@
 import { listValues } from '../errors.js';
+import { BaseModelMismatchError } from '../jobs/errors.js';
 import { validateDatasetName } from '../features/keys.js';
 import { validateHeadId } from '../registry/keys.js';
 import { getModelSpec } from '../zoo/index.js';
@@ -131,4 +132,39 @@ export function resolveFinetuneRequest(request: FinetuneRequest): ResolvedFinetu
     cacheFrozen: r.cacheFrozen,
     modelId: r.modelId ?? null,
   };
+}
+
+/**
+ * The fields `POST /train { "mode": "finetune", … }` takes: the request's, less `weights` (the service
+ * fine-tunes from the pretrained weights it serves) and with `model` optional (the service's).
+ */
+export const FINETUNE_API_FIELDS = ['mode', ...FIELDS.filter((f) => f !== 'weights')] as const;
+
+/**
+ * Validates a `POST /train` body with `"mode": "finetune"` for a service whose base is `serviceModel`:
+ * unknown fields, a `weights` path and another base model are refused; every value is checked as the
+ * job will check it (FinetuneRequestError naming the field). Returns the request to record (the given
+ * fields plus the service's model) and its resolved form.
+ */
+export function parseFinetuneBody(body: Record<string, unknown>, serviceModel: string): { request: FinetuneRequest; resolved: ResolvedFinetuneRequest } {
+  if ('weights' in body) {
+    throw new FinetuneRequestError(
+      `'weights' is not taken by POST /train: the service fine-tunes from the pretrained ${serviceModel} weights it serves ` +
+        '(`headstart finetune --weights <path>` takes other weights on your own machine).',
+    );
+  }
+  for (const key of Object.keys(body)) {
+    if (!(FINETUNE_API_FIELDS as readonly string[]).includes(key)) {
+      throw new FinetuneRequestError(`Unknown fine-tuning field '${key}': expected ${listValues(FINETUNE_API_FIELDS)}.`);
+    }
+  }
+  const { mode: _mode, ...fields } = body;
+  if (fields.model !== undefined && fields.model !== serviceModel) throw new BaseModelMismatchError('model', String(fields.model), serviceModel);
+  const request = { ...fields, model: serviceModel } as unknown as FinetuneRequest;
+  if (request.unfreeze === undefined) {
+    throw new FinetuneRequestError(
+      "'unfreeze' is required with mode 'finetune': a layer name, a block prefix such as 'conv5' or 'block5', or { \"lastN\": <integer> }.",
+    );
+  }
+  return { request, resolved: resolveFinetuneRequest(request) };
 }

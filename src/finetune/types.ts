@@ -152,6 +152,8 @@ export interface FinetuneJobRecord {
   status: JobStatus;
   request: FinetuneRequest;
   createdAt: string;
+  /** Last write of this record: a running job writes after every epoch and at least once a minute within one. */
+  updatedAt: string;
   startedAt: string | null;
   finishedAt: string | null;
   progress: JobProgress;

@@ -6,7 +6,8 @@ import { readJson, writeJson } from '../registry/store-json.js';
 import type { ObjectStore } from '../store/index.js';
 import { JobNotFoundError } from './errors.js';
 import { jobErrorOf } from './job-error.js';
-import type { JobRecord, TrainRequest } from './types.js';
+import type { FinetuneJobRecord, FinetuneRequest } from '../finetune/types.js';
+import type { JobProgress, JobRecord, StoredJob, TrainRequest } from './types.js';
 
 /** `jobs/<jobId>.json` (DESIGN.md storage layout). */
 export const JOBS_PREFIX = 'jobs/';
@@ -29,6 +30,8 @@ export function validateJobId(jobId: string): string {
   return jobId;
 }
 
+const noProgress = (epochs: number): JobProgress => ({ epoch: 0, epochs, loss: null, accuracy: null, valLoss: null, valAccuracy: null, etaMs: null });
+
 /** A new queued job for a validated request. */
 export function queuedJob(request: TrainRequest, now: Date = new Date()): JobRecord {
   return {
@@ -40,7 +43,23 @@ export function queuedJob(request: TrainRequest, now: Date = new Date()): JobRec
     updatedAt: now.toISOString(),
     startedAt: null,
     finishedAt: null,
-    progress: { epoch: 0, epochs: resolveHeadSpec(request.head).epochs, loss: null, accuracy: null, valLoss: null, valAccuracy: null, etaMs: null },
+    progress: noProgress(resolveHeadSpec(request.head).epochs),
+    history: [],
+  };
+}
+
+/** A new queued fine-tuning job; `epochs` is the request's, defaults applied (the core's FINETUNE_DEFAULTS). */
+export function queuedFinetuneJob(request: FinetuneRequest, epochs: number, now: Date = new Date()): FinetuneJobRecord {
+  return {
+    jobId: newJobId(now),
+    kind: 'finetune',
+    status: 'queued',
+    request,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    progress: noProgress(epochs),
     history: [],
   };
 }
@@ -52,14 +71,22 @@ export async function createJob(store: ObjectStore, request: TrainRequest, now?:
   return job;
 }
 
-export async function readJob(store: ObjectStore, jobId: string): Promise<JobRecord> {
-  const job = await readJson<JobRecord>(store, jobKey(jobId));
+/** Writes a queued fine-tuning job and returns it. */
+export async function createFinetuneJob(store: ObjectStore, request: FinetuneRequest, epochs: number, now?: Date): Promise<FinetuneJobRecord> {
+  const job = queuedFinetuneJob(request, epochs, now);
+  await writeJob(store, job);
+  return job;
+}
+
+/** `jobs/<jobId>.json` of either kind; JobNotFoundError when there is none. */
+export async function readJob(store: ObjectStore, jobId: string): Promise<StoredJob> {
+  const job = await readJson<StoredJob>(store, jobKey(jobId));
   if (!job) throw new JobNotFoundError(jobId);
   return job;
 }
 
 /** Writes the record, stamping `updatedAt` on the object given (callers keep the stored version). */
-export function writeJob(store: ObjectStore, job: JobRecord): Promise<void> {
+export function writeJob(store: ObjectStore, job: StoredJob): Promise<void> {
   job.updatedAt = new Date().toISOString();
   return writeJson(store, jobKey(job.jobId), job);
 }
@@ -75,30 +102,28 @@ export const STALE_RUNNING_MS = 20 * 60 * 1000;
  * The job as callers should see it: a running job that went quiet for STALE_RUNNING_MS is shown as failed
  * ('TrainerLost'); nothing else changes. The stored record is left alone (a GET does not write).
  */
-export function presentJob(job: JobRecord, now: Date = new Date()): JobRecord {
+export function presentJob<T extends StoredJob>(job: T, now: Date = new Date()): T {
   const quietMs = now.getTime() - Date.parse(job.updatedAt ?? job.startedAt ?? job.createdAt);
   if (job.status !== 'running' || !(quietMs > STALE_RUNNING_MS)) return job;
   const at = job.progress.epoch ? `after epoch ${job.progress.epoch} of ${job.progress.epochs}` : 'before its first epoch ended';
-  return {
-    ...job,
-    status: 'failed',
-    error: {
-      code: 'TrainerLost',
-      message:
-        `The trainer stopped ${at} and has not reported for ${Math.round(quietMs / 60000)} minutes: it was killed, ` +
-        "most likely out of memory (raise the train function's memory, trainMemoryMb) or at its time limit (fewer epochs). Start a new job.",
-    },
-  };
+  const quiet = `has not reported for ${Math.round(quietMs / 60000)} minutes`;
+  const message =
+    job.kind === 'finetune'
+      ? `The fine-tuning worker stopped ${at} and ${quiet}: it was killed (out of memory, its time limit, or the machine went away). ` +
+        `POST /jobs/${job.jobId}/resume continues from the last complete epoch.`
+      : `The trainer stopped ${at} and ${quiet}: it was killed, ` +
+        "most likely out of memory (raise the train function's memory, trainMemoryMb) or at its time limit (fewer epochs). Start a new job.";
+  return { ...job, status: 'failed', error: { code: 'TrainerLost', message } };
 }
 
 /**
  * Records a job that never got to run as failed (the launcher or the trainer's setup failed), so it does
  * not stay queued for ever. A job that already started is left to its runner.
  */
-export async function failJob(store: ObjectStore, jobId: string, error: unknown): Promise<JobRecord> {
+export async function failJob(store: ObjectStore, jobId: string, error: unknown): Promise<StoredJob> {
   const job = await readJob(store, jobId);
   if (job.status !== 'queued') return job;
-  const failed: JobRecord = { ...job, status: 'failed', finishedAt: new Date().toISOString(), error: jobErrorOf(error, jobId) };
+  const failed: StoredJob = { ...job, status: 'failed', finishedAt: new Date().toISOString(), error: jobErrorOf(error, jobId) };
   await writeJob(store, failed);
   return failed;
 }

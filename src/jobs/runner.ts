@@ -1,4 +1,5 @@
 import { initBackend, tf } from '../engine/backend.js';
+import { InvalidArgumentError } from '../errors.js';
 import { buildDatasetIndex, type DatasetIndex } from '../features/dataset.js';
 import { namespaceId, type FeatureNamespace } from '../features/namespace.js';
 import { loadDatasetFeatures } from '../features/shards.js';
@@ -40,6 +41,11 @@ export interface RunJobOptions {
  */
 export async function runTrainingJob(store: ObjectStore, jobId: string, options: RunJobOptions): Promise<JobRecord> {
   const queued = await readJob(store, jobId);
+  if (queued.kind !== 'train') {
+    throw new InvalidArgumentError(
+      `Job '${jobId}' is a ${queued.kind} job: the train function runs head training only; fine-tuning runs as \`headstart finetune --job ${jobId}\` (the GPU batch job).`,
+    );
+  }
   if (queued.status !== 'queued') return queued;
   const job: JobRecord = { ...queued, status: 'running', startedAt: new Date().toISOString() };
   await writeJob(store, job);

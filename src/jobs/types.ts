@@ -1,7 +1,12 @@
+import type { FinetuneJobRecord } from '../finetune/types.js';
 import type { EpochLog, HeadSpec } from '../heads/types.js';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** 'train': a head on cached features (the train function); 'finetune': base + head on images (the GPU batch job). */
+export const JOB_KINDS = ['train', 'finetune'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
 
 /** What `POST /train` asks for (validated by parseTrainRequest). */
 export interface TrainRequest {
@@ -26,6 +31,9 @@ export interface JobProgress {
   valLoss: number | null;
   valAccuracy: number | null;
   etaMs: number | null;
+  /** Batches done in the running epoch, of `batches` (fine-tuning, whose epochs are long, reports it as it goes). */
+  batch?: number;
+  batches?: number;
 }
 
 /** A failure a person can act on: `code` is stable, `message` says what to do. */
@@ -60,3 +68,6 @@ export interface JobRecord {
   headId?: string;
   error?: JobError;
 }
+
+/** Any `jobs/<jobId>.json`: what GET /jobs/{id} shows and the launchers dispatch on (`kind`). */
+export type StoredJob = JobRecord | FinetuneJobRecord;

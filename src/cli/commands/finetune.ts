@@ -2,7 +2,8 @@ import { initBackend } from '../../engine/backend.js';
 import { runFinetuneJob, type FinetuneRequest, type FinetuneResult, type UnfreezeSpec } from '../../finetune/index.js';
 import { TrainingAbortedError } from '../../heads/errors.js';
 import type { EpochLog } from '../../heads/types.js';
-import { newJobId, validateJobId } from '../../jobs/records.js';
+import { newJobId, readJob, validateJobId } from '../../jobs/records.js';
+import type { ObjectStore } from '../../store/index.js';
 import type { Interpolation } from '../../zoo/types.js';
 import { intOption, parse } from '../args.js';
 import { UsageError, type CliIo, type Command } from '../io.js';
@@ -72,6 +73,16 @@ function requestOf(dataset: string, values: Values): FinetuneRequest {
   return Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)) as unknown as FinetuneRequest;
 }
 
+/**
+ * `--job <id>` without a dataset: the request recorded in jobs/<id>.json (what POST /train queued, or a
+ * job started here before). This is the GPU batch job's command.
+ */
+async function recordedRequest(store: ObjectStore, jobId: string): Promise<FinetuneRequest> {
+  const job = await readJob(store, jobId);
+  if (job.kind !== 'finetune') throw new UsageError(`job ${jobId} is a ${job.kind} job, not a fine-tuning job`);
+  return job.request;
+}
+
 const pct = (v: number | undefined) => (v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
 
 function epochLine(log: EpochLog, epochs: number): string {
@@ -92,19 +103,23 @@ export const finetuneCommand: Command = {
   name: 'finetune',
   summary: 'fine-tune a pretrained base with its head on a dataset\'s images and publish it (resumable; the GPU batch job runs this)',
   usage:
-    'headstart finetune <dataset> --model <id> --unfreeze <layer | block prefix | last:N> [--epochs 5] [--from-head <headId>] ' +
+    'headstart finetune --job <jobId> (the request recorded for the job, e.g. by POST /train) | headstart finetune <dataset> --model <id> --unfreeze <layer | block prefix | last:N> [--epochs 5] [--from-head <headId>] ' +
     '[--augment] [--store s3://bucket | dir] [--endpoint URL] [--weights imagenet|<path>|random] [--input-size N] [--batch 8] ' +
     '[--lr 1e-5] [--patience 2] [--validation-split 0.2] [--seed 42] [--job <jobId> (resume)] [--model-id <id>] [--backend …] [--json]',
   async run(args, io) {
-    const { values, positionals } = parse(args, OPTIONS, { minPositionals: 1 });
-    const request = requestOf(positionals[0]!, values);
-    const source = await openStoreSource(values.store ?? process.env.HEADSTART_STORE ?? '.', values.endpoint);
+    const { values, positionals } = parse(args, OPTIONS);
+    if (positionals.length === 0 && !values.job) throw new UsageError('give a dataset (a new job), or --job <jobId> (run or resume a recorded job)');
+    const given = positionals.length ? requestOf(positionals[0]!, values) : undefined;
     const jobId = values.job ? validateJobId(values.job) : newJobId();
+    const source = await openStoreSource(values.store ?? process.env.HEADSTART_STORE ?? '.', values.endpoint);
+    const request = given ?? (await recordedRequest(source.store, jobId));
     const backend = await initBackend(values.backend);
     if (!values.json) io.err(`job ${jobId} on ${source.describe} (${backend} backend); stop with Ctrl-C and resume with --job ${jobId}`);
     const controller = new AbortController();
-    const stop = () => controller.abort(new Error('stopped by SIGINT'));
+    // SIGTERM: what AWS Batch (ECS) sends before it stops a container (a Spot reclaim, a timeout, TerminateJob).
+    const stop = (signal: NodeJS.Signals) => controller.abort(new Error(`stopped by ${signal}`));
     process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     try {
       const result = await runFinetuneJob(source.store, jobId, request, {
         signal: controller.signal,
@@ -119,6 +134,7 @@ export const finetuneCommand: Command = {
       return 130;
     } finally {
       process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
     }
   },
 };

@@ -21,7 +21,7 @@ describe('POST /train', () => {
     const api = await apiWithPets();
     const res = await api.call('POST', '/train', { body: { dataset: 'pets', head: { hidden: [64], epochs: 20 } } });
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ jobId: expect.stringMatching(/^job-\d{8}-\d{6}-[0-9a-f]{8}$/), status: 'queued', location: `/jobs/${res.body.jobId}` });
+    expect(res.body).toEqual({ jobId: expect.stringMatching(/^job-\d{8}-\d{6}-[0-9a-f]{8}$/), kind: 'train', status: 'queued', location: `/jobs/${res.body.jobId}` });
     expect(res.headers.location).toBe(`/jobs/${res.body.jobId}`);
     expect((api.launcher as RecordingLauncher).launched).toEqual([res.body.jobId]);
     const job = await readJob(api.store, res.body.jobId);

@@ -19,8 +19,13 @@ describe('parseClassifyQuery', () => {
     expect(parseClassifyQuery(q({ top: '1000' })).top).toBe(1000);
   });
 
-  it('an unknown model lists the valid ids', () => {
-    expect(() => parseClassifyQuery(q({ model: 'alexnet' }))).toThrow(new InvalidArgumentError(`Unknown model 'alexnet': expected ${MODELS}.`));
+  it('a model that is no zoo id is a fine-tuned model id; one that cannot be an id lists the valid ones', () => {
+    expect(parseClassifyQuery(q({ model: 'pets-ft-20260101-120000-abcdef' }))).toEqual({ finetuned: 'pets-ft-20260101-120000-abcdef', top: 5 });
+    expect(parseClassifyQuery(q({ model: 'densenet121' }))).toEqual({ model: 'densenet121', top: 5 });
+    expect(() => parseClassifyQuery(q({ model: '../alexnet' }))).toThrow(
+      new InvalidArgumentError(`Unknown model '../alexnet': expected ${MODELS}, or the id of a fine-tuned model (GET /models lists them).`),
+    );
+    expect(() => parseClassifyQuery(q({ model: 'pets-ft-1', head: 'pets-1' }))).toThrow(/not both/);
   });
 
   it.each(['0', '1001', '-1', '2.5', 'five', '1e2'])('top=%s is refused with its range', (top) => {
@@ -55,6 +60,8 @@ describe('parseFeaturesQuery', () => {
   it('an unknown pooling, both layer and pooling, an unknown model', () => {
     expect(() => parseFeaturesQuery(q({ pooling: 'sum' }), 'vgg16')).toThrow(new InvalidArgumentError("Unknown pooling 'sum': expected 'avg' or 'max'."));
     expect(() => parseFeaturesQuery(q({ layer: 'fc2', pooling: 'avg' }), 'vgg16')).toThrow(/Give either 'layer' or 'pooling', not both/);
-    expect(() => parseFeaturesQuery(q({ model: 'vgg' }), 'vgg16')).toThrow(`Unknown model 'vgg': expected ${MODELS}.`);
+    expect(() => parseFeaturesQuery(q({ model: 'vgg/16' }), 'vgg16')).toThrow(`Unknown model 'vgg/16': expected ${MODELS}, or the id of a fine-tuned model`);
+    expect(parseFeaturesQuery(q({ model: 'pets-ft-1' }), 'vgg16')).toEqual({ finetuned: 'pets-ft-1' });
+    expect(() => parseFeaturesQuery(q({ model: 'pets-ft-1', pooling: 'avg' }), 'vgg16')).toThrow(/leave out 'layer' and 'pooling'/);
   });
 });

@@ -178,9 +178,11 @@ describe('POST /classify: every bad input is a 4xx JSON error, and the service c
     expect(message).toContain("'image/*', 'application/octet-stream', 'application/json' or 'multipart/form-data'");
   });
 
-  it('an unknown model → 400 listing the valid ids; a bad top → 400', async () => {
-    const message = expectError(await classify(imageEvent(photo, 'image/jpeg', { model: 'alexnet' })), 400, 'InvalidArgument');
-    expect(message).toBe("Unknown model 'alexnet': expected 'vgg16', 'vgg19', 'resnet50', 'inception_v3', 'mobilenet_v2' or 'densenet121'.");
+  it('an unknown model → 404 listing the valid ids (it is no zoo model and no published fine-tuned model); a bad top → 400', async () => {
+    const message = expectError(await classify(imageEvent(photo, 'image/jpeg', { model: 'alexnet' })), 404, 'ModelNotFound');
+    expect(message).toBe(
+      "Unknown model 'alexnet': expected 'vgg16', 'vgg19', 'resnet50', 'inception_v3', 'mobilenet_v2' or 'densenet121', or the id of a published fine-tuned model (GET /models lists them).",
+    );
     expectError(await classify(imageEvent(photo, 'image/jpeg', { top: '0' })), 400, 'InvalidArgument');
   });
 
