@@ -55,6 +55,11 @@ export class PipelineCache {
     }
   }
 
+  /** Evicts every cut of `model` (a model that is gone); pipelines in use are disposed when their requests end. */
+  drop(model: string): void {
+    for (const key of this.keys()) if (key.startsWith(`${model}|`)) this.evict(key);
+  }
+
   /** Disposes every pipeline not in use now, and the others as their requests end. */
   dispose(): void {
     for (const key of this.keys()) this.evict(key);

@@ -4,6 +4,7 @@ import { namespaceId, type FeatureCut, type FeatureNamespace } from '../../src/f
 import { predictHead } from '../../src/heads/predict.js';
 import type { HeadCache, HeadInfo } from '../../src/registry/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
+import { finetunedPointerKey } from '../../src/finetune/keys.js';
 import { openFinetunedPipeline } from '../../src/finetune/serve.js';
 import { getModelSpec, MODEL_IDS } from '../../src/zoo/index.js';
 import { DEFAULT_LIMITS, type ImageSource, type RequestLimits } from './body.js';
@@ -93,12 +94,7 @@ export class ClassifyService {
 
   constructor(private readonly deps: ClassifyDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
-    const open = deps.createFinetunedPipeline ?? ((id, output) => finetunedClassifyPipeline(deps.store, id, output, deps.home));
-    // `?model=` that is no zoo id is looked up as a fine-tuned model: a miss is an unknown model, whichever the caller meant.
-    const finetuned = (id: string, output: 'classifier' | 'features') =>
-      open(id, output).catch((error: unknown) => {
-        throw (error as { code?: string }).code === 'FinetunedModelNotFound' ? new ModelNotFoundError(id, MODEL_IDS, { cause: error }) : error;
-      });
+    const finetuned = deps.createFinetunedPipeline ?? ((id, output) => finetunedClassifyPipeline(deps.store, id, output, deps.home));
     this.pipelines = new PipelineCache(
       (model, cut) => (model.startsWith(FINETUNED_KEY) ? finetuned(model.slice(FINETUNED_KEY.length), cut === 'classifier' ? 'classifier' : 'features') : deps.createPipeline(model, cut)),
       deps.maxPipelines,
@@ -131,6 +127,7 @@ export class ClassifyService {
 
   /** The feature vector of one image, as the feature cache would store it for this model and cut. */
   async features(source: ImageSource, query: FeaturesQuery): Promise<FeaturesOutcome> {
+    if (query.finetuned !== undefined) await this.requirePublished(query.finetuned);
     const model = query.finetuned !== undefined ? `${FINETUNED_KEY}${query.finetuned}` : (query.model ?? this.deps.defaultModel);
     const cut: FeatureCut =
       query.finetuned !== undefined
@@ -165,7 +162,10 @@ export class ClassifyService {
   }
 
   private async target(query: ClassifyQuery): Promise<Target> {
-    if (query.finetuned !== undefined) return { model: `${FINETUNED_KEY}${query.finetuned}`, cut: 'classifier', finetuned: query.finetuned };
+    if (query.finetuned !== undefined) {
+      await this.requirePublished(query.finetuned);
+      return { model: `${FINETUNED_KEY}${query.finetuned}`, cut: 'classifier', finetuned: query.finetuned };
+    }
     if (query.head === undefined) return { model: query.model ?? this.deps.defaultModel, cut: 'classifier' };
     const { head: info } = await this.deps.heads.get(query.head);
     if (query.model !== undefined && query.model !== info.base.model) {
@@ -175,6 +175,17 @@ export class ClassifyService {
     }
     const cut: FeatureCut = info.base.pooling ? { pooling: info.base.pooling } : { layer: info.base.layer };
     return { model: info.base.model, cut, head: { id: query.head, info } };
+  }
+
+  /**
+   * A fine-tuned model is served while it is published: one existence check of its pointer per request, so a
+   * deleted model stops answering at once (its warm pipelines are dropped). `?model=` that is no zoo id and
+   * no published fine-tuned model is an unknown model, whichever the caller meant.
+   */
+  private async requirePublished(modelId: string): Promise<void> {
+    if (await this.deps.store.exists(finetunedPointerKey(modelId))) return;
+    this.pipelines.drop(`${FINETUNED_KEY}${modelId}`);
+    throw new ModelNotFoundError(modelId, MODEL_IDS);
   }
 
   /** Per source: its top labels, or the error its decoding hit. */

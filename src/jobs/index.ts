@@ -4,7 +4,7 @@
  */
 export { runTrainingJob, type RunJobOptions } from './runner.js';
 export { jobErrorOf } from './job-error.js';
-export { createJob, failJob, presentJob, queuedJob, readJob, writeJob, STALE_RUNNING_MS, jobKey, newJobId, validateJobId, JOBS_PREFIX } from './records.js';
+export { createJob, createFinetuneJob, failJob, presentJob, queuedJob, queuedFinetuneJob, readJob, writeJob, STALE_RUNNING_MS, jobKey, newJobId, validateJobId, JOBS_PREFIX } from './records.js';
 export { parseTrainRequest, InvalidTrainRequestError, HEAD_LIMITS } from './request.js';
 export { checkBaseModel } from './base.js';
 export { checkTrainingDataset, listDatasets, trainingLabels } from './preflight.js';

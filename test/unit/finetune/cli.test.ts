@@ -7,6 +7,7 @@ import { UsageError, type CliIo } from '../../../src/cli/io.js';
 import { initBackend } from '../../../src/engine/backend.js';
 import { loadFinetuned } from '../../../src/finetune/index.js';
 import { FileStore } from '../../../src/store/file.js';
+import { createFinetuneJob, createJob, readJob } from '../../../src/jobs/index.js';
 import { putPatternDataset, randomBaseFolder } from './fixtures.js';
 
 let root: string;
@@ -52,5 +53,19 @@ describe('headstart finetune', () => {
     await expect(finetuneCommand.run(['shapes', '--unfreeze', 'conv5'], capture())).rejects.toThrow(/--model is required/);
     await expect(finetuneCommand.run(['shapes', '--model', 'densenet121', '--unfreeze', 'conv5', '--lr', 'fast'], capture())).rejects.toThrow("--lr must be a number, got 'fast'");
     await expect(finetuneCommand.run(['shapes', '--model', 'densenet121', '--unfreeze', 'conv5', '--job', 'j1', '--store', root], capture())).rejects.toThrow(/Invalid job id "j1"/);
+    await expect(finetuneCommand.run(['--store', root], capture())).rejects.toThrow(/give a dataset \(a new job\), or --job <jobId>/);
+  });
+
+  it('--job <id> alone runs the request recorded for the job (the GPU batch job\'s command)', async () => {
+    const store = new FileStore(root);
+    // As POST /train records it, plus a weights folder (the service's would come from the weights cache).
+    const queued = await createFinetuneJob(store, { dataset: 'shapes', model: 'mobilenet_v2', unfreeze: { lastN: 2 }, weights: baseDir, inputSize: 32, epochs: 1, batchSize: 6 }, 1);
+    const io = capture();
+    expect(await finetuneCommand.run(['--job', queued.jobId, '--store', root, '--json'], io)).toBe(0);
+    const job = await readJob(store, queued.jobId);
+    expect(job).toMatchObject({ kind: 'finetune', status: 'succeeded', createdAt: queued.createdAt, progress: { epoch: 1, epochs: 1 } });
+    expect(JSON.parse(io.lines.join('\n'))).toMatchObject({ jobId: queued.jobId, modelId: job.kind === 'finetune' ? job.modelId : 'none' });
+    const head = await createJob(store, { dataset: 'shapes' });
+    await expect(finetuneCommand.run(['--job', head.jobId, '--store', root], capture())).rejects.toThrow(`job ${head.jobId} is a train job, not a fine-tuning job`);
   });
 });
