@@ -135,6 +135,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
         `  curl ${api.url}/datasets/<name>`,
         `  curl -X POST ${api.url}/train -H 'content-type: application/json' -d '{"dataset":"<name>"}'`,
         `  curl -X POST "${api.url}/classify?head=<headId>" -H 'content-type: image/jpeg' --data-binary @photo.jpg`,
+        `  curl -X POST ${api.url}/train -H 'content-type: application/json' -d '{"mode":"finetune","dataset":"<name>","fromHead":"<headId>","unfreeze":"<block>"}'`,
         'Ctrl-C stops; the data stays for the next start.',
       ].join('\n'),
     );

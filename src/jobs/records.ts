@@ -32,29 +32,11 @@ export function validateJobId(jobId: string): string {
 
 const noProgress = (epochs: number): JobProgress => ({ epoch: 0, epochs, loss: null, accuracy: null, valLoss: null, valAccuracy: null, etaMs: null });
 
-/** A new queued job for a validated request. */
-export function queuedJob(request: TrainRequest, now: Date = new Date()): JobRecord {
+/** The fields every new queued job has, whatever its kind. */
+function queuedFields(epochs: number, now: Date) {
   return {
     jobId: newJobId(now),
-    kind: 'train',
-    status: 'queued',
-    request,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    startedAt: null,
-    finishedAt: null,
-    progress: noProgress(resolveHeadSpec(request.head).epochs),
-    history: [],
-  };
-}
-
-/** A new queued fine-tuning job; `epochs` is the request's, defaults applied (the core's FINETUNE_DEFAULTS). */
-export function queuedFinetuneJob(request: FinetuneRequest, epochs: number, now: Date = new Date()): FinetuneJobRecord {
-  return {
-    jobId: newJobId(now),
-    kind: 'finetune',
-    status: 'queued',
-    request,
+    status: 'queued' as const,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     startedAt: null,
@@ -62,6 +44,16 @@ export function queuedFinetuneJob(request: FinetuneRequest, epochs: number, now:
     progress: noProgress(epochs),
     history: [],
   };
+}
+
+/** A new queued job for a validated request. */
+export function queuedJob(request: TrainRequest, now: Date = new Date()): JobRecord {
+  return { ...queuedFields(resolveHeadSpec(request.head).epochs, now), kind: 'train', request };
+}
+
+/** A new queued fine-tuning job; `epochs` is the request's, defaults applied (the core's FINETUNE_DEFAULTS). */
+export function queuedFinetuneJob(request: FinetuneRequest, epochs: number, now: Date = new Date()): FinetuneJobRecord {
+  return { ...queuedFields(epochs, now), kind: 'finetune', request };
 }
 
 /** Writes a queued job for the request and returns it: GET /jobs/{id} answers from the moment POST /train does. */
