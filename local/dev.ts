@@ -104,6 +104,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       uploads: new S3UploadSigner(presignClient({ endpoint: s3.endpoint }), s3.bucket),
       backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, `images/${dataset}/`)),
       home: config.home,
+      finetuneWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, log },
     });
     cleanup.unshift(() => trainer.close());
     const classify = createClassifyRoutes({

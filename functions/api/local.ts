@@ -3,6 +3,7 @@ import { runFinetuneJob } from '../../src/finetune/index.js';
 import { readJob, runTrainingJob } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import type { ApiDeps } from './deps.js';
+import { runFinetuneWorker, type FinetuneWorkerOptions } from './finetune-worker.js';
 import { createApiHandler } from './handler.js';
 import { InProcessTrainLauncher } from './launchers.js';
 import type { Route } from './router.js';
@@ -19,16 +20,27 @@ export interface LocalApiOptions {
   backfill?: BackfillLauncher;
   /** The weights cache fine-tuning starts from ($HEADSTART_HOME). */
   home?: string;
+  /**
+   * Fine-tuning jobs run as `headstart finetune --job <id>` child processes on this store (what the dev
+   * stack does: the server stays responsive while a job trains). Absent: in this process (tests on a
+   * MemoryStore, which a child cannot reach).
+   */
+  finetuneWorker?: Omit<FinetuneWorkerOptions, 'home'>;
 }
 
 /**
- * Runs one job of either kind in this process: a head on cached features, or fine-tuning on images
- * (which records its own failure in the job and resumes from its checkpoint when run again).
+ * Runs one job of either kind: a head on cached features (in this process: seconds), or fine-tuning on
+ * images (a worker process when `finetuneWorker` is set, else this process), which records its own
+ * failure in the job and resumes from its checkpoint when run again.
  */
-export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home'>, jobId: string, signal: AbortSignal): Promise<void> {
+export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home' | 'finetuneWorker'>, jobId: string, signal: AbortSignal): Promise<void> {
   const job = await readJob(options.store, jobId);
   if (job.kind === 'train') {
     await runTrainingJob(options.store, jobId, { namespace: await options.namespace(), signal });
+    return;
+  }
+  if (options.finetuneWorker) {
+    await runFinetuneWorker(options.store, jobId, signal, { ...options.finetuneWorker, home: options.home });
     return;
   }
   try {

@@ -9,6 +9,8 @@ import { FeaturePipeline, namespaceId, type FeatureNamespace } from '../../src/f
 import { ImageLoader } from '../../src/finetune/images.js';
 import { FINETUNED_PREFIX, loadFinetuned, type FinetunedConfig } from '../../src/finetune/index.js';
 import { HeadCache } from '../../src/registry/index.js';
+import { readJob } from '../../src/jobs/records.js';
+import { FileStore } from '../../src/store/file.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { importWeights } from '../../src/weights/index.js';
 import { apiEvent, lambdaContext, parseResult, type ApiEventOptions } from '../helpers/events.js';
@@ -157,4 +159,57 @@ describe('POST /train {"mode": "finetune"} on the local stack', () => {
     expect(left).toEqual([]);
     expect(await call('GET', `/models/${modelId}`)).toMatchObject({ status: 404 });
   });
+});
+
+describe('the local worker process (what `npm start` runs): `headstart finetune --job <id>` as a child', () => {
+  let root: string;
+  let fileStore: FileStore;
+  const worker = () => createLocalApi({ store: fileStore, namespace: async () => SERVICE, uploads: new FakeSigner(), home, finetuneWorker: { store: root, log: () => undefined } });
+  const callOn = async (api: ReturnType<typeof createLocalApi>, method: string, path: string, options?: ApiEventOptions) =>
+    parseResult(await api.handler(apiEvent(method, path, options), lambdaContext()));
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'headstart-finetune-worker-'));
+    fileStore = new FileStore(root);
+    await putPatternDataset(fileStore, 'shapes', 6);
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('a job stopped by the server shutting down keeps its checkpoint, and POST /jobs/{id}/resume finishes it', async () => {
+    const first = worker();
+    const started = await callOn(first, 'POST', '/train', {
+      body: { mode: 'finetune', dataset: 'shapes', unfreeze: { lastN: 4 }, inputSize: SIZE, epochs: 3, patience: 5, batchSize: 5, learningRate: 1e-3 },
+    });
+    expect(started.status).toBe(202);
+    const id = started.body.jobId as string;
+    // Shut down once the first epoch is recorded: the worker gets SIGTERM and records where it stopped.
+    for (let i = 0; i < 1200 && !((await readJob(fileStore, id)).progress.epoch >= 1); i++) await new Promise((r) => setTimeout(r, 100));
+    await first.launcher.close();
+    const stopped = await readJob(fileStore, id);
+    expect(stopped).toMatchObject({ status: 'failed', error: { code: 'TrainingAborted' } });
+    expect(stopped.progress.epoch).toBeGreaterThanOrEqual(1);
+    expect(stopped.progress.epoch).toBeLessThan(3);
+
+    const second = worker();
+    expect(await callOn(second, 'POST', `/jobs/${id}/resume`)).toMatchObject({ status: 202, body: { status: 'queued', resumedAfterEpoch: stopped.progress.epoch } });
+    await second.launcher.idle();
+    const done = await callOn(second, 'GET', `/jobs/${id}`);
+    expect(done.body).toMatchObject({ status: 'succeeded', resumedFromEpoch: stopped.progress.epoch, progress: { epoch: 3 } });
+    expect(done.body.history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2, 3]);
+    await second.launcher.close();
+  }, 300_000);
+
+  it('a worker that dies without a word leaves the job failed with WorkerExited, not running for ever', async () => {
+    const api = createLocalApi({
+      store: fileStore,
+      namespace: async () => SERVICE,
+      uploads: new FakeSigner(),
+      home,
+      // A store the worker cannot open: it exits non-zero before it writes anything.
+      finetuneWorker: { store: join(root, 'missing'), log: () => undefined },
+    });
+    const started = await callOn(api, 'POST', '/train', { body: { mode: 'finetune', dataset: 'shapes', unfreeze: 'block_16', inputSize: SIZE } });
+    await api.launcher.idle();
+    expect(await readJob(fileStore, started.body.jobId)).toMatchObject({ status: 'failed', error: { code: 'WorkerExited', message: expect.stringContaining('/resume') } });
+  }, 120_000);
 });

@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { readJob, writeJob } from '../../src/jobs/records.js';
+import type { ObjectStore } from '../../src/store/index.js';
+
+/** The CLI the GPU batch job runs; locally the same command runs as a child process. */
+const HEADSTART_BIN = fileURLToPath(new URL('../../bin/headstart.js', import.meta.url));
+
+export interface FinetuneWorkerOptions {
+  /** The store, as `headstart finetune --store` takes it: `s3://<bucket>` or a folder laid out like the bucket. */
+  store: string;
+  /** The S3 endpoint (the embedded server's) for an s3:// store. */
+  endpoint?: string;
+  /** $HEADSTART_HOME of the worker: the weights it fine-tunes from. */
+  home?: string;
+  /** Each line the worker prints (its per-epoch progress). @default console.log */
+  log?: (line: string) => void;
+}
+
+/**
+ * Runs one fine-tuning job as the cloud does, `headstart finetune --job <jobId>`, in a child process: the
+ * seconds-long synchronous training steps then never stall the local server's event loop (its API,
+ * classify routes and embedded S3 server answer while a job trains), and a crash stays the worker's.
+ * The signal stops it with SIGTERM (the job records TrainingAborted and keeps its checkpoint). A worker
+ * that dies without recording its end (killed, out of memory) leaves the job failed with 'WorkerExited'.
+ */
+export async function runFinetuneWorker(store: ObjectStore, jobId: string, signal: AbortSignal, options: FinetuneWorkerOptions): Promise<void> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const args = [HEADSTART_BIN, 'finetune', '--job', jobId, '--store', options.store, ...(options.endpoint ? ['--endpoint', options.endpoint] : [])];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...(options.home ? { HEADSTART_HOME: options.home } : {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => log(`[finetune ${jobId}] ${line}`));
+  const stop = () => child.kill('SIGTERM');
+  if (signal.aborted) stop();
+  signal.addEventListener('abort', stop, { once: true });
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, sig) => resolve({ code, signal: sig }));
+  }).finally(() => signal.removeEventListener('abort', stop));
+  if (exit.code === 0) return;
+  const job = await readJob(store, jobId);
+  if (job.status === 'queued' || job.status === 'running') {
+    const how = exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.code}`;
+    await writeJob(store, {
+      ...job,
+      status: 'failed',
+      finishedAt: new Date().toISOString(),
+      error: {
+        code: 'WorkerExited',
+        message: `The fine-tuning worker ${how} before recording the end of the job (out of memory?). POST /jobs/${jobId}/resume continues from the last complete epoch.`,
+      },
+    });
+  }
+}
