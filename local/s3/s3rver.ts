@@ -49,8 +49,11 @@ export interface S3rverContext {
 
 /** s3rver's S3Object model: what the store's listObjects returns per key. */
 export interface S3rverObject {
+  bucket: string;
   key: string;
   metadata: Record<string, string>;
+  /** The bytes, as the PUT handler hands them to the store. */
+  content: Buffer | NodeJS.ReadableStream | null;
 }
 
 export interface ListObjectsOptions {
@@ -68,6 +71,8 @@ export interface ListObjectsResult {
 
 export interface FilesystemStoreInstance {
   getBucketPath(bucket: string): string;
+  /** The file of one part of a stored object: 'object' (the bytes), 'metadata.json', 'object.md5', … */
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
   listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult>;
 }
@@ -83,12 +88,15 @@ export type S3rverErrorConstructor = new (code: string, message: string, detail?
 export const S3rver = require('s3rver') as S3rverConstructor;
 export const S3Error = require('s3rver/lib/models/error') as S3rverErrorConstructor;
 export const FilesystemStore = require('s3rver/lib/stores/filesystem') as FilesystemStoreConstructor;
-export const S3Object = require('s3rver/lib/models/object') as new (
+export const S3Object = require('s3rver/lib/models/object') as (new (
   bucket: string,
   key: string,
   content: null,
   metadata: Record<string, string>,
-) => S3rverObject;
+) => S3rverObject) & {
+  /** The system metadata s3rver stores with an object (x-amz-meta-* aside). */
+  ALLOWED_METADATA: readonly string[];
+};
 /** The bucket controller module; `routes.js` looks its functions up on every request. */
 export const bucketController = require('s3rver/lib/controllers/bucket') as {
   getBucket: (ctx: S3rverContext) => Promise<void>;

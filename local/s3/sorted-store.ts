@@ -8,8 +8,12 @@
  * lists keys in UTF-8 byte order, rolls up common prefixes at any depth, counts them against maxKeys
  * and resumes after a common prefix, as S3 does.
  */
-import { readdir } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { compareKeys } from '../../src/store/keys.js';
 import {
   FilesystemStore,
@@ -22,7 +26,107 @@ import {
 /** How s3rver names the file that holds an object's bytes. */
 const OBJECT_SUFFIX = '._S3rver_object';
 
+/** A sibling name no key maps to (s3rver's own files end in `._S3rver_<part>`), so listings never show it. */
+const temporaryPath = (target: string): string => `${target}.${randomUUID()}.tmp`;
+
+/** Writes a small file whole or not at all: a temporary sibling renamed over the target. */
+async function writeAtomically(target: string, body: string): Promise<void> {
+  const tmp = temporaryPath(target);
+  try {
+    await writeFile(tmp, body);
+    await rename(tmp, target);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
 export class SortedFilesystemStore extends FilesystemStore {
+  /** Per object, the tail of its chain of critical sections: a version's files change together under it. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  /**
+   * s3rver writes an object's bytes into its final file as they arrive, answers the PUT before a Buffer
+   * body is even flushed, and reads size, checksum and bytes in three steps: a GET meanwhile reads a torn
+   * object (seen: half a job record while a trainer rewrote it). S3 replaces objects atomically; so does
+   * this: the bytes go to a temporary file first, then bytes, checksum and metadata are swapped in under
+   * the object's lock, under which reads take their metadata and open their file (an open file keeps
+   * its version's bytes).
+   */
+  async putObject(object: S3rverObject): Promise<{ size: number; md5: string }> {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(path.dirname(objectPath), { recursive: true });
+    const md5 = createHash('md5');
+    let size = 0;
+    const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : (object.content as NodeJS.ReadableStream);
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        md5.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    const tmp = temporaryPath(objectPath);
+    try {
+      await pipeline(content, count, createWriteStream(tmp));
+      const digest = md5.digest('hex');
+      await this.locked(object.bucket, object.key, async () => {
+        await rename(tmp, objectPath);
+        await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+      });
+      return { size, md5: digest };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void> {
+    const kept = Object.fromEntries(Object.entries(metadata).filter(([name]) => S3Object.ALLOWED_METADATA.includes(name) || name.startsWith('x-amz-meta-')));
+    if (md5) await writeAtomically(this.getResourcePath(bucket, key, 'object.md5'), md5);
+    await writeAtomically(this.getResourcePath(bucket, key, 'metadata.json'), JSON.stringify(kept, null, 2));
+  }
+
+  override getMetadata(bucket: string, key: string): Promise<Record<string, string>> {
+    return this.locked(bucket, key, () => super.getMetadata(bucket, key));
+  }
+
+  /** s3rver's getObject, with the metadata read and the file opened under the object's lock. */
+  async getObject(bucket: string, key: string, options?: { start?: number; end?: number }): Promise<S3rverObject | null> {
+    try {
+      return await this.locked(bucket, key, async () => {
+        const metadata = await super.getMetadata(bucket, key);
+        const lastByte = Math.max(0, Number(metadata['content-length']) - 1);
+        const range = { start: options?.start ?? 0, end: Math.min(options?.end ?? Infinity, lastByte) };
+        const ranged = options !== undefined && (options.start !== undefined || options.end !== undefined);
+        const object = new S3Object(bucket, key, null, metadata) as S3rverObject & { range?: typeof range };
+        if (range.start < 0 || Math.min(range.end, lastByte) < range.start) {
+          if (ranged) object.range = range;
+          return object;
+        }
+        object.content = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+          const stream = createReadStream(this.getResourcePath(bucket, key, 'object'), range)
+            .on('error', reject)
+            .on('open', () => resolve(stream));
+        });
+        if (ranged) object.range = range;
+        return object;
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  private locked<T>(bucket: string, key: string, section: () => Promise<T>): Promise<T> {
+    const id = `${bucket}/${key}`;
+    const run = (this.locks.get(id) ?? Promise.resolve()).then(section, section);
+    const tail = run.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return run;
+  }
+
   override async listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult> {
     const { prefix = '', delimiter = '', startAfter = '', maxKeys = Infinity } = options;
     const keys = (await this.keysUnder(bucket, prefix)).sort(compareKeys);

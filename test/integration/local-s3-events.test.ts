@@ -144,3 +144,38 @@ describe('embedded S3 server lifecycle', () => {
     await expect(startLocalS3({ port: 70000 })).rejects.toThrow(new InvalidArgumentError('port must be an integer from 0 to 65535, got 70000.'));
   });
 });
+
+describe('embedded S3 server: objects are replaced atomically, as S3 does', () => {
+  let t: TestS3;
+  beforeAll(async () => {
+    t = await startTestS3();
+  });
+  afterAll(async () => t.stop());
+
+  it('a GET racing PUTs of the same key reads one whole version, never a torn one', async () => {
+    // Job records are rewritten after every epoch while clients poll them: each read must parse.
+    const versions = Array.from({ length: 6 }, (_, i) => JSON.stringify({ version: i, padding: 'x'.repeat(20_000 * (i + 1)) }));
+    const digests = new Set(versions.map((v) => md5(v)));
+    await t.store.put('jobs/race.json', versions[0]!);
+    let stop = false;
+    const writer = (async () => {
+      for (let round = 0; !stop; round++) await t.store.put('jobs/race.json', versions[round % versions.length]!);
+    })();
+    const seen = new Set<string>();
+    for (let i = 0; i < 150; i++) {
+      const body = await t.store.get('jobs/race.json');
+      expect(digests.has(md5(body)), `read ${i}: ${body.length} bytes`).toBe(true);
+      seen.add(md5(body));
+      const head = await t.store.head('jobs/race.json');
+      expect(head?.size).toBeGreaterThan(0);
+    }
+    stop = true;
+    await writer;
+    // The reads really raced the writes.
+    expect(seen.size).toBeGreaterThan(1);
+    // No temporary file is ever listed as an object.
+    const keys: string[] = [];
+    for await (const info of t.store.listAll('jobs/')) keys.push(info.key);
+    expect(keys).toEqual(['jobs/race.json']);
+  });
+});
