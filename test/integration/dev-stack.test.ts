@@ -33,7 +33,7 @@ describe('the local stack (npm start)', () => {
     expect((await fetch(`${stack.api.url}/models`, { headers: { 'x-api-key': 'wrong' } })).status).toBe(403);
     const ok = await fetch(`${stack.api.url}/models`, { headers: { 'x-api-key': 'secret-key' } });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ models: [] });
+    expect(await ok.json()).toEqual({ models: [], finetuned: [] });
   });
 
   it('refuses bodies over 10 MB with 413 and points to presigned uploads; the server stays up', async () => {
