@@ -1,5 +1,7 @@
 import { stat } from 'node:fs/promises';
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { InferenceSession } from 'onnxruntime-node';
 import { InvalidArgumentError, listValues } from '../../errors.js';
 import { EngineUnavailableError, OnnxModelError } from './errors.js';
 import { loadOnnxRuntime, type OnnxRuntime } from './runtime.js';
@@ -23,6 +25,9 @@ export interface OnnxRunResult {
   shape: number[];
 }
 
+/** Where onnxruntime-node's entry is, for the worker to require (resolved here: the worker has no base path). */
+const ORT_PATH = (): string => createRequire(import.meta.url).resolve('onnxruntime-node');
+
 function checkOptions(ort: OnnxRuntime, options: OnnxSessionOptions): void {
   const { intraOpThreads, executionProviders } = options;
   if (intraOpThreads !== undefined && !(Number.isInteger(intraOpThreads) && intraOpThreads > 0)) {
@@ -40,23 +45,83 @@ async function checkFile(path: string): Promise<void> {
   if (!info?.isFile()) throw new InvalidArgumentError(`ONNX model file not found: ${path}`);
 }
 
-function tensorInfo(meta: InferenceSession.ValueMetadata): OnnxTensorInfo {
-  return meta.isTensor ? { name: meta.name, type: meta.type, shape: meta.shape } : { name: meta.name, type: 'non-tensor', shape: [] };
-}
+/**
+ * The worker that owns an ONNX Runtime session. onnxruntime-node's `run` computes on the calling JS
+ * thread (its promise only defers the call with setImmediate), so a session on the main thread stalls
+ * the event loop for a whole batch: no request is read, no object stored, no image decoded meanwhile.
+ * Plain JavaScript evaluated as a worker (no file to ship next to a bundle); it loads onnxruntime-node
+ * from the path the main thread resolved.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+const describe = (m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] });
+const message = (e) => String((e && e.message) || e);
+let session;
+parentPort.on('message', async (msg) => {
+  if (msg.type === 'create') {
+    try {
+      session = await ort.InferenceSession.create(msg.model, msg.options);
+      parentPort.postMessage({ type: 'ready', inputs: session.inputMetadata.map(describe), outputs: session.outputMetadata.map(describe) });
+    } catch (e) {
+      parentPort.postMessage({ type: 'failed', message: message(e) });
+    }
+  } else if (msg.type === 'run') {
+    try {
+      const out = (await session.run({ [msg.input]: new ort.Tensor('float32', msg.data, msg.dims) }, [msg.output]))[msg.output];
+      const data = out.type === 'float32' ? out.data : undefined;
+      parentPort.postMessage({ type: 'result', id: msg.id, dataType: out.type, data, dims: out.dims }, data ? [data.buffer] : []);
+    } catch (e) {
+      parentPort.postMessage({ type: 'error', id: msg.id, message: message(e) });
+    }
+  } else if (msg.type === 'release') {
+    if (session) await session.release().catch(() => undefined);
+    parentPort.close();
+  }
+});
+`;
+
+type WorkerReply =
+  | { type: 'ready'; inputs: OnnxTensorInfo[]; outputs: OnnxTensorInfo[] }
+  | { type: 'failed'; message: string }
+  | { type: 'result'; id: number; dataType: string; data?: Float32Array; dims: number[] }
+  | { type: 'error'; id: number; message: string };
 
 /**
  * An ONNX model loaded in ONNX Runtime (CPU by default). One input, float32; `run` returns one
- * output. Owns a native session: call `dispose()` when done.
+ * output. The session lives in a worker thread of its own, so inference never blocks this thread's
+ * event loop. Owns the worker and its native session: call `dispose()` when done.
  */
 export class OnnxModel {
   private disposed = false;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
+  private failure?: Error;
 
   private constructor(
-    private readonly ort: OnnxRuntime,
-    private readonly session: InferenceSession,
+    private readonly worker: Worker,
+    readonly inputs: OnnxTensorInfo[],
+    readonly outputs: OnnxTensorInfo[],
     /** The file path, or a description of the bytes, for error messages. */
     readonly source: string,
-  ) {}
+  ) {
+    worker.on('message', (reply: WorkerReply) => {
+      if (reply.type !== 'result' && reply.type !== 'error') return;
+      const waiter = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      this.settled();
+      waiter?.resolve(reply);
+    });
+    const fail = (error: Error) => {
+      this.failure ??= error;
+      for (const { reject } of this.pending.values()) reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', (error) => fail(new OnnxModelError(`ONNX Runtime's worker for ${source} crashed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => fail(new OnnxModelError(`ONNX Runtime's worker for ${source} exited (code ${code}).`)));
+    // An idle model does not keep the process alive; a run in flight does (see run()).
+    worker.unref();
+  }
 
   /**
    * Loads a model from its bytes or an .onnx path.
@@ -73,63 +138,64 @@ export class OnnxModel {
       graphOptimizationLevel: 'all',
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
     };
-    try {
-      const session =
-        typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
-      return new OnnxModel(ort, session, source);
-    } catch (cause) {
-      const message = (cause as Error).message;
-      if (options.executionProviders?.some((ep) => ep !== 'cpu' && message.includes(ep))) {
-        throw new EngineUnavailableError(`ONNX Runtime could not start execution providers ${listValues(options.executionProviders)}: ${message}`, { cause });
-      }
-      throw new OnnxModelError(`ONNX Runtime could not load the model ${source}: ${message}`, { cause });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath: ORT_PATH() } });
+    const reply = await new Promise<WorkerReply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage({ type: 'create', model, options: sessionOptions });
+    }).catch((error: Error): WorkerReply => ({ type: 'failed', message: error.message }));
+    if (reply.type === 'ready') return new OnnxModel(worker, reply.inputs, reply.outputs, source);
+    await worker.terminate();
+    const message = reply.type === 'failed' ? reply.message : 'unexpected reply';
+    // ORT's own error, as its worker reported it.
+    const cause = new Error(message);
+    if (options.executionProviders?.some((ep) => ep !== 'cpu' && message.includes(ep))) {
+      throw new EngineUnavailableError(`ONNX Runtime could not start execution providers ${listValues(options.executionProviders)}: ${message}`, { cause });
     }
-  }
-
-  get inputs(): OnnxTensorInfo[] {
-    return this.session.inputMetadata.map(tensorInfo);
-  }
-
-  get outputs(): OnnxTensorInfo[] {
-    return this.session.outputMetadata.map(tensorInfo);
+    throw new OnnxModelError(`ONNX Runtime could not load the model ${source}: ${message}`, { cause });
   }
 
   /**
    * Runs the model on one float32 tensor. `outputName` defaults to the first output.
-   * The returned data is a fresh array the caller owns.
+   * The returned data is a fresh array the caller owns; `input` is copied, never taken.
    * @throws InvalidArgumentError when the data does not fill `shape` or `shape` does not fit the model's input.
    */
   async run(input: Float32Array, shape: readonly number[], outputName?: string): Promise<OnnxRunResult> {
     if (this.disposed) throw new InvalidArgumentError(`The ONNX model ${this.source} was disposed.`);
+    if (this.failure) throw this.failure;
     const [spec] = this.inputs;
-    this.checkInput(spec, input, shape);
-    const output = outputName ?? this.session.outputNames[0];
-    if (!this.session.outputNames.includes(output)) {
-      throw new InvalidArgumentError(`Unknown output '${output}': expected ${listValues(this.session.outputNames)}.`);
+    this.checkInput(spec!, input, shape);
+    const names = this.outputs.map((o) => o.name);
+    const output = outputName ?? names[0]!;
+    if (!names.includes(output)) throw new InvalidArgumentError(`Unknown output '${output}': expected ${listValues(names)}.`);
+    const id = this.nextId++;
+    const reply = await new Promise<WorkerReply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (this.pending.size === 1) this.worker.ref();
+      this.worker.postMessage({ type: 'run', id, input: spec!.name, output, data: input, dims: [...shape] });
+    });
+    if (reply.type === 'error') throw new OnnxModelError(`ONNX Runtime failed to run ${this.source}: ${reply.message}`, { cause: new Error(reply.message) });
+    if (reply.type !== 'result' || !reply.data) {
+      throw new OnnxModelError(`Output '${output}' of ${this.source} is ${reply.type === 'result' ? reply.dataType : 'missing'}; expected float32.`);
     }
-    let result: Tensor;
-    try {
-      const feeds = { [spec.name]: new this.ort.Tensor('float32', input, [...shape]) };
-      result = (await this.session.run(feeds, [output]))[output] as Tensor;
-    } catch (cause) {
-      throw new OnnxModelError(`ONNX Runtime failed to run ${this.source}: ${(cause as Error).message}`, { cause });
-    }
-    if (result.type !== 'float32') {
-      throw new OnnxModelError(`Output '${output}' of ${this.source} is ${result.type}; expected float32.`);
-    }
-    return { data: result.data as Float32Array, shape: [...result.dims] };
+    return { data: reply.data, shape: [...reply.dims] };
   }
 
-  /** Releases the native session; later runs fail. Safe to call twice. */
+  /** Releases the native session and its worker; later runs fail. Safe to call twice. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    void this.session.release().catch(() => undefined);
+    this.worker.postMessage({ type: 'release' });
+  }
+
+  /** Once no run is waiting, the worker stops holding the process open. */
+  private settled(): void {
+    if (this.pending.size === 0) this.worker.unref();
   }
 
   private checkInput(spec: OnnxTensorInfo, input: Float32Array, shape: readonly number[]): void {
-    if (this.session.inputNames.length !== 1) {
-      throw new OnnxModelError(`${this.source} has ${this.session.inputNames.length} inputs; headstart runs single-input models.`);
+    if (this.inputs.length !== 1) {
+      throw new OnnxModelError(`${this.source} has ${this.inputs.length} inputs; headstart runs single-input models.`);
     }
     const size = shape.reduce((a, b) => a * b, 1);
     if (!shape.every((d) => Number.isInteger(d) && d > 0) || size !== input.length) {
