@@ -16,7 +16,7 @@ import { HeadCache } from '../src/registry/index.js';
 import { createS3Client, S3Store } from '../src/store/index.js';
 import { headstartHome } from '../src/weights/index.js';
 import { startLocalApi, type LocalApi, type ProxyHandler } from './http/server.js';
-import { LocalEventQueue, startLocalS3, type LocalS3 } from './s3/index.js';
+import { LocalEventQueue, startLocalS3Process, type LocalS3 } from './s3/index.js';
 
 export interface DevOptions {
   /** @default 3000 */
@@ -62,7 +62,7 @@ const CLASSIFY_PATHS = new Set(['/classify', '/features']);
 export async function startDevStack(options: DevOptions = {}): Promise<DevStack> {
   const log = options.log ?? ((line: string) => console.log(line));
   const dataDir = resolve(options.dataDir ?? process.env.HEADSTART_DATA ?? '.headstart');
-  const s3 = await startLocalS3({ port: options.s3Port ?? 4569, dataDir, bucket: options.bucket ?? 'headstart' });
+  const s3 = await startLocalS3Process({ port: options.s3Port ?? 4569, dataDir, bucket: options.bucket ?? 'headstart' });
   const config: RuntimeConfig = {
     bucket: s3.bucket,
     endpoint: s3.endpoint,

@@ -25,8 +25,9 @@ export function createExtractHandler(resolveDeps: () => Promise<ExtractDeps>) {
   return middy(async (event: unknown): Promise<SQSBatchResponse | { outcomes: IngestOutcome[] }> => {
     const parsed = parseExtractEvent(event);
     const { ingestor } = await resolveDeps();
+    const started = performance.now();
     const outcomes = await ingestor.ingest(parsed.messages.flatMap((m) => m.records));
-    log(parsed.source, outcomes);
+    log(parsed.source, outcomes, performance.now() - started);
     const retry = outcomes.filter((o) => o.status === 'retry');
     if (parsed.source === 'sqs') {
       const failedKeys = new Set(retry.map((o) => o.key));
@@ -41,10 +42,10 @@ export function createExtractHandler(resolveDeps: () => Promise<ExtractDeps>) {
   });
 }
 
-function log(source: string, outcomes: IngestOutcome[]): void {
+function log(source: string, outcomes: IngestOutcome[], ms: number): void {
   const counts: Record<string, number> = {};
   for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
-  console.log(JSON.stringify({ level: 'info', message: 'extract batch', source, counts }));
+  console.log(JSON.stringify({ level: 'info', message: 'extract batch', source, counts, ms: Math.round(ms) }));
   for (const o of outcomes.filter((x) => x.status === 'failed' || x.status === 'retry')) {
     console.log(JSON.stringify({ level: o.status === 'failed' ? 'warn' : 'error', key: o.key, status: o.status, code: o.code, reason: o.reason }));
   }

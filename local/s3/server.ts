@@ -36,6 +36,12 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
+export function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError(`port must be an integer from 0 to 65535, got ${port}.`);
+  }
+}
+
 /**
  * Starts the embedded S3-compatible server (s3rver) in this process, with the bucket configured and
  * its listing fixed to behave like S3 (list-fix.ts, sorted-store.ts).
@@ -43,9 +49,7 @@ export interface LocalS3 {
 export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS3> {
   const { port = 4569, host = '127.0.0.1', dataDir = './.headstart', bucket = 'headstart' } = options;
   const { region = 'us-east-1', silent = true } = options;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError(`port must be an integer from 0 to 65535, got ${port}.`);
-  }
+  checkPort(port);
   installListObjectsFix();
   const directory = path.resolve(dataDir);
   await mkdir(directory, { recursive: true });

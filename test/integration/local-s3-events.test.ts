@@ -3,7 +3,12 @@ import type { S3EventRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../local/s3/dead-letter.js';
 import { LocalEventQueue, type EventBatchHandler } from '../../local/s3/queue.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalS3Process } from '../../local/s3/process.js';
 import { startLocalS3 } from '../../local/s3/server.js';
+import { createS3Client, S3Store } from '../../src/store/index.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { captureLogger } from '../helpers/store-events.js';
 import { startTestS3, type TestS3 } from '../helpers/store-s3.js';
@@ -177,5 +182,34 @@ describe('embedded S3 server: objects are replaced atomically, as S3 does', () =
     const keys: string[] = [];
     for await (const info of t.store.listAll('jobs/')) keys.push(info.key);
     expect(keys).toEqual(['jobs/race.json']);
+  });
+});
+
+describe('the embedded S3 server in its own process (what `headstart dev` runs)', () => {
+  it('serves the S3 API, forwards object events in order over IPC, and stops on close', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'headstart-s3-process-'));
+    const s3 = await startLocalS3Process({ port: 0, dataDir: dir, bucket: 'procs' });
+    try {
+      expect(s3.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const records: S3EventRecord[] = [];
+      s3.events.on('objectCreated', (record) => records.push(record));
+      const store = new S3Store(createS3Client({ endpoint: s3.endpoint }), 'procs');
+      for (const name of ['a b.png', 'c.png', 'd.png']) await store.put(`images/pets/cat/${name}`, 'bytes');
+      for (let i = 0; i < 100 && records.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(records.map((r) => r.s3.object.key)).toEqual(['images/pets/cat/a+b.png', 'images/pets/cat/c.png', 'images/pets/cat/d.png']);
+      expect(records[0]).toMatchObject({ eventSource: 'aws:s3', s3: { bucket: { name: 'procs' }, object: { size: 5 } } });
+      // A second server on the same port fails with the reason, and the first one keeps serving.
+      const port = Number(new URL(s3.endpoint).port);
+      await expect(startLocalS3Process({ port, dataDir: dir })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      expect((await store.get('images/pets/cat/c.png')).toString()).toBe('bytes');
+    } finally {
+      await s3.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+    await expect(fetch(s3.endpoint)).rejects.toThrow();
+  }, 60_000);
+
+  it('rejects an invalid port before starting anything', async () => {
+    await expect(startLocalS3Process({ port: -1 })).rejects.toThrow(new InvalidArgumentError('port must be an integer from 0 to 65535, got -1.'));
   });
 });

@@ -1,0 +1,43 @@
+/**
+ * The embedded S3 server's own process (see process.ts): started by `startLocalS3Process`, it runs
+ * `startLocalS3` and forwards each object event to its parent over IPC. It exits when told to close or
+ * when its parent goes away.
+ */
+import type { LocalS3Options } from './server.js';
+import { startLocalS3 } from './server.js';
+
+export type ToChild = { type: 'start'; options: LocalS3Options } | { type: 'close' };
+export type FromChild =
+  | { type: 'ready'; endpoint: string; bucket: string }
+  | { type: 'failed'; message: string; code?: string; name?: string }
+  | { type: 'objectCreated'; record: unknown };
+
+const send = (message: FromChild) => process.send?.(message);
+
+const failed = (error: unknown): FromChild => {
+  const { message, code, name } = error as NodeJS.ErrnoException;
+  return { type: 'failed', message, code, name };
+};
+
+process.on('disconnect', () => process.exit(0));
+// s3rver reports a failed listen (EADDRINUSE) as an error event nobody catches: tell the parent why, then stop.
+process.on('uncaughtException', (error) => {
+  send(failed(error));
+  process.exit(1);
+});
+process.once('message', async (start: ToChild) => {
+  if (start.type !== 'start') return;
+  try {
+    const s3 = await startLocalS3(start.options);
+    s3.events.on('objectCreated', (record) => send({ type: 'objectCreated', record }));
+    process.on('message', async (message: ToChild) => {
+      if (message.type !== 'close') return;
+      await s3.close();
+      process.disconnect();
+    });
+    send({ type: 'ready', endpoint: s3.endpoint, bucket: s3.bucket });
+  } catch (error) {
+    send(failed(error));
+    process.disconnect();
+  }
+});
