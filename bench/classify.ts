@@ -98,7 +98,7 @@ export async function runClassify(context: SectionContext): Promise<BenchTable[]
       ],
       rows,
       notes: [
-        `startDevStack in this process; raw image bodies (${describeMix(photos)}: the ../shared photos and resized copies, in turn), ImageNet classifier, top ${TOP}; ${plan.warmup} warm-up requests, then ${plan.requests} timed.`,
+        `startDevStack in this process (s3rver in a child process, ONNX Runtime in worker threads); raw image bodies (${describeMix(photos)}: the ../shared photos and resized copies, in turn), ImageNet classifier, top ${TOP}; ${plan.warmup} warm-up requests, then ${plan.requests} timed.`,
         'Weights: DenseNet121 real (../shared), MobileNetV2 random (no real weights here: latency only, the labels are meaningless).',
         'Latency is client-side (request sent → body read) through the local API Gateway emulation; RSS is the whole bench process (server and client).',
       ],

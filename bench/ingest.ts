@@ -130,7 +130,7 @@ export async function runIngest(context: SectionContext): Promise<BenchTable[]> 
       ],
       rows,
       notes: [
-        `startDevStack in this process (embedded s3rver, event queue, extract handler; temp data dir and weights cache). Images: ${describeMix(images)}, uploaded ${UPLOAD_CONCURRENCY} at a time through the S3 API; the clock stops when the queue has settled every event and each image has its feature file.`,
+        `startDevStack in this process (event queue, extract handler, ONNX Runtime in a worker thread; the embedded s3rver in a child process; temp data dir and weights cache). Images: ${describeMix(images)}, uploaded ${UPLOAD_CONCURRENCY} at a time through the S3 API; the clock stops when the queue has settled every event and each image has its feature file.`,
         'Weights: DenseNet121 real (../shared/models/densenet121), MobileNetV2 random (no real weights here; imported into the temp cache, timing only).',
         `Bare: onnxruntime-node on the ONNX file the stack exported (same graph), the same images decoded and preprocessed beforehand, batches of ${BATCH}; median of ${plan.bareRuns} pass(es) after a warm-up batch.`,
       ],
