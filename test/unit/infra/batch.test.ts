@@ -19,6 +19,17 @@ beforeAll(() => {
   ({ stack, template, outdir } = synthStack({ extractionMode: 'both', spot: true, gpuInstanceTypes: ['g5.xlarge', 'g4dn.2xlarge'] }));
 });
 
+
+/** Both job definitions: first match wins, so Spot reclaims and image pull failures retry, our own non-zero exits do not. */
+const RETRY_ON_INFRASTRUCTURE = {
+  Attempts: 3,
+  EvaluateOnExit: [
+    { Action: 'RETRY', OnStatusReason: 'Host EC2*' },
+    { Action: 'RETRY', OnReason: 'CannotPullContainerError:*' },
+    { Action: 'EXIT', OnExitCode: '*' },
+  ],
+};
+
 describe('GPU compute environment', () => {
   it('scales GPU instances from zero on the ECS AL2023 NVIDIA AMI, on Spot when asked', () => {
     template.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
@@ -101,15 +112,7 @@ describe('GPU extraction job definition', () => {
         Environment: Match.arrayWith([{ Name: 'HEADSTART_EXECUTION_PROVIDERS', Value: 'cuda,cpu' }]),
         JobRoleArn: { 'Fn::GetAtt': [logicalId(stack, stack.gpuBatch!.extract!.jobRole), 'Arn'] },
       }),
-      // First match wins: Spot reclaims and image pull failures retry, our own non-zero exits do not.
-      RetryStrategy: {
-        Attempts: 3,
-        EvaluateOnExit: [
-          { Action: 'RETRY', OnStatusReason: 'Host EC2*' },
-          { Action: 'RETRY', OnReason: 'CannotPullContainerError:*' },
-          { Action: 'EXIT', OnExitCode: '*' },
-        ],
-      },
+      RetryStrategy: RETRY_ON_INFRASTRUCTURE,
       Timeout: { AttemptDurationSeconds: 12 * 3600 },
     });
   });
@@ -175,14 +178,7 @@ describe('GPU fine-tuning job definition', () => {
         Command: FINETUNE_COMMAND,
         LogConfiguration: { LogDriver: 'awslogs', Options: Match.objectLike({ 'awslogs-stream-prefix': 'finetune' }) },
       }),
-      RetryStrategy: {
-        Attempts: 3,
-        EvaluateOnExit: [
-          { Action: 'RETRY', OnStatusReason: 'Host EC2*' },
-          { Action: 'RETRY', OnReason: 'CannotPullContainerError:*' },
-          { Action: 'EXIT', OnExitCode: '*' },
-        ],
-      },
+      RetryStrategy: RETRY_ON_INFRASTRUCTURE,
       Timeout: { AttemptDurationSeconds: 24 * 3600 },
       PropagateTags: true,
     });
