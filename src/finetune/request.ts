@@ -3,9 +3,11 @@ import { BaseModelMismatchError } from '../jobs/errors.js';
 import { validateDatasetName } from '../features/keys.js';
 import { validateHeadId } from '../registry/keys.js';
 import { getModelSpec } from '../zoo/index.js';
-import type { Interpolation } from '../zoo/types.js';
+import { BASE_LAYER_NAMES } from '../zoo/layer-names.js';
+import type { Interpolation, ModelId } from '../zoo/types.js';
 import { FinetuneRequestError } from './errors.js';
 import { validateFinetunedId } from './keys.js';
+import { unfreezeIndex } from './unfreeze.js';
 import type { AugmentOptions, FinetuneRequest, ResolvedAugment, ResolvedFinetuneRequest } from './types.js';
 
 /**
@@ -166,5 +168,8 @@ export function parseFinetuneBody(body: Record<string, unknown>, serviceModel: s
       "'unfreeze' is required with mode 'finetune': a layer name, a block prefix such as 'conv5' or 'block5', or { \"lastN\": <integer> }.",
     );
   }
-  return { request, resolved: resolveFinetuneRequest(request) };
+  const resolved = resolveFinetuneRequest(request);
+  // The layer or block must exist in the base: a typo is a 400 now, not a GPU job that fails after booting.
+  unfreezeIndex(BASE_LAYER_NAMES[resolved.model as ModelId], resolved.unfreeze, resolved.model);
+  return { request, resolved };
 }

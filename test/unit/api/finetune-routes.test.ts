@@ -221,3 +221,19 @@ describe('BatchFinetuneLauncher', () => {
     await expect(missing.launch('job-20260101-120000-0123abcd')).rejects.toMatchObject({ code: 'LaunchFailed', message: expect.stringContaining('@aws-sdk/client-batch') });
   });
 });
+
+describe('POST /train {"mode": "finetune"}: the unfreeze spec against the base', () => {
+  it('400 UnfreezeSpec for a layer or block the service model does not have, listing its blocks; lastN within its layers', async () => {
+    const { api, finetuneLauncher } = await finetuneApi();
+    const res = await api.call('POST', '/train', { body: body({ unfreeze: 'conv5' }) });
+    expect(res).toMatchObject({ status: 400, body: { error: { code: 'UnfreezeSpec' } } });
+    expect(res.body.error.message).toContain("Unknown layer or block 'conv5' in mobilenet_v2");
+    expect(res.body.error.message).toContain("'block_16'");
+    const tooMany = await api.call('POST', '/train', { body: body({ unfreeze: { lastN: 155 } }) });
+    expect(tooMany.body.error.message).toBe('unfreeze.lastN must be an integer from 0 to 154 (the layers of mobilenet_v2 after its input), got 155.');
+    expect(finetuneLauncher.launched).toEqual([]);
+    for (const unfreeze of ['block_16', 'block_16_expand', 'Conv_1', { lastN: 154 }]) {
+      expect((await api.call('POST', '/train', { body: body({ unfreeze }) })).status, JSON.stringify(unfreeze)).toBe(202);
+    }
+  });
+});
