@@ -91,7 +91,10 @@ export class BatchFinetuneLauncher implements TrainLauncher {
   }
 
   async launch(jobId: string): Promise<void> {
-    await this.batch.submit({ jobName: batchJobName(`headstart-finetune-${jobId}`), parameters: { jobId } }, `fine-tuning job ${jobId}`);
+    const jobName = batchJobName(`headstart-finetune-${jobId}`);
+    const batchJobId = await this.batch.submit({ jobName, parameters: { jobId } }, `fine-tuning job ${jobId}`);
+    // The job record is the worker's to write once it runs; the Batch side of a job is found from here (or by name).
+    console.log(JSON.stringify({ level: 'info', message: 'fine-tuning job submitted to AWS Batch', jobId, batchJobId, jobName }));
   }
 }
 

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BatchFinetuneLauncher } from '../../../functions/api/launchers.js';
 import type { BatchSdk } from '../../../functions/api/batch.js';
 import { initBackend } from '../../../src/engine/backend.js';
@@ -205,7 +205,16 @@ describe('BatchFinetuneLauncher', () => {
   it('submits the fine-tuning job definition with the job id as its one parameter', async () => {
     const calls: unknown[] = [];
     const launcher = new BatchFinetuneLauncher({ jobQueue: 'q-arn', jobDefinition: 'ft-arn', loadSdk: async () => fakeSdk(calls, async () => ({ jobId: 'b-1' })) });
-    await launcher.launch('job-20260101-120000-0123abcd');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await launcher.launch('job-20260101-120000-0123abcd');
+      // The Batch job id goes to the logs (the job record is the worker's to write once it runs).
+      expect(log.mock.calls.map(([line]) => JSON.parse(String(line)))).toEqual([
+        expect.objectContaining({ jobId: 'job-20260101-120000-0123abcd', batchJobId: 'b-1', jobName: 'headstart-finetune-job-20260101-120000-0123abcd' }),
+      ]);
+    } finally {
+      log.mockRestore();
+    }
     expect(calls).toEqual([
       { jobName: 'headstart-finetune-job-20260101-120000-0123abcd', jobQueue: 'q-arn', jobDefinition: 'ft-arn', parameters: { jobId: 'job-20260101-120000-0123abcd' } },
     ]);
