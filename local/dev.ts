@@ -45,7 +45,10 @@ export interface DevStack {
   api: LocalApi;
   s3: LocalS3;
   queue: LocalEventQueue;
+  /** Head training jobs. */
   trainer: InProcessTrainLauncher;
+  /** Fine-tuning jobs (worker processes), beside head training. */
+  finetuner: InProcessTrainLauncher;
   config: RuntimeConfig;
   close(): Promise<void>;
 }
@@ -98,7 +101,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
     cleanup.unshift(() => queue.close());
     s3.events.on('objectCreated', (record) => queue.enqueue(record));
 
-    const { handler: apiHandler, launcher: trainer } = createLocalApi({
+    const localApi = createLocalApi({
       store,
       namespace: async () => namespace,
       uploads: new S3UploadSigner(presignClient({ endpoint: s3.endpoint }), s3.bucket),
@@ -106,7 +109,8 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       home: config.home,
       finetuneWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, log },
     });
-    cleanup.unshift(() => trainer.close());
+    const { handler: apiHandler, launcher: trainer, finetuneLauncher: finetuner } = localApi;
+    cleanup.unshift(() => localApi.close());
     const classify = createClassifyRoutes({
       store,
       defaultModel: config.model,
@@ -145,6 +149,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       s3,
       queue,
       trainer,
+      finetuner,
       config,
       close: async () => {
         for (const step of cleanup) await step();

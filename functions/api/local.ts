@@ -51,12 +51,32 @@ export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'name
   }
 }
 
+export interface LocalApi {
+  handler: ReturnType<typeof createApiHandler>;
+  /** Head training jobs, one at a time. */
+  launcher: InProcessTrainLauncher;
+  /** Fine-tuning jobs, one at a time, beside head training: a long fine-tuning run never holds up a head. */
+  finetuneLauncher: InProcessTrainLauncher;
+  /** Stops both, recording running jobs as aborted. */
+  close(): Promise<void>;
+}
+
 /**
- * The API as `headstart dev` runs it: the same handler, with training and fine-tuning jobs run in this
- * process by one InProcessTrainLauncher (one job at a time, off the request path). Close the launcher on shutdown.
+ * The API as `headstart dev` runs it: the same handler, with jobs run off the request path by two local
+ * launchers, as the cloud keeps them apart (the train function, the GPU batch job): head training in this
+ * process, fine-tuning in a worker process (`finetuneWorker`) or this one. Close them on shutdown.
  */
-export function createLocalApi(options: LocalApiOptions): { handler: ReturnType<typeof createApiHandler>; launcher: InProcessTrainLauncher } {
-  const launcher = new InProcessTrainLauncher((jobId, signal) => runLocalJob(options, jobId, signal));
-  const deps: ApiDeps = { ...options, launcher, finetuneLauncher: launcher };
-  return { handler: createApiHandler(deps), launcher };
+export function createLocalApi(options: LocalApiOptions): LocalApi {
+  const run = (jobId: string, signal: AbortSignal) => runLocalJob(options, jobId, signal);
+  const launcher = new InProcessTrainLauncher(run);
+  const finetuneLauncher = new InProcessTrainLauncher(run);
+  const deps: ApiDeps = { ...options, launcher, finetuneLauncher };
+  return {
+    handler: createApiHandler(deps),
+    launcher,
+    finetuneLauncher,
+    close: async () => {
+      await Promise.all([launcher.close(), finetuneLauncher.close()]);
+    },
+  };
 }

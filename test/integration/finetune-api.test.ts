@@ -84,12 +84,12 @@ beforeAll(async () => {
   });
   expect(started.status).toBe(202);
   jobId = started.body.jobId;
-  await local.launcher.idle();
+  await local.finetuneLauncher.idle();
 }, 300_000);
 
 afterAll(async () => {
   classify?.dispose();
-  await local?.launcher.close();
+  await local?.close();
   await rm(home, { recursive: true, force: true });
   await rm(baseDir, { recursive: true, force: true });
 });
@@ -182,9 +182,15 @@ describe('the local worker process (what `npm start` runs): `headstart finetune 
     });
     expect(started.status).toBe(202);
     const id = started.body.jobId as string;
+    // A head job does not wait behind fine-tuning (as in the cloud: the train function and the GPU job).
+    const head = await callOn(first, 'POST', '/train', { body: { dataset: 'shapes' } });
+    await first.launcher.idle();
+    // There are no cached features in this store: the head job fails at once, which is all this needs (it ran).
+    expect(await readJob(fileStore, head.body.jobId)).toMatchObject({ kind: 'train', status: 'failed' });
+    expect(['queued', 'running']).toContain((await readJob(fileStore, id)).status);
     // Shut down once the first epoch is recorded: the worker gets SIGTERM and records where it stopped.
     for (let i = 0; i < 1200 && !((await readJob(fileStore, id)).progress.epoch >= 1); i++) await new Promise((r) => setTimeout(r, 100));
-    await first.launcher.close();
+    await first.close();
     const stopped = await readJob(fileStore, id);
     expect(stopped).toMatchObject({ status: 'failed', error: { code: 'TrainingAborted' } });
     expect(stopped.progress.epoch).toBeGreaterThanOrEqual(1);
@@ -192,11 +198,11 @@ describe('the local worker process (what `npm start` runs): `headstart finetune 
 
     const second = worker();
     expect(await callOn(second, 'POST', `/jobs/${id}/resume`)).toMatchObject({ status: 202, body: { status: 'queued', resumedAfterEpoch: stopped.progress.epoch } });
-    await second.launcher.idle();
+    await second.finetuneLauncher.idle();
     const done = await callOn(second, 'GET', `/jobs/${id}`);
     expect(done.body).toMatchObject({ status: 'succeeded', resumedFromEpoch: stopped.progress.epoch, progress: { epoch: 3 } });
     expect(done.body.history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2, 3]);
-    await second.launcher.close();
+    await second.close();
   }, 300_000);
 
   it('a worker that dies without a word leaves the job failed with WorkerExited, not running for ever', async () => {
@@ -209,7 +215,8 @@ describe('the local worker process (what `npm start` runs): `headstart finetune 
       finetuneWorker: { store: join(root, 'missing'), log: () => undefined },
     });
     const started = await callOn(api, 'POST', '/train', { body: { mode: 'finetune', dataset: 'shapes', unfreeze: 'block_16', inputSize: SIZE } });
-    await api.launcher.idle();
+    await api.finetuneLauncher.idle();
     expect(await readJob(fileStore, started.body.jobId)).toMatchObject({ status: 'failed', error: { code: 'WorkerExited', message: expect.stringContaining('/resume') } });
+    await api.close();
   }, 120_000);
 });
