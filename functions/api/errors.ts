@@ -15,6 +15,8 @@ export class HttpError extends HeadstartError {
 
 /** Codes of our typed errors that mean "no such thing": 404. */
 const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['JobNotFound', 'HeadNotFound', 'FinetunedModelNotFound', 'UnknownDataset', 'NoFeatures']);
+/** Codes of a request that conflicts with what exists: 409. */
+const CONFLICT_CODES: ReadonlySet<string> = new Set(['ModelIdTaken']);
 /** Codes that are the caller's to fix though they are not InvalidArgumentErrors: 400. */
 const BAD_REQUEST_CODES: ReadonlySet<string> = new Set(['BaseModelMismatch', 'InsufficientLabels', 'MissingFeatures']);
 
@@ -35,7 +37,7 @@ export function errorResult(error: unknown, requestId: string): { statusCode: nu
   }
   if (error instanceof InvalidArgumentError) return { statusCode: 400, body: body(codeOf(error), error.message), headers: {} };
   if (error instanceof HeadstartError) {
-    const status = NOT_FOUND_CODES.has(error.code) ? 404 : BAD_REQUEST_CODES.has(error.code) ? 400 : 500;
+    const status = NOT_FOUND_CODES.has(error.code) ? 404 : CONFLICT_CODES.has(error.code) ? 409 : BAD_REQUEST_CODES.has(error.code) ? 400 : 500;
     return { statusCode: status, body: body(error.code, error.message), headers: {} };
   }
   return { statusCode: 500, body: body('InternalError', `Internal error; the API logs have the details (request id ${requestId}).`), headers: {} };

@@ -44,3 +44,10 @@ export class CorruptFinetunedModelError extends HeadstartError {
     super('CorruptFinetunedModel', `Fine-tuned model '${modelId}' is damaged: ${detail}. Delete it and fine-tune again.`, options);
   }
 }
+
+/** A fine-tuning request names a model id that a published head or fine-tuned model already has. */
+export class ModelIdTakenError extends HeadstartError {
+  constructor(readonly modelId: string, by: 'head' | 'fine-tuned model') {
+    super('ModelIdTaken', `Model id '${modelId}' is taken by a published ${by}: choose another 'modelId', or DELETE /models/${modelId} first.`);
+  }
+}

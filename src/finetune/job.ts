@@ -16,7 +16,7 @@ import { INITIAL_LOOP_STATE, predictSet, runEpochs, type LoopState } from './loo
 import { finetunedNamespaceDigest, layerWeightsOf } from './namespace.js';
 import { FinetuneNetwork } from './network.js';
 import { publishFinetuned } from './publish.js';
-import { getFinetuned } from './read.js';
+import { assertModelIdFree, getFinetuned } from './read.js';
 import { FinetuneJobRecorder } from './record.js';
 import { FINETUNE_DEFAULTS, resolveFinetuneRequest } from './request.js';
 import { FinetuneTrainer } from './trainer.js';
@@ -133,6 +133,7 @@ async function finetune(store: ObjectStore, jobId: string, request: ResolvedFine
   await initBackend();
   const checkpoint = await loadCheckpoint(store, jobId, request);
   const modelId = checkpoint?.state.modelId ?? request.modelId ?? newFinetunedId(request.dataset);
+  await assertModelIdFree(store, modelId, jobId);
   const { labels, all } = await listDatasetImages(store, request.dataset);
   const session = await openSession(store, request, labels, options.home);
   try {
@@ -165,8 +166,9 @@ async function finetune(store: ObjectStore, jobId: string, request: ResolvedFine
       bestEpoch: state.bestEpoch,
       history: state.history,
     };
-    // The last moment a stop request can still keep the model unpublished.
+    // The last moment a stop request can still keep the model unpublished (and the id still free).
     throwIfAborted(options.signal);
+    await assertModelIdFree(store, modelId, jobId);
     const config = configOf(jobId, modelId, request, session, { state, labels, train, validation, skipped, resumedFromEpoch: start.epoch });
     await publishFinetuned(store, { model: session.network.model, config, metrics });
     await deleteCheckpoint(store, jobId);

@@ -2,7 +2,8 @@ import { mapLimit } from '../features/concurrency.js';
 import { sha256Hex as sha256 } from '../features/keys.js';
 import { readJson } from '../registry/store-json.js';
 import type { ObjectStore } from '../store/index.js';
-import { CorruptFinetunedModelError, FinetunedModelNotFoundError } from './errors.js';
+import { pointerKey as headPointerKey } from '../registry/keys.js';
+import { CorruptFinetunedModelError, FinetunedModelNotFoundError, ModelIdTakenError } from './errors.js';
 import { FINETUNED_FILES, FINETUNED_POINTER, FINETUNED_PREFIX, finetunedKey, finetunedPointerKey } from './keys.js';
 import type { FinetunedConfig, FinetunedMetricsFile, FinetunedPointer, FinetunedSummary } from './types.js';
 
@@ -62,4 +63,14 @@ export async function deleteFinetuned(store: ObjectStore, modelId: string): Prom
   const keys: string[] = [];
   for await (const info of store.listAll(finetunedKey(modelId, ''))) keys.push(info.key);
   await mapLimit(keys, 8, (key) => store.delete(key));
+}
+
+/**
+ * Throws ModelIdTakenError when `modelId` belongs to a published head (GET /models/{id} would show the head)
+ * or to a fine-tuned model that another job published: publishing would replace it.
+ */
+export async function assertModelIdFree(store: ObjectStore, modelId: string, jobId?: string): Promise<void> {
+  if (await store.exists(headPointerKey(modelId))) throw new ModelIdTakenError(modelId, 'head');
+  const pointer = await readJson<FinetunedPointer>(store, finetunedPointerKey(modelId));
+  if (pointer && pointer.summary.jobId !== jobId) throw new ModelIdTakenError(modelId, 'fine-tuned model');
 }

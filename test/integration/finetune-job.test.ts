@@ -127,6 +127,15 @@ describe('runFinetuneJob: unfreeze block_16 of MobileNetV2', () => {
     expect(again.modelId).toBe(result.modelId);
   });
 
+  it('refuses to publish over a model another job published under the same id, before training', async () => {
+    const other = newJobId();
+    const before = tf.memory().numTensors;
+    await expect(runFinetuneJob(store, other, request({ modelId: result.modelId }))).rejects.toMatchObject({ code: 'ModelIdTaken' });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(await readJob(store, other)).toMatchObject({ status: 'failed', error: { code: 'ModelIdTaken' }, history: [] });
+    expect((await readFinetunedPointer(store, result.modelId)).summary.jobId).toBe(jobId);
+  });
+
   it('reports validation metrics that the published model reproduces on the un-augmented validation images', async () => {
     const { keys, labelIndex } = await validationKeys();
     const { model, config } = await loadFinetuned(store, result.modelId);

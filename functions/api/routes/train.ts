@@ -2,6 +2,7 @@
 import { listValues } from '../../../src/errors.js';
 import { IMAGES_PREFIX } from '../../../src/features/keys.js';
 import { checkHeadFitsBase } from '../../../src/finetune/head-check.js';
+import { assertModelIdFree } from '../../../src/finetune/read.js';
 import { FINETUNE_DEFAULTS, parseFinetuneBody } from '../../../src/finetune/request.js';
 import { checkBaseModel } from '../../../src/jobs/base.js';
 import { UnknownDatasetError } from '../../../src/jobs/errors.js';
@@ -75,6 +76,7 @@ export function trainRoutes(deps: ApiDeps): Route[] {
     const { request, resolved } = parseFinetuneBody(fields, (await deps.namespace()).model);
     await requireDataset(deps.store, resolved.dataset);
     if (resolved.fromHead) checkHeadFitsBase(resolved.fromHead, await getHead(deps.store, resolved.fromHead), getModelSpec(resolved.model));
+    if (resolved.modelId) await assertModelIdFree(deps.store, resolved.modelId);
     const job = await createFinetuneJob(deps.store, request, resolved.epochs ?? FINETUNE_DEFAULTS.epochs);
     return launch(deps.store, deps.finetuneLauncher, job);
   }

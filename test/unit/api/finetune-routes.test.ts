@@ -91,6 +91,19 @@ describe('POST /train {"mode": "finetune"}', () => {
     expect((await api.call('POST', '/train', { body: body({ fromHead: 'pooled-head' }) })).status).toBe(202);
   });
 
+  it('409 ModelIdTaken for a modelId a published head or fine-tuned model has', async () => {
+    const { api, finetuneLauncher } = await finetuneApi();
+    await publishTestHead(api.store, 'taken-head', ['horizontal', 'square', 'vertical']);
+    expect(await api.call('POST', '/train', { body: body({ modelId: 'taken-head' }) })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'ModelIdTaken', message: "Model id 'taken-head' is taken by a published head: choose another 'modelId', or DELETE /models/taken-head first." } },
+    });
+    await api.store.put('models/finetuned/taken-ft/_published.json', JSON.stringify({ modelId: 'taken-ft', summary: { jobId: 'job-20250101-000000-00000000' }, files: {} }));
+    expect(await api.call('POST', '/train', { body: body({ modelId: 'taken-ft' }) })).toMatchObject({ status: 409, body: { error: { code: 'ModelIdTaken' } } });
+    expect(finetuneLauncher.launched).toEqual([]);
+    expect((await api.call('POST', '/train', { body: body({ modelId: 'free-id' }) })).status).toBe(202);
+  });
+
   it('409 FinetuneUnavailable when the deployment has no fine-tuning worker; head training still works', async () => {
     const { api } = await finetuneApi({ finetuneLauncher: null });
     const res = await api.call('POST', '/train', { body: body() });
