@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -158,6 +159,11 @@ export class Api extends Construct {
     });
     props.train.grantInvoke(fn);
     for (const job of [extract, finetune]) if (jobQueue && job) job.jobDefinition.grantSubmitJob(fn, jobQueue);
+    if (finetune) {
+      // GET /jobs/{id} of a queued fine-tuning job asks Batch where it stands. ListJobs has no resource-level
+      // permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbatch.html): '*' it is; it reads job summaries only.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['batch:ListJobs'], resources: ['*'] }));
+    }
     return fn;
   }
 

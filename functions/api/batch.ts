@@ -1,7 +1,18 @@
 /** The subset of @aws-sdk/client-batch the launchers use (the nodejs22.x runtime ships the SDK). */
 export interface BatchSdk {
-  BatchClient: new (config: Record<string, unknown>) => { send(command: unknown): Promise<{ jobId?: string; jobName?: string }> };
+  BatchClient: new (config: Record<string, unknown>) => { send(command: unknown): Promise<{ jobId?: string; jobName?: string; jobSummaryList?: BatchJobSummary[] }> };
   SubmitJobCommand: new (input: SubmitJobInput) => unknown;
+  /** Only the status lookup of fine-tuning jobs uses it. */
+  ListJobsCommand?: new (input: { jobQueue: string; filters: Array<{ name: 'JOB_NAME'; values: string[] }> }) => unknown;
+}
+
+/** What ListJobs says of one job (https://docs.aws.amazon.com/batch/latest/APIReference/API_JobSummary.html). */
+export interface BatchJobSummary {
+  jobId?: string;
+  jobName?: string;
+  status?: string;
+  statusReason?: string;
+  createdAt?: number;
 }
 
 export interface SubmitJobInput {
@@ -35,7 +46,7 @@ export function batchJobName(name: string): string {
  * with a message that says which route and what was being submitted.
  */
 export class BatchSubmitter {
-  private client?: { send(command: unknown): Promise<{ jobId?: string }> };
+  private client?: { send(command: unknown): Promise<{ jobId?: string; jobSummaryList?: BatchJobSummary[] }> };
 
   constructor(
     private readonly options: BatchQueueOptions,
@@ -46,12 +57,7 @@ export class BatchSubmitter {
 
   /** Submits and returns the Batch job id. */
   async submit(input: Omit<SubmitJobInput, 'jobQueue' | 'jobDefinition'>, what: string): Promise<string> {
-    let sdk: BatchSdk;
-    try {
-      sdk = await (this.options.loadSdk ?? (() => import(BATCH_SDK) as Promise<BatchSdk>))();
-    } catch (error) {
-      throw this.fail(`${this.route} needs ${BATCH_SDK}, and it could not be loaded: ${(error as Error).message}`, error);
-    }
+    const sdk = await this.sdk();
     this.client ??= new sdk.BatchClient({});
     const command = new sdk.SubmitJobCommand({ ...input, jobQueue: this.options.jobQueue, jobDefinition: this.options.jobDefinition });
     try {
@@ -60,6 +66,23 @@ export class BatchSubmitter {
       return response.jobId;
     } catch (error) {
       throw this.fail(`AWS Batch did not accept ${what}: ${(error as Error).message}`, error);
+    }
+  }
+
+  /** The newest job of this queue with that name (ListJobs with a JOB_NAME filter), or undefined. */
+  async findByName(jobName: string): Promise<BatchJobSummary | undefined> {
+    const sdk = await this.sdk();
+    if (!sdk.ListJobsCommand) return undefined;
+    this.client ??= new sdk.BatchClient({});
+    const { jobSummaryList = [] } = await this.client.send(new sdk.ListJobsCommand({ jobQueue: this.options.jobQueue, filters: [{ name: 'JOB_NAME', values: [jobName] }] }));
+    return [...jobSummaryList].sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0))[0];
+  }
+
+  private async sdk(): Promise<BatchSdk> {
+    try {
+      return await (this.options.loadSdk ?? (() => import(BATCH_SDK) as Promise<BatchSdk>))();
+    } catch (error) {
+      throw this.fail(`${this.route} needs ${BATCH_SDK}, and it could not be loaded: ${(error as Error).message}`, error);
     }
   }
 }

@@ -4,6 +4,20 @@ import { BatchSubmitter, batchJobName, type BatchQueueOptions } from './batch.js
 /** Starts a queued training job somewhere other than the request path. `launch` returns once it is handed off. */
 export interface TrainLauncher {
   launch(jobId: string): Promise<void>;
+  /**
+   * Where a launched job stands on the runner's side, for a job whose record still says queued (its
+   * worker has not started, so only the runner knows why). Absent where the record says it all.
+   */
+  describe?(jobId: string): Promise<WorkerStatus | undefined>;
+}
+
+/** A launched job as its runner sees it, e.g. AWS Batch's RUNNABLE while no GPU instance is free. */
+export interface WorkerStatus {
+  runner: 'aws-batch';
+  /** SUBMITTED, PENDING, RUNNABLE, STARTING, RUNNING, SUCCEEDED or FAILED. */
+  status: string;
+  statusReason?: string;
+  id?: string;
 }
 
 /** The job could not be handed to a trainer (the invoke failed, the SDK is missing, the launcher is closed). */
@@ -88,6 +102,12 @@ export class BatchFinetuneLauncher implements TrainLauncher {
 
   constructor(options: BatchQueueOptions) {
     this.batch = new BatchSubmitter(options, 'Fine-tuning', (message, cause) => new LaunchError(message, { cause }));
+  }
+
+  async describe(jobId: string): Promise<WorkerStatus | undefined> {
+    const job = await this.batch.findByName(batchJobName(`headstart-finetune-${jobId}`));
+    if (!job?.status) return undefined;
+    return { runner: 'aws-batch', status: job.status, statusReason: job.statusReason, id: job.jobId };
   }
 
   async launch(jobId: string): Promise<void> {

@@ -160,6 +160,8 @@ export interface FinetuneJobRecord {
   history: EpochLog[];
   /** Epochs the current run restored from the checkpoint. */
   resumedFromEpoch?: number;
+  /** Shown by GET /jobs/{id} while queued (never stored): the runner's view, e.g. AWS Batch's RUNNABLE. */
+  worker?: { runner: string; status: string; statusReason?: string; id?: string };
   modelId?: string;
   error?: JobError;
 }

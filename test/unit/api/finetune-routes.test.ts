@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { BatchFinetuneLauncher } from '../../../functions/api/launchers.js';
+import { BatchFinetuneLauncher, type WorkerStatus } from '../../../functions/api/launchers.js';
 import type { BatchSdk } from '../../../functions/api/batch.js';
 import { initBackend } from '../../../src/engine/backend.js';
 import type { FeatureNamespace } from '../../../src/features/pipeline.js';
@@ -257,5 +257,77 @@ describe('POST /train {"mode": "finetune"}: the unfreeze spec against the base',
     for (const unfreeze of ['block_16', 'block_16_expand', 'Conv_1', { lastN: 154 }]) {
       expect((await api.call('POST', '/train', { body: body({ unfreeze }) })).status, JSON.stringify(unfreeze)).toBe(202);
     }
+  });
+});
+
+describe('GET /jobs/{id} of a queued fine-tuning job: the runner\'s view', () => {
+  class DescribingLauncher extends RecordingLauncher {
+    status?: WorkerStatus | Error;
+    async describe(): Promise<WorkerStatus | undefined> {
+      if (this.status instanceof Error) throw this.status;
+      return this.status;
+    }
+  }
+
+  async function queuedJob(launcher: DescribingLauncher) {
+    const { api } = await finetuneApi({ finetuneLauncher: launcher });
+    const res = await api.call('POST', '/train', { body: body() });
+    return { api, jobId: res.body.jobId as string };
+  }
+
+  it('shows where Batch has it (RUNNABLE: waiting for a GPU) beside the queued record', async () => {
+    const launcher = new DescribingLauncher();
+    const { api, jobId } = await queuedJob(launcher);
+    launcher.status = { runner: 'aws-batch', status: 'RUNNABLE', id: 'b-7' };
+    expect((await api.call('GET', `/jobs/${jobId}`)).body).toMatchObject({ status: 'queued', worker: { runner: 'aws-batch', status: 'RUNNABLE', id: 'b-7' } });
+    // Never stored: the record stays the worker's.
+    expect(await readJob(api.store, jobId)).not.toHaveProperty('worker');
+  });
+
+  it('shows a job whose container never started as failed (WorkerFailed), and resume queues it again without the view', async () => {
+    const launcher = new DescribingLauncher();
+    const { api, jobId } = await queuedJob(launcher);
+    launcher.status = { runner: 'aws-batch', status: 'FAILED', statusReason: 'CannotPullContainerError: manifest unknown', id: 'b-8' };
+    const shown = await api.call('GET', `/jobs/${jobId}`);
+    expect(shown.body).toMatchObject({ status: 'failed', error: { code: 'WorkerFailed' } });
+    expect(shown.body.error.message).toContain('CannotPullContainerError: manifest unknown');
+    expect((await api.call('POST', `/jobs/${jobId}/resume`)).status).toBe(202);
+    expect(launcher.launched).toEqual([jobId, jobId]);
+    const stored = await readJob(api.store, jobId);
+    expect(stored).toMatchObject({ status: 'queued' });
+    expect(stored).not.toHaveProperty('worker');
+  });
+
+  it('a runner that cannot be asked leaves the record as it is', async () => {
+    const launcher = new DescribingLauncher();
+    const { api, jobId } = await queuedJob(launcher);
+    launcher.status = new Error('AccessDenied');
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const shown = await api.call('GET', `/jobs/${jobId}`);
+      expect(shown).toMatchObject({ status: 200, body: { status: 'queued' } });
+      expect(shown.body).not.toHaveProperty('worker');
+    } finally {
+      error.mockRestore();
+    }
+  });
+
+  it('BatchFinetuneLauncher.describe finds the newest Batch job of that name on the queue', async () => {
+    const calls: unknown[] = [];
+    const sdk: BatchSdk = {
+      BatchClient: class {
+        send = async (command: { input: unknown }) => (
+          calls.push(command.input),
+          { jobSummaryList: [{ jobId: 'old', status: 'FAILED', createdAt: 1 }, { jobId: 'new', status: 'RUNNING', createdAt: 2 }] }
+        );
+      } as unknown as BatchSdk['BatchClient'],
+      SubmitJobCommand: class {} as unknown as BatchSdk['SubmitJobCommand'],
+      ListJobsCommand: class {
+        constructor(readonly input: unknown) {}
+      } as unknown as BatchSdk['ListJobsCommand'],
+    };
+    const launcher = new BatchFinetuneLauncher({ jobQueue: 'q-arn', jobDefinition: 'd', loadSdk: async () => sdk });
+    expect(await launcher.describe('job-20260101-120000-0123abcd')).toEqual({ runner: 'aws-batch', status: 'RUNNING', id: 'new', statusReason: undefined });
+    expect(calls).toEqual([{ jobQueue: 'q-arn', filters: [{ name: 'JOB_NAME', values: ['headstart-finetune-job-20260101-120000-0123abcd'] }] }]);
   });
 });

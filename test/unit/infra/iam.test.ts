@@ -147,6 +147,9 @@ describe('beyond the bucket', () => {
         JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, gpu.jobQueue), 'JobQueueArn'] }),
       ]),
     );
+    // GET /jobs/{id} reads a queued fine-tuning job's Batch status: ListJobs only (it takes no resource ARN).
+    const list = statements.filter((s) => actionsOf([s]).includes('batch:ListJobs'));
+    expect(list.map((s) => [actionsOf([s]), s.Resource])).toEqual([[['batch:ListJobs'], '*']]);
   });
 
   it('gives the extractor queue consumption rights on its own queue only', () => {
