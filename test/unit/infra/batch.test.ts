@@ -20,6 +20,11 @@ beforeAll(() => {
 });
 
 
+
+/** A GpuBatch of its own on a bare stack: on-demand g5.xlarge for ResNet50, with the jobs asked for. */
+function bareProps(bare: Stack, jobs: { extract: boolean; finetune: boolean }) {
+  return { projectRoot: REPO_ROOT, bucket: new s3.Bucket(bare, 'Bucket'), baseModel: 'resnet50', instanceTypes: ['g5.xlarge'], spot: false, maxvCpus: 8, retainLogs: false, ...jobs };
+}
 /** Both job definitions: first match wins, so Spot reclaims and image pull failures retry, our own non-zero exits do not. */
 const RETRY_ON_INFRASTRUCTURE = {
   Attempts: 3,
@@ -49,17 +54,7 @@ describe('GPU compute environment', () => {
     // The construct alone: no need to synthesize the whole service for one property.
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'headstart-batch-')), builtinCloudFormationValidation: false });
     const bare = new Stack(app, 'Bare');
-    new GpuBatch(bare, 'Gpu', {
-      projectRoot: REPO_ROOT,
-      bucket: new s3.Bucket(bare, 'Bucket'),
-      baseModel: 'resnet50',
-      instanceTypes: ['g5.xlarge'],
-      spot: false,
-      maxvCpus: 8,
-      retainLogs: false,
-      extract: true,
-      finetune: false,
-    });
+    new GpuBatch(bare, 'Gpu', bareProps(bare, { extract: true, finetune: false }));
 
     Template.fromStack(bare).hasResourceProperties('AWS::Batch::ComputeEnvironment', {
       ComputeResources: Match.objectLike({
@@ -199,17 +194,7 @@ describe('GpuBatch props', () => {
 
     expect(
       () =>
-        new GpuBatch(bare, 'Gpu', {
-          projectRoot: REPO_ROOT,
-          bucket: new s3.Bucket(bare, 'Bucket'),
-          baseModel: 'resnet50',
-          instanceTypes: ['g5.xlarge'],
-          spot: false,
-          maxvCpus: 8,
-          retainLogs: false,
-          extract: false,
-          finetune: false,
-        }),
+        new GpuBatch(bare, 'Gpu', bareProps(bare, { extract: false, finetune: false })),
     ).toThrow('GpuBatch needs a job to run: set extract, finetune or both');
     expect(bare.node.tryFindChild('Gpu')).toBeUndefined();
   });
