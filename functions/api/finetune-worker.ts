@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { readJob, writeJob } from '../../src/jobs/records.js';
+import { HeadstartError } from '../../src/errors.js';
+import { failJob } from '../../src/jobs/records.js';
 import type { ObjectStore } from '../../src/store/index.js';
 
 /** The CLI the GPU batch job runs; locally the same command runs as a child process. */
@@ -41,17 +42,11 @@ export async function runFinetuneWorker(store: ObjectStore, jobId: string, signa
     child.once('exit', (code, sig) => resolve({ code, signal: sig }));
   }).finally(() => signal.removeEventListener('abort', stop));
   if (exit.code === 0) return;
-  const job = await readJob(store, jobId);
-  if (job.status === 'queued' || job.status === 'running') {
-    const how = exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.code}`;
-    await writeJob(store, {
-      ...job,
-      status: 'failed',
-      finishedAt: new Date().toISOString(),
-      error: {
-        code: 'WorkerExited',
-        message: `The fine-tuning worker ${how} before recording the end of the job (out of memory?). POST /jobs/${jobId}/resume continues from the last complete epoch.`,
-      },
-    });
-  }
+  const how = exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.code}`;
+  const error = new HeadstartError(
+    'WorkerExited',
+    `The fine-tuning worker ${how} before recording the end of the job (out of memory?). POST /jobs/${jobId}/resume continues from the last complete epoch.`,
+  );
+  // A worker that recorded its own end (failed or succeeded) is left as it said.
+  await failJob(store, jobId, error, ['queued', 'running']);
 }

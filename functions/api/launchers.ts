@@ -1,4 +1,5 @@
 import { HeadstartError } from '../../src/errors.js';
+import type { WorkerStatus } from '../../src/jobs/types.js';
 import { BatchSubmitter, batchJobName, type BatchQueueOptions } from './batch.js';
 
 /** Starts a queued training job somewhere other than the request path. `launch` returns once it is handed off. */
@@ -11,14 +12,6 @@ export interface TrainLauncher {
   describe?(jobId: string): Promise<WorkerStatus | undefined>;
 }
 
-/** A launched job as its runner sees it, e.g. AWS Batch's RUNNABLE while no GPU instance is free. */
-export interface WorkerStatus {
-  runner: 'aws-batch';
-  /** SUBMITTED, PENDING, RUNNABLE, STARTING, RUNNING, SUCCEEDED or FAILED. */
-  status: string;
-  statusReason?: string;
-  id?: string;
-}
 
 /** The job could not be handed to a trainer (the invoke failed, the SDK is missing, the launcher is closed). */
 export class LaunchError extends HeadstartError {

@@ -60,6 +60,7 @@ export interface FeaturesOutcome {
 
 /** Pipelines of fine-tuned models share the cache with the zoo's under this prefix of the model key. */
 const FINETUNED_KEY = 'finetuned:';
+const finetunedModelKey = (modelId: string): string => `${FINETUNED_KEY}${modelId}`;
 
 /** Where a request's images go: a zoo classifier, the feature cut of a head's base and then the head, or a fine-tuned model. */
 interface Target {
@@ -127,12 +128,7 @@ export class ClassifyService {
 
   /** The feature vector of one image, as the feature cache would store it for this model and cut. */
   async features(source: ImageSource, query: FeaturesQuery): Promise<FeaturesOutcome> {
-    if (query.finetuned !== undefined) await this.requirePublished(query.finetuned);
-    const model = query.finetuned !== undefined ? `${FINETUNED_KEY}${query.finetuned}` : (query.model ?? this.deps.defaultModel);
-    const cut: FeatureCut =
-      query.finetuned !== undefined
-        ? { pooling: 'avg' }
-        : (query.cut ?? (model === this.deps.defaultModel ? this.deps.featureCut : undefined) ?? { layer: getModelSpec(model).defaultFeatureLayer });
+    const { model, cut } = await this.featuresTarget(query);
     const started = performance.now();
     const [loaded] = await loadSources(this.deps.store, [source], this.limits.maxObjectBytes);
     if ('error' in loaded!) throw loaded.error;
@@ -161,10 +157,20 @@ export class ClassifyService {
     this.pipelines.dispose();
   }
 
+  /** A fine-tuned model's base gives one cut (its global average pooling); a zoo model, the asked or default one. */
+  private async featuresTarget(query: FeaturesQuery): Promise<{ model: string; cut: FeatureCut }> {
+    if (query.finetuned !== undefined) {
+      await this.requirePublished(query.finetuned);
+      return { model: finetunedModelKey(query.finetuned), cut: { pooling: 'avg' } };
+    }
+    const model = query.model ?? this.deps.defaultModel;
+    return { model, cut: query.cut ?? (model === this.deps.defaultModel ? this.deps.featureCut : undefined) ?? { layer: getModelSpec(model).defaultFeatureLayer } };
+  }
+
   private async target(query: ClassifyQuery): Promise<Target> {
     if (query.finetuned !== undefined) {
       await this.requirePublished(query.finetuned);
-      return { model: `${FINETUNED_KEY}${query.finetuned}`, cut: 'classifier', finetuned: query.finetuned };
+      return { model: finetunedModelKey(query.finetuned), cut: 'classifier', finetuned: query.finetuned };
     }
     if (query.head === undefined) return { model: query.model ?? this.deps.defaultModel, cut: 'classifier' };
     const { head: info } = await this.deps.heads.get(query.head);
@@ -184,7 +190,7 @@ export class ClassifyService {
    */
   private async requirePublished(modelId: string): Promise<void> {
     if (await this.deps.store.exists(finetunedPointerKey(modelId))) return;
-    this.pipelines.drop(`${FINETUNED_KEY}${modelId}`);
+    this.pipelines.drop(finetunedModelKey(modelId));
     throw new ModelNotFoundError(modelId, MODEL_IDS);
   }
 

@@ -34,8 +34,16 @@ export async function readFinetunedFile(store: ObjectStore, pointer: FinetunedPo
 /** config.json and metrics.json of a published model. */
 export async function getFinetuned(store: ObjectStore, modelId: string): Promise<{ config: FinetunedConfig; metrics: FinetunedMetricsFile; pointer: FinetunedPointer }> {
   const pointer = await readFinetunedPointer(store, modelId);
-  const [config, metrics] = await Promise.all([FINETUNED_FILES.config, FINETUNED_FILES.metrics].map(async (f) => JSON.parse((await readFinetunedFile(store, pointer, f)).toString('utf8'))));
+  const [config, metrics] = await Promise.all([
+    readFinetunedJson<FinetunedConfig>(store, pointer, FINETUNED_FILES.config),
+    readFinetunedJson<FinetunedMetricsFile>(store, pointer, FINETUNED_FILES.metrics),
+  ]);
   return { config, metrics, pointer };
+}
+
+/** A JSON file of a published model (config.json, metrics.json), checked against its digest. */
+export async function readFinetunedJson<T>(store: ObjectStore, pointer: FinetunedPointer, file: string): Promise<T> {
+  return JSON.parse((await readFinetunedFile(store, pointer, file)).toString('utf8')) as T;
 }
 
 /** Every published fine-tuned model, newest first; folders without a pointer (a publish in progress or killed) are left out. */

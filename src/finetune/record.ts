@@ -1,5 +1,5 @@
 import type { EpochLog } from '../heads/types.js';
-import { jobKey, writeJob } from '../jobs/records.js';
+import { jobKey, noProgress, writeJob } from '../jobs/records.js';
 import { jobErrorOf } from '../jobs/job-error.js';
 import { readJson } from '../registry/store-json.js';
 import type { ObjectStore } from '../store/index.js';
@@ -38,7 +38,7 @@ export class FinetuneJobRecorder {
       updatedAt: now,
       startedAt: now,
       finishedAt: null,
-      progress: previous?.progress ?? { epoch: 0, epochs, loss: null, accuracy: null, valLoss: null, valAccuracy: null, etaMs: null },
+      progress: previous?.progress ?? noProgress(epochs),
       history: previous?.history ?? [],
     };
     const recorder = new FinetuneJobRecorder(store, job);

@@ -9,7 +9,7 @@ import { headstartHome } from '../weights/index.js';
 import { getModelSpec } from '../zoo/index.js';
 import { FINETUNED_FILES } from './keys.js';
 import { loadFinetuned } from './publish.js';
-import { getFinetuned, readFinetunedFile } from './read.js';
+import { readFinetunedFile, readFinetunedJson, readFinetunedPointer } from './read.js';
 import type { FinetunedConfig } from './types.js';
 
 export interface FinetunedPipelineOptions {
@@ -40,7 +40,9 @@ export interface FinetunedPipeline {
  * FinetunedModelNotFoundError when the model is not published.
  */
 export async function openFinetunedPipeline(store: ObjectStore, modelId: string, options: FinetunedPipelineOptions): Promise<FinetunedPipeline> {
-  const { config, pointer } = await getFinetuned(store, modelId);
+  // The pointer and config only: serving needs no metrics.
+  const pointer = await readFinetunedPointer(store, modelId);
+  const config = await readFinetunedJson<FinetunedConfig>(store, pointer, FINETUNED_FILES.config);
   const spec = getModelSpec(config.base.model);
   const engine = parseEngine(options.engine ?? process.env.HEADSTART_ENGINE);
   const threads = options.threads ?? (Number(process.env.HEADSTART_THREADS) || undefined);

@@ -1,5 +1,5 @@
 import type { EpochLog, HeadMetrics } from '../heads/types.js';
-import type { JobError, JobProgress, JobStatus } from '../jobs/types.js';
+import type { JobRecordBase, WorkerStatus } from '../jobs/types.js';
 import type { Interpolation, PreprocessMode } from '../zoo/types.js';
 
 /**
@@ -146,22 +146,12 @@ export interface FinetuneResult {
 }
 
 /** `jobs/<jobId>.json` of a fine-tuning job: the training job's record with `kind: 'finetune'`. */
-export interface FinetuneJobRecord {
-  jobId: string;
+export interface FinetuneJobRecord extends JobRecordBase {
   kind: 'finetune';
-  status: JobStatus;
   request: FinetuneRequest;
-  createdAt: string;
-  /** Last write of this record: a running job writes after every epoch and at least once a minute within one. */
-  updatedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  progress: JobProgress;
-  history: EpochLog[];
   /** Epochs the current run restored from the checkpoint. */
   resumedFromEpoch?: number;
   /** Shown by GET /jobs/{id} while queued (never stored): the runner's view, e.g. AWS Batch's RUNNABLE. */
-  worker?: { runner: string; status: string; statusReason?: string; id?: string };
+  worker?: WorkerStatus;
   modelId?: string;
-  error?: JobError;
 }

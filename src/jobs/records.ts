@@ -7,7 +7,7 @@ import type { ObjectStore } from '../store/index.js';
 import { JobNotFoundError } from './errors.js';
 import { jobErrorOf } from './job-error.js';
 import type { FinetuneJobRecord, FinetuneRequest } from '../finetune/types.js';
-import type { JobProgress, JobRecord, StoredJob, TrainRequest } from './types.js';
+import type { JobProgress, JobRecord, JobStatus, StoredJob, TrainRequest } from './types.js';
 
 /** `jobs/<jobId>.json` (DESIGN.md storage layout). */
 export const JOBS_PREFIX = 'jobs/';
@@ -30,7 +30,8 @@ export function validateJobId(jobId: string): string {
   return jobId;
 }
 
-const noProgress = (epochs: number): JobProgress => ({ epoch: 0, epochs, loss: null, accuracy: null, valLoss: null, valAccuracy: null, etaMs: null });
+/** Progress before the first epoch ends. */
+export const noProgress = (epochs: number): JobProgress => ({ epoch: 0, epochs, loss: null, accuracy: null, valLoss: null, valAccuracy: null, etaMs: null });
 
 /** The fields every new queued job has, whatever its kind. */
 function queuedFields(epochs: number, now: Date) {
@@ -110,11 +111,12 @@ export function presentJob<T extends StoredJob>(job: T, now: Date = new Date()):
 
 /**
  * Records a job that never got to run as failed (the launcher or the trainer's setup failed), so it does
- * not stay queued for ever. A job that already started is left to its runner.
+ * not stay queued for ever. A job in any other status is left to its runner, unless `from` names it too
+ * (a local worker process that died before recording its end fails its 'running' job this way).
  */
-export async function failJob(store: ObjectStore, jobId: string, error: unknown): Promise<StoredJob> {
+export async function failJob(store: ObjectStore, jobId: string, error: unknown, from: readonly JobStatus[] = ['queued']): Promise<StoredJob> {
   const job = await readJob(store, jobId);
-  if (job.status !== 'queued') return job;
+  if (!from.includes(job.status)) return job;
   const failed: StoredJob = { ...job, status: 'failed', finishedAt: new Date().toISOString(), error: jobErrorOf(error, jobId) };
   await writeJob(store, failed);
   return failed;

@@ -4,10 +4,6 @@ import type { EpochLog, HeadSpec } from '../heads/types.js';
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-/** 'train': a head on cached features (the train function); 'finetune': base + head on images (the GPU batch job). */
-export const JOB_KINDS = ['train', 'finetune'] as const;
-export type JobKind = (typeof JOB_KINDS)[number];
-
 /** What `POST /train` asks for (validated by parseTrainRequest). */
 export interface TrainRequest {
   /** Images under `images/<dataset>/<label>/`. */
@@ -51,22 +47,35 @@ export interface JobData {
   skipped: { pending: number; failed: number };
 }
 
-/** `jobs/<jobId>.json`. */
-export interface JobRecord {
+/** What every `jobs/<jobId>.json` holds, whatever its kind. */
+export interface JobRecordBase {
   jobId: string;
-  kind: 'train';
   status: JobStatus;
-  request: TrainRequest;
   createdAt: string;
-  /** Last write of this record: a running job is updated at least once per epoch. */
+  /** Last write of this record: a running job is updated at least once per epoch (fine-tuning: once a minute within one). */
   updatedAt: string;
   startedAt: string | null;
   finishedAt: string | null;
   progress: JobProgress;
   history: EpochLog[];
+  error?: JobError;
+}
+
+/** A launched job as its runner sees it, e.g. AWS Batch's RUNNABLE while no GPU instance is free. */
+export interface WorkerStatus {
+  runner: 'aws-batch';
+  /** SUBMITTED, PENDING, RUNNABLE, STARTING, RUNNING, SUCCEEDED or FAILED. */
+  status: string;
+  statusReason?: string;
+  id?: string;
+}
+
+/** `jobs/<jobId>.json` of a head training job. */
+export interface JobRecord extends JobRecordBase {
+  kind: 'train';
+  request: TrainRequest;
   data?: JobData;
   headId?: string;
-  error?: JobError;
 }
 
 /** Any `jobs/<jobId>.json`: what GET /jobs/{id} shows and the launchers dispatch on (`kind`). */

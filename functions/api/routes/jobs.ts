@@ -1,9 +1,8 @@
 import { presentJob, readJob, writeJob } from '../../../src/jobs/records.js';
-import type { StoredJob } from '../../../src/jobs/types.js';
+import type { StoredJob, WorkerStatus } from '../../../src/jobs/types.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import type { ApiRequest, ApiResponse } from '../http.js';
-import type { WorkerStatus } from '../launchers.js';
 import type { Route } from '../router.js';
 import { finetuneUnavailable } from './train.js';
 

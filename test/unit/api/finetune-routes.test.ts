@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { BatchFinetuneLauncher, type WorkerStatus } from '../../../functions/api/launchers.js';
+import { BatchFinetuneLauncher } from '../../../functions/api/launchers.js';
+import type { WorkerStatus } from '../../../src/jobs/types.js';
 import type { BatchSdk } from '../../../functions/api/batch.js';
 import { initBackend } from '../../../src/engine/backend.js';
 import type { FeatureNamespace } from '../../../src/features/pipeline.js';
