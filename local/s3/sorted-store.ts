@@ -35,8 +35,9 @@ async function writeAtomically(target: string, body: string): Promise<void> {
   try {
     await writeFile(tmp, body);
     await rename(tmp, target);
-  } finally {
+  } catch (error) {
     await rm(tmp, { force: true });
+    throw error;
   }
 }
 
@@ -74,8 +75,10 @@ export class SortedFilesystemStore extends FilesystemStore {
         await this.putMetadata(object.bucket, object.key, object.metadata, digest);
       });
       return { size, md5: digest };
-    } finally {
+    } catch (error) {
+      // Renamed away on success: only a failed write leaves the temporary file behind.
       await rm(tmp, { force: true });
+      throw error;
     }
   }
 
@@ -98,16 +101,14 @@ export class SortedFilesystemStore extends FilesystemStore {
         const range = { start: options?.start ?? 0, end: Math.min(options?.end ?? Infinity, lastByte) };
         const ranged = options !== undefined && (options.start !== undefined || options.end !== undefined);
         const object = new S3Object(bucket, key, null, metadata) as S3rverObject & { range?: typeof range };
-        if (range.start < 0 || Math.min(range.end, lastByte) < range.start) {
-          if (ranged) object.range = range;
-          return object;
-        }
+        if (ranged) object.range = range;
+        // An unsatisfiable range gets no body, as in s3rver's own getObject.
+        if (range.start < 0 || Math.min(range.end, lastByte) < range.start) return object;
         object.content = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
           const stream = createReadStream(this.getResourcePath(bucket, key, 'object'), range)
             .on('error', reject)
             .on('open', () => resolve(stream));
         });
-        if (ranged) object.range = range;
         return object;
       });
     } catch (err) {
