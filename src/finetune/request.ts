@@ -137,13 +137,13 @@ export function resolveFinetuneRequest(request: FinetuneRequest): ResolvedFinetu
 }
 
 /**
- * The fields `POST /train { "mode": "finetune", … }` takes: the request's, less `weights` (the service
- * fine-tunes from the pretrained weights it serves) and with `model` optional (the service's).
+ * The fields `POST /train { "mode": "finetune", … }` takes besides `mode`: the request's, less `weights`
+ * (the service fine-tunes from the pretrained weights it serves) and with `model` optional (the service's).
  */
-export const FINETUNE_API_FIELDS = ['mode', ...FIELDS.filter((f) => f !== 'weights')] as const;
+export const FINETUNE_API_FIELDS = FIELDS.filter((f) => f !== 'weights');
 
 /**
- * Validates a `POST /train` body with `"mode": "finetune"` for a service whose base is `serviceModel`:
+ * Validates the fields of a `POST /train` body with `"mode": "finetune"` (`mode` taken off) for a service whose base is `serviceModel`:
  * unknown fields, a `weights` path and another base model are refused; every value is checked as the
  * job will check it (FinetuneRequestError naming the field). Returns the request to record (the given
  * fields plus the service's model) and its resolved form.
@@ -160,9 +160,8 @@ export function parseFinetuneBody(body: Record<string, unknown>, serviceModel: s
       throw new FinetuneRequestError(`Unknown fine-tuning field '${key}': expected ${listValues(FINETUNE_API_FIELDS)}.`);
     }
   }
-  const { mode: _mode, ...fields } = body;
-  if (fields.model !== undefined && fields.model !== serviceModel) throw new BaseModelMismatchError('model', String(fields.model), serviceModel);
-  const request = { ...fields, model: serviceModel } as unknown as FinetuneRequest;
+  if (body.model !== undefined && body.model !== serviceModel) throw new BaseModelMismatchError('model', String(body.model), serviceModel);
+  const request = { ...body, model: serviceModel } as unknown as FinetuneRequest;
   if (request.unfreeze === undefined) {
     throw new FinetuneRequestError(
       "'unfreeze' is required with mode 'finetune': a layer name, a block prefix such as 'conv5' or 'block5', or { \"lastN\": <integer> }.",

@@ -3,7 +3,7 @@ import { listValues } from '../../../src/errors.js';
 import { IMAGES_PREFIX } from '../../../src/features/keys.js';
 import { checkHeadFitsBase } from '../../../src/finetune/head-check.js';
 import { assertModelIdFree } from '../../../src/finetune/read.js';
-import { FINETUNE_DEFAULTS, parseFinetuneBody } from '../../../src/finetune/request.js';
+import { parseFinetuneBody } from '../../../src/finetune/request.js';
 import { checkBaseModel } from '../../../src/jobs/base.js';
 import { UnknownDatasetError } from '../../../src/jobs/errors.js';
 import { listDatasets } from '../../../src/jobs/preflight.js';
@@ -31,9 +31,9 @@ function modeOf(body: unknown): { mode: (typeof TRAIN_MODES)[number]; fields: Re
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new InvalidTrainRequestError(`The request body must be a JSON object like {"dataset": "flowers", "head": {"epochs": 20}}.`);
   }
-  const { mode = 'head', ...rest } = body as Record<string, unknown>;
+  const { mode = 'head', ...fields } = body as Record<string, unknown>;
   if (!(TRAIN_MODES as readonly unknown[]).includes(mode)) throw new InvalidTrainRequestError(`Unknown mode ${JSON.stringify(mode)}: expected ${listValues(TRAIN_MODES)}.`);
-  return { mode: mode as (typeof TRAIN_MODES)[number], fields: mode === 'finetune' ? (body as Record<string, unknown>) : rest };
+  return { mode: mode as (typeof TRAIN_MODES)[number], fields };
 }
 
 /** Hands the queued job to its launcher; a job that cannot start is recorded as failed before the 5xx. */
@@ -77,7 +77,7 @@ export function trainRoutes(deps: ApiDeps): Route[] {
     await requireDataset(deps.store, resolved.dataset);
     if (resolved.fromHead) checkHeadFitsBase(resolved.fromHead, await getHead(deps.store, resolved.fromHead), getModelSpec(resolved.model));
     if (resolved.modelId) await assertModelIdFree(deps.store, resolved.modelId);
-    const job = await createFinetuneJob(deps.store, request, resolved.epochs ?? FINETUNE_DEFAULTS.epochs);
+    const job = await createFinetuneJob(deps.store, request, resolved.epochs);
     return launch(deps.store, deps.finetuneLauncher, job);
   }
 
