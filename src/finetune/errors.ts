@@ -31,23 +31,5 @@ export class CorruptCheckpointError extends HeadstartError {
   }
 }
 
-/** No published fine-tuned model has this id (never published, or only a half-written leftover). */
-export class FinetunedModelNotFoundError extends HeadstartError {
-  constructor(readonly modelId: string) {
-    super('FinetunedModelNotFound', `No published fine-tuned model '${modelId}'.`);
-  }
-}
-
-/** A published fine-tuned model whose files are missing or do not match its pointer. */
-export class CorruptFinetunedModelError extends HeadstartError {
-  constructor(modelId: string, detail: string, options?: { cause?: unknown }) {
-    super('CorruptFinetunedModel', `Fine-tuned model '${modelId}' is damaged: ${detail}. Delete it and fine-tune again.`, options);
-  }
-}
-
-/** A fine-tuning request names a model id that a published head or fine-tuned model already has. */
-export class ModelIdTakenError extends HeadstartError {
-  constructor(readonly modelId: string, by: 'head' | 'fine-tuned model') {
-    super('ModelIdTaken', `Model id '${modelId}' is taken by a published ${by}: choose another 'modelId', or DELETE /models/${modelId} first.`);
-  }
-}
+// The registry's errors for fine-tuned models (one registry for every kind, src/registry).
+export { CorruptFinetunedModelError, FinetunedModelNotFoundError, ModelIdTakenError } from '../registry/errors.js';

@@ -1,48 +1,27 @@
-import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError } from '../errors.js';
 import { JOBS_PREFIX, validateJobId } from '../jobs/records.js';
-import { timestampId } from '../registry/keys.js';
+import { FINETUNED, POINTER_FILE } from '../registry/kinds.js';
+import { modelFileKey, modelPointerKey, newModelId, validateModelId } from '../registry/keys.js';
+
+// The fine-tuned kind's names for the registry's rules (src/registry), and the checkpoint's key.
 
 /** `models/finetuned/<modelId>/`: one folder per fine-tuned model, beside `models/heads/`. */
-export const FINETUNED_PREFIX = 'models/finetuned/';
+export const FINETUNED_PREFIX = FINETUNED.prefix;
 
 /** The files of a fine-tuned model, in the order they are written; the pointer comes after all of them. */
-export const FINETUNED_FILES = {
-  model: 'model.json',
-  weights: 'weights.bin',
-  labels: 'labels.json',
-  config: 'config.json',
-  metrics: 'metrics.json',
-  onnx: 'model.onnx',
-} as const;
+export const FINETUNED_FILES = FINETUNED.files;
 
 /** Written last: a fine-tuned model exists for readers exactly when this object does. */
-export const FINETUNED_POINTER = '_published.json';
-
-const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const FINETUNED_POINTER = POINTER_FILE;
 
 /** Ids are one path segment: 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit. */
-export function validateFinetunedId(modelId: string): string {
-  if (typeof modelId !== 'string' || !ID.test(modelId)) {
-    throw new InvalidArgumentError(
-      `Invalid fine-tuned model id ${JSON.stringify(modelId)}: use 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit.`,
-    );
-  }
-  return modelId;
-}
+export const validateFinetunedId = (modelId: string): string => validateModelId(FINETUNED, modelId);
 
 /** `<dataset>-ft-<YYYYMMDD-HHMMSS>-<6 hex>`: readable, sortable per dataset, unique without coordination. */
-export function newFinetunedId(dataset: string, now: Date = new Date()): string {
-  return `${dataset.slice(0, 90)}-ft-${timestampId(now)}-${randomBytes(3).toString('hex')}`;
-}
+export const newFinetunedId = (dataset: string, now: Date = new Date()): string => newModelId(dataset, now, 'ft');
 
-export function finetunedKey(modelId: string, file: string): string {
-  return `${FINETUNED_PREFIX}${validateFinetunedId(modelId)}/${file}`;
-}
+export const finetunedKey = (modelId: string, file: string): string => modelFileKey(FINETUNED, modelId, file);
 
-export function finetunedPointerKey(modelId: string): string {
-  return finetunedKey(modelId, FINETUNED_POINTER);
-}
+export const finetunedPointerKey = (modelId: string): string => modelPointerKey(FINETUNED, modelId);
 
 /** `jobs/<jobId>/checkpoint/`: the state a stopped job resumes from. */
 export function checkpointPrefix(jobId: string): string {

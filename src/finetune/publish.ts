@@ -1,10 +1,11 @@
 import type { tf } from '../engine/backend.js';
 import { exportToOnnx } from '../engine/onnx/export.js';
-import { deserializeHead, serializeHead } from '../heads/serialize.js';
-import { jsonBody as json, publishWithPointer, type PublishedFile } from '../registry/atomic-publish.js';
+import { deserializeHead } from '../heads/serialize.js';
+import { FINETUNED } from '../registry/kinds.js';
+import { layersModelFiles } from '../registry/publish.js';
+import { jsonBody as json, publishModel, type PublishedFile } from '../registry/published.js';
 import type { ObjectStore } from '../store/index.js';
-import { CorruptFinetunedModelError } from './errors.js';
-import { FINETUNED_FILES, finetunedKey, finetunedPointerKey, validateFinetunedId } from './keys.js';
+import { FINETUNED_FILES, validateFinetunedId } from './keys.js';
 import { readFinetunedFile, readFinetunedPointer } from './read.js';
 import type { FinetunedConfig, FinetunedMetricsFile, FinetunedPointer, FinetunedSummary } from './types.js';
 
@@ -22,18 +23,14 @@ export interface LoadedFinetuned {
   labels: string[];
 }
 
-
 /**
  * The files of a published model: TF.js layers format (model.json whose manifest points at
  * weights.bin, so `tf.loadLayersModel` on the folder works), labels, config, metrics, and the same
  * model exported to ONNX for the serving engine.
  */
 async function bodies(draft: FinetunedDraft, config: FinetunedConfig): Promise<PublishedFile[]> {
-  const { modelJson, weightsBin } = await serializeHead(draft.model);
-  const manifest = modelJson.weightsManifest.map((group) => ({ ...group, paths: [FINETUNED_FILES.weights] }));
   return [
-    [FINETUNED_FILES.model, json({ ...modelJson, weightsManifest: manifest }), 'application/json'],
-    [FINETUNED_FILES.weights, Buffer.from(weightsBin.buffer, weightsBin.byteOffset, weightsBin.byteLength), 'application/octet-stream'],
+    ...(await layersModelFiles(draft.model, FINETUNED_FILES)),
     [FINETUNED_FILES.labels, json(config.labels), 'application/json'],
     [FINETUNED_FILES.config, json(config), 'application/json'],
     [FINETUNED_FILES.metrics, json(draft.metrics), 'application/json'],
@@ -56,19 +53,13 @@ function summarize(config: FinetunedConfig, metrics: FinetunedMetricsFile): Fine
 
 /**
  * Publishes under `models/finetuned/<modelId>/`: every file first, `_published.json` (with each file's
- * size and sha256) last. Readers only see models whose pointer exists, so a failure or a kill before it
- * leaves nothing visible; on an error the files already written are removed (best effort).
+ * size and sha256) last (the registry's protocol, src/registry/published.ts).
  */
 export async function publishFinetuned(store: ObjectStore, draft: FinetunedDraft): Promise<FinetunedPointer> {
   const modelId = validateFinetunedId(draft.config.modelId);
   const config: FinetunedConfig = { format: 'headstart-finetuned', formatVersion: 1, ...draft.config };
   const files = await bodies(draft, config);
-  return publishWithPointer(store, files, (name) => finetunedKey(modelId, name), finetunedPointerKey(modelId), (digests): FinetunedPointer => ({
-    modelId,
-    publishedAt: new Date().toISOString(),
-    summary: summarize(config, draft.metrics),
-    files: digests,
-  }));
+  return publishModel(store, FINETUNED, modelId, files, summarize(config, draft.metrics));
 }
 
 /**
@@ -87,6 +78,6 @@ export async function loadFinetuned(store: ObjectStore, modelId: string): Promis
   try {
     return { model: await deserializeHead(JSON.parse(modelJson.toString('utf8')), weights), config: parsed, labels: parsed.labels };
   } catch (error) {
-    throw new CorruptFinetunedModelError(modelId, (error as Error).message, { cause: error });
+    throw FINETUNED.corrupt(modelId, (error as Error).message, { cause: error });
   }
 }

@@ -1,4 +1,5 @@
 import type { EpochLog, HeadMetrics } from '../heads/types.js';
+import type { PublishedPointer } from '../registry/pointer.js';
 import type { JobRecordBase, WorkerStatus } from '../jobs/types.js';
 import type { Interpolation, PreprocessMode } from '../zoo/types.js';
 
@@ -127,13 +128,8 @@ export interface FinetunedSummary {
   jobId: string;
 }
 
-/** `_published.json`, written last, with the digests of every file. */
-export interface FinetunedPointer {
-  modelId: string;
-  publishedAt: string;
-  summary: FinetunedSummary;
-  files: Record<string, { bytes: number; sha256: string }>;
-}
+/** `_published.json`, written last, with the digests of every file (the registry's one pointer shape). */
+export type FinetunedPointer = PublishedPointer<FinetunedSummary>;
 
 export interface FinetuneResult {
   jobId: string;

@@ -1,49 +1,39 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
+import { HEADS, POINTER_FILE, type ModelKind } from './kinds.js';
 
-/** `models/heads/<headId>/`: one folder per head (DESIGN.md storage layout). */
-export const HEADS_PREFIX = 'models/heads/';
-
-/** The files of a head, in the order they are written; the pointer comes after all of them. */
-export const HEAD_FILES = {
-  model: 'model.json',
-  weights: 'weights.bin',
-  info: 'head.json',
-  metrics: 'metrics.json',
-} as const;
-
-/** Written last: a head exists for readers exactly when this object does. */
-export const POINTER_FILE = '_published.json';
+export { POINTER_FILE } from './kinds.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-export function headPrefix(headId: string): string {
-  return `${HEADS_PREFIX}${headId}/`;
-}
-
-export function headFileKey(headId: string, file: string): string {
-  return `${headPrefix(headId)}${file}`;
-}
-
-export function pointerKey(headId: string): string {
-  return headFileKey(headId, POINTER_FILE);
-}
-
-/** The head id of a pointer key, or undefined for any other key under models/heads/. */
-export function headIdOfPointer(key: string): string | undefined {
-  if (!key.startsWith(HEADS_PREFIX) || !key.endsWith(`/${POINTER_FILE}`)) return undefined;
-  const id = key.slice(HEADS_PREFIX.length, -POINTER_FILE.length - 1);
-  return ID.test(id) ? id : undefined;
-}
-
-/** Head ids are one path segment: 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit. */
-export function validateHeadId(headId: string): string {
-  if (typeof headId !== 'string' || !ID.test(headId)) {
+/** Model ids are one path segment: 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit. */
+export function validateModelId(kind: ModelKind, id: string): string {
+  if (typeof id !== 'string' || !ID.test(id)) {
     throw new InvalidArgumentError(
-      `Invalid head id ${JSON.stringify(headId)}: use 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit.`,
+      `Invalid ${kind.noun} id ${JSON.stringify(id)}: use 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit.`,
     );
   }
-  return headId;
+  return id;
+}
+
+/** `models/<kind>/<id>/`. */
+export function modelPrefix(kind: ModelKind, id: string): string {
+  return `${kind.prefix}${validateModelId(kind, id)}/`;
+}
+
+export function modelFileKey(kind: ModelKind, id: string, file: string): string {
+  return `${modelPrefix(kind, id)}${file}`;
+}
+
+export function modelPointerKey(kind: ModelKind, id: string): string {
+  return modelFileKey(kind, id, POINTER_FILE);
+}
+
+/** The model id of a pointer key of this kind, or undefined for any other key. */
+export function modelIdOfPointer(kind: ModelKind, key: string): string | undefined {
+  if (!key.startsWith(kind.prefix) || !key.endsWith(`/${POINTER_FILE}`)) return undefined;
+  const id = key.slice(kind.prefix.length, -POINTER_FILE.length - 1);
+  return ID.test(id) ? id : undefined;
 }
 
 /** UTC `YYYYMMDD-HHMMSS`: ids sort by creation time. */
@@ -51,7 +41,23 @@ export function timestampId(now: Date): string {
   return now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-/** `<dataset>-<YYYYMMDD-HHMMSS>-<6 hex>`: readable, sortable per dataset, unique without coordination. */
-export function newHeadId(dataset: string, now: Date = new Date()): string {
-  return `${dataset.slice(0, 96)}-${timestampId(now)}-${randomBytes(3).toString('hex')}`;
+/**
+ * `<dataset>[-<tag>]-<YYYYMMDD-HHMMSS>-<6 hex>`: readable, sortable per dataset, unique without
+ * coordination, and at most 128 characters whatever the dataset's name.
+ */
+export function newModelId(dataset: string, now: Date = new Date(), tag?: string): string {
+  const suffix = `${tag ? `-${tag}` : ''}-${timestampId(now)}-${randomBytes(3).toString('hex')}`;
+  return `${dataset.slice(0, 96 - (tag ? tag.length + 4 : 0))}${suffix}`;
 }
+
+// The head kind's names for the same rules (heads came first; the classify and API code use these).
+
+/** `models/heads/`. */
+export const HEADS_PREFIX = HEADS.prefix;
+/** The files of a head, in the order they are written. */
+export const HEAD_FILES = HEADS.files;
+export const validateHeadId = (headId: string): string => validateModelId(HEADS, headId);
+export const headPrefix = (headId: string): string => modelPrefix(HEADS, headId);
+export const headFileKey = (headId: string, file: string): string => modelFileKey(HEADS, headId, file);
+export const pointerKey = (headId: string): string => modelPointerKey(HEADS, headId);
+export const newHeadId = (dataset: string, now?: Date): string => newModelId(dataset, now);

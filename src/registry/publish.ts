@@ -1,9 +1,10 @@
 import type { tf } from '../engine/backend.js';
 import { serializeHead } from '../heads/serialize.js';
 import type { ObjectStore } from '../store/index.js';
-import { jsonBody as json, publishWithPointer, type PublishedFile } from './atomic-publish.js';
-import { HEAD_FILES, headFileKey, pointerKey, validateHeadId } from './keys.js';
-import type { HeadInfo, HeadMetricsFile, HeadSummary, PublishedPointer } from './types.js';
+import { HEADS } from './kinds.js';
+import { validateHeadId } from './keys.js';
+import { jsonBody as json, publishModel, type PublishedFile } from './published.js';
+import type { HeadInfo, HeadMetricsFile, HeadSummary } from './types.js';
 
 export interface HeadDraft {
   /** The trained head; publishing reads its weights and leaves it to the caller. */
@@ -12,34 +13,33 @@ export interface HeadDraft {
   metrics: HeadMetricsFile;
 }
 
-/** The TF.js model.json, its manifest pointing at our weights file name so `tf.loadLayersModel(url)` finds it. */
-function modelJsonFor(modelJson: tf.io.ModelJSON): tf.io.ModelJSON {
-  return { ...modelJson, weightsManifest: modelJson.weightsManifest.map((group) => ({ ...group, paths: [HEAD_FILES.weights] })) };
+/**
+ * A TF.js model's files as the registry keeps them: model.json whose manifest points at weights.bin (so
+ * `tf.loadLayersModel` on the folder finds it), and weights.bin. Heads and fine-tuned models alike.
+ */
+export async function layersModelFiles(model: tf.LayersModel, names: { model: string; weights: string }): Promise<PublishedFile[]> {
+  const { modelJson, weightsBin } = await serializeHead(model);
+  const manifest = modelJson.weightsManifest.map((group) => ({ ...group, paths: [names.weights] }));
+  return [
+    [names.model, json({ ...modelJson, weightsManifest: manifest }), 'application/json'],
+    [names.weights, Buffer.from(weightsBin.buffer, weightsBin.byteOffset, weightsBin.byteLength), 'application/octet-stream'],
+  ];
 }
 
 /**
  * Publishes a head under `models/heads/<headId>/`: model.json, weights.bin, head.json and metrics.json
- * first, `_published.json` last. Readers only see heads whose pointer exists, so a process killed between
- * two writes leaves files nobody lists rather than half a model. On an error the written files are
- * removed (best effort; a killed process cannot, and its leftovers stay invisible).
+ * first, `_published.json` last (the registry's protocol, published.ts).
  */
 export async function publishHead(store: ObjectStore, draft: HeadDraft): Promise<HeadSummary> {
   const headId = validateHeadId(draft.info.headId);
-  const { modelJson, weightsBin } = await serializeHead(draft.model);
-  const info: HeadInfo = { format: 'headstart-head', formatVersion: 1, ...draft.info, files: HEAD_FILES };
-  const bodies: PublishedFile[] = [
-    [HEAD_FILES.model, json(modelJsonFor(modelJson)), 'application/json'],
-    [HEAD_FILES.weights, Buffer.from(weightsBin.buffer, weightsBin.byteOffset, weightsBin.byteLength), 'application/octet-stream'],
-    [HEAD_FILES.info, json(info), 'application/json'],
-    [HEAD_FILES.metrics, json(draft.metrics), 'application/json'],
+  const info: HeadInfo = { format: 'headstart-head', formatVersion: 1, ...draft.info, files: HEADS.files };
+  const files: PublishedFile[] = [
+    ...(await layersModelFiles(draft.model, HEADS.files)),
+    [HEADS.files.info, json(info), 'application/json'],
+    [HEADS.files.metrics, json(draft.metrics), 'application/json'],
   ];
   const summary = summarize(info, draft.metrics);
-  await publishWithPointer(store, bodies, (name) => headFileKey(headId, name), pointerKey(headId), (files): PublishedPointer => ({
-    headId,
-    publishedAt: new Date().toISOString(),
-    summary,
-    files,
-  }));
+  await publishModel(store, HEADS, headId, files, summary);
   return summary;
 }
 

@@ -1,7 +1,8 @@
 import type { tf } from '../engine/backend.js';
 import type { FeatureNamespace } from '../features/namespace.js';
 import type { EpochLog, HeadMetrics, ResolvedHeadSpec } from '../heads/types.js';
-import type { HEAD_FILES } from './keys.js';
+import type { HEADS } from './kinds.js';
+import type { PublishedPointer as Pointer } from './pointer.js';
 
 /** The base network a head's input features came from: a feature namespace and its storage id. */
 export interface HeadBase extends FeatureNamespace {
@@ -36,7 +37,7 @@ export interface HeadInfo {
   library: string;
   createdAt: string;
   jobId: string | null;
-  files: typeof HEAD_FILES;
+  files: typeof HEADS.files;
 }
 
 /** `metrics.json`: the evaluation of the head's best epoch, and the training history. */
@@ -60,13 +61,8 @@ export interface HeadSummary {
   jobId: string | null;
 }
 
-/** `_published.json`, written last. The file digests let a reader notice damaged or swapped files. */
-export interface PublishedPointer {
-  headId: string;
-  publishedAt: string;
-  summary: HeadSummary;
-  files: Record<string, { bytes: number; sha256: string }>;
-}
+/** A head's `_published.json`, written last. The file digests let a reader notice damaged or swapped files. */
+export type PublishedPointer = Pointer<HeadSummary>;
 
 /** `GET /models/{id}`: the head's metadata with its metrics. */
 export interface HeadDetails extends HeadInfo {
