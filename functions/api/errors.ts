@@ -16,7 +16,7 @@ export class HttpError extends HeadstartError {
 /** Codes of our typed errors that mean "no such thing": 404. */
 const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['JobNotFound', 'HeadNotFound', 'FinetunedModelNotFound', 'UnknownDataset', 'NoFeatures']);
 /** Codes of a request that conflicts with what exists: 409. */
-const CONFLICT_CODES: ReadonlySet<string> = new Set(['ModelIdTaken']);
+const CONFLICT_CODES: ReadonlySet<string> = new Set(['ModelIdTaken', 'NotResumable', 'FinetuneUnavailable']);
 /** Codes that are the caller's to fix though they are not InvalidArgumentErrors: 400. */
 const BAD_REQUEST_CODES: ReadonlySet<string> = new Set(['BaseModelMismatch', 'InsufficientLabels', 'MissingFeatures']);
 

@@ -1,6 +1,7 @@
 import type { FeatureNamespace } from '../../src/features/pipeline.js';
 import { runFinetuneJob } from '../../src/finetune/index.js';
-import { readJob, runTrainingJob } from '../../src/jobs/index.js';
+import { runTrainingJob } from '../../src/heads/job.js';
+import { readJob } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import type { ApiDeps } from './deps.js';
 import { runFinetuneWorker, type FinetuneWorkerOptions } from './finetune-worker.js';

@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { HeadstartError, InvalidArgumentError } from '../../src/errors.js';
 import type { FeatureNamespace } from '../../src/features/pipeline.js';
-import { failJob, runTrainingJob, validateJobId, type JobRecord, type StoredJob } from '../../src/jobs/index.js';
+import { runTrainingJob } from '../../src/heads/job.js';
+import { failJob, validateJobId, type JobRecord, type StoredJob } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
 
 export interface TrainDeps {

@@ -1,68 +1,12 @@
 import type { EpochLog, HeadMetrics } from '../heads/types.js';
+import type { AugmentOptions, FinetuneRequest, UnfreezeSpec } from '../jobs/types.js';
 import type { PublishedPointer } from '../registry/pointer.js';
-import type { JobRecordBase, WorkerStatus } from '../jobs/types.js';
 import type { Interpolation, PreprocessMode } from '../zoo/types.js';
 
-/**
- * Which base layers train: a layer name (that layer and every layer after it in `model.layers`), a block
- * prefix (`conv5`, `block5`, `block_16`, `mixed9`: the first layer named `<prefix>_…` and everything
- * after it), or the last N layers of the base. The head always trains.
- */
-export type UnfreezeSpec = string | { lastN: number };
-
-/** Random augmentation of training images (never of validation images), on decoded pixels. */
-export interface AugmentOptions {
-  /** Mirror left–right with probability 1/2. @default true */
-  flip?: boolean;
-  /** Zoom in by up to this fraction (a random crop of 1/(1+z) of each side, resized back). @default 0.1 */
-  zoom?: number;
-  /** Rotate by up to ± this many degrees. @default 10 */
-  rotation?: number;
-}
+// What a fine-tuning job asks for lives with the job records (src/jobs), which the API writes without model code.
+export type { AugmentOptions, FinetuneJobRecord, FinetuneRequest, UnfreezeSpec } from '../jobs/types.js';
 
 export type ResolvedAugment = Required<AugmentOptions>;
-
-/** What `headstart finetune` and `POST /train { mode: 'finetune' }` ask for; `resolveFinetuneRequest` fills the defaults. */
-export interface FinetuneRequest {
-  /** Images under `images/<dataset>/<label>/`. */
-  dataset: string;
-  /** Zoo model id of the base, e.g. 'densenet121'. */
-  model: string;
-  unfreeze: UnfreezeSpec;
-  /** Base weights: 'imagenet' (the cache), a weights file / TF.js folder, or null (random: tests only). @default 'imagenet' */
-  weights?: 'imagenet' | string | null;
-  /** Start from this published head (the two-stage recipe); absent: a fresh Dropout → Dense → Dense(softmax) head. */
-  fromHead?: string;
-  /** Square input size. @default the model's (224, InceptionV3 299) */
-  inputSize?: number;
-  /** Resize filter of load_img. @default 'nearest' (Keras) */
-  interpolation?: Interpolation;
-  /** @default 5 */
-  epochs?: number;
-  /** @default 8 */
-  batchSize?: number;
-  /** Adam learning rate: low, so the pretrained weights move a little. @default 1e-5 */
-  learningRate?: number;
-  /** Epochs without a better validation loss before stopping; the best epoch's weights are kept. @default 2 */
-  patience?: number;
-  /** Fraction of each label held out for validation (stratified, seeded). @default 0.2 */
-  validationSplit?: number;
-  /** Seeds the split, the shuffles, the dropout masks, the augmentation and a fresh head's weights. @default 42 */
-  seed?: number;
-  /** Dropout rate before the fresh head's hidden layer. @default 0.2 */
-  dropout?: number;
-  /** Units of the fresh head's hidden layer. @default 100 */
-  hidden?: number;
-  /** true for the default augmentation, or its settings. @default false */
-  augment?: boolean | AugmentOptions;
-  /**
-   * Keep the frozen part's outputs of non-augmented images in memory after their first pass, so later
-   * epochs and every validation run only the trainable part. @default true
-   */
-  cacheFrozen?: boolean;
-  /** Id to publish under (`models/finetuned/<id>/`). @default `<dataset>-ft-<YYYYMMDD-HHMMSS>-<hex>` */
-  modelId?: string;
-}
 
 export interface ResolvedFinetuneRequest extends Omit<Required<FinetuneRequest>, 'fromHead' | 'augment' | 'modelId'> {
   fromHead: string | null;
@@ -139,15 +83,4 @@ export interface FinetuneResult {
   bestEpoch: number;
   metrics: FinetunedMetricsFile;
   config: FinetunedConfig;
-}
-
-/** `jobs/<jobId>.json` of a fine-tuning job: the training job's record with `kind: 'finetune'`. */
-export interface FinetuneJobRecord extends JobRecordBase {
-  kind: 'finetune';
-  request: FinetuneRequest;
-  /** Epochs the current run restored from the checkpoint. */
-  resumedFromEpoch?: number;
-  /** Shown by GET /jobs/{id} while queued (never stored): the runner's view, e.g. AWS Batch's RUNNABLE. */
-  worker?: WorkerStatus;
-  modelId?: string;
 }

@@ -1,4 +1,8 @@
-/** Classifier heads trained on cached feature vectors: the pure training core (no storage, no HTTP). */
+/**
+ * Classifier heads trained on cached feature vectors: the training core (no storage, no HTTP), and the job
+ * runner that trains one from a dataset's cached features and publishes it (job.ts).
+ */
+export { runTrainingJob, type RunJobOptions } from './job.js';
 export { trainHead } from './train.js';
 export { evaluateHead } from './evaluate.js';
 export { predictHead } from './predict.js';

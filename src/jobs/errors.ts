@@ -62,3 +62,21 @@ export class OutOfMemoryError extends HeadstartError {
     super('OutOfMemory', message, options);
   }
 }
+
+/** POST /jobs/{id}/resume of a job that cannot resume: a head training job, or one that did not fail. */
+export class JobNotResumableError extends HeadstartError {
+  constructor(message: string) {
+    super('NotResumable', message);
+  }
+}
+
+/** A fine-tuning job asked of a deployment that has no fine-tuning worker. */
+export class FinetuneUnavailableError extends HeadstartError {
+  constructor() {
+    super(
+      'FinetuneUnavailable',
+      'This deployment has no fine-tuning worker: deploy the stack with fine-tuning on (cdk deploy -c finetune=true, the GPU batch path), ' +
+        "or train a head on cached features (omit 'mode').",
+    );
+  }
+}

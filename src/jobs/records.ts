@@ -6,8 +6,7 @@ import { readJson, writeJson } from '../registry/store-json.js';
 import type { ObjectStore } from '../store/index.js';
 import { JobNotFoundError } from './errors.js';
 import { jobErrorOf } from './job-error.js';
-import type { FinetuneJobRecord, FinetuneRequest } from '../finetune/types.js';
-import type { JobProgress, JobRecord, JobStatus, StoredJob, TrainRequest } from './types.js';
+import type { FinetuneJobRecord, FinetuneRequest, JobProgress, JobRecord, JobStatus, StoredJob, TrainRequest } from './types.js';
 
 /** `jobs/<jobId>.json` (DESIGN.md storage layout). */
 export const JOBS_PREFIX = 'jobs/';

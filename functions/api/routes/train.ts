@@ -5,7 +5,7 @@ import { checkHeadFitsBase } from '../../../src/finetune/head-check.js';
 import { assertModelIdFree } from '../../../src/finetune/read.js';
 import { parseFinetuneBody } from '../../../src/finetune/request.js';
 import { checkBaseModel } from '../../../src/jobs/base.js';
-import { UnknownDatasetError } from '../../../src/jobs/errors.js';
+import { FinetuneUnavailableError, UnknownDatasetError } from '../../../src/jobs/errors.js';
 import { listDatasets } from '../../../src/jobs/preflight.js';
 import { createFinetuneJob, createJob, failJob } from '../../../src/jobs/records.js';
 import { InvalidTrainRequestError, parseTrainRequest } from '../../../src/jobs/request.js';
@@ -14,7 +14,6 @@ import { getHead } from '../../../src/registry/read.js';
 import type { ObjectStore } from '../../../src/store/index.js';
 import { getModelSpec } from '../../../src/zoo/index.js';
 import type { ApiDeps } from '../deps.js';
-import { HttpError } from '../errors.js';
 import type { ApiRequest, ApiResponse } from '../http.js';
 import type { TrainLauncher } from '../launchers.js';
 import type { Route } from '../router.js';
@@ -48,15 +47,6 @@ async function launch(store: ObjectStore, launcher: TrainLauncher, job: StoredJo
   return { statusCode: 202, headers: { location }, body: { jobId: job.jobId, kind: job.kind, status: job.status, location } };
 }
 
-export function finetuneUnavailable(): HttpError {
-  return new HttpError(
-    409,
-    'FinetuneUnavailable',
-    'This deployment has no fine-tuning worker: deploy the stack with fine-tuning on (cdk deploy -c finetune=true, the GPU batch path), ' +
-      "or train a head on cached features (omit 'mode').",
-  );
-}
-
 /**
  * POST /train: validates the body, checks what can be checked cheaply here (base model, datasets, the head
  * to start from), records the job as queued, hands it to its launcher, and answers 202 with the job id to poll.
@@ -72,7 +62,7 @@ export function trainRoutes(deps: ApiDeps): Route[] {
   }
 
   async function finetune(fields: Record<string, unknown>): Promise<ApiResponse> {
-    if (!deps.finetuneLauncher) throw finetuneUnavailable();
+    if (!deps.finetuneLauncher) throw new FinetuneUnavailableError();
     const { request, resolved } = parseFinetuneBody(fields, (await deps.namespace()).model);
     await requireDataset(deps.store, resolved.dataset);
     if (resolved.fromHead) checkHeadFitsBase(resolved.fromHead, await getHead(deps.store, resolved.fromHead), getModelSpec(resolved.model));

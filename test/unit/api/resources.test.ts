@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend } from '../../../src/engine/backend.js';
-import { createJob, runTrainingJob } from '../../../src/jobs/index.js';
+import { runTrainingJob } from '../../../src/heads/job.js';
+import { createJob } from '../../../src/jobs/index.js';
 import { publishHead } from '../../../src/registry/index.js';
 import { StoreUnavailableError } from '../../../src/store/index.js';
 import { NS, THREE_CLASSES, writeDataset } from '../jobs/fixtures.js';

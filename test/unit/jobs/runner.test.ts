@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/engine/backend.js';
 import { HeadstartError } from '../../../src/errors.js';
-import { createJob, readJob, runTrainingJob, writeJob, type JobRecord, type RunJobOptions, type TrainRequest } from '../../../src/jobs/index.js';
+import { runTrainingJob, type RunJobOptions } from '../../../src/heads/job.js';
+import { createJob, readJob, writeJob, type JobRecord, type TrainRequest } from '../../../src/jobs/index.js';
 import { getHead, listHeads } from '../../../src/registry/index.js';
 import { MemoryStore, type ObjectStore } from '../../../src/store/index.js';
 import { FAST_HEAD, NS, THREE_CLASSES, quietLogs, writeDataset } from './fixtures.js';

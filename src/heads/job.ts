@@ -3,22 +3,22 @@ import { InvalidArgumentError } from '../errors.js';
 import { buildDatasetIndex, type DatasetIndex } from '../features/dataset.js';
 import { namespaceId, type FeatureNamespace } from '../features/namespace.js';
 import { loadDatasetFeatures } from '../features/shards.js';
-import { resolveHeadSpec } from '../heads/spec.js';
-import { trainHead } from '../heads/train.js';
-import { TrainingAbortedError } from '../heads/errors.js';
-import type { EpochLog, ResolvedHeadSpec, TrainData, TrainedHead } from '../heads/types.js';
 import { newHeadId } from '../registry/keys.js';
 import { publishHead } from '../registry/publish.js';
 import type { EvaluatedOn } from '../registry/types.js';
 import type { ObjectStore } from '../store/index.js';
 import { LIBRARY_VERSION } from '../version.js';
-import { checkBaseModel } from './base.js';
-import { jobErrorOf } from './job-error.js';
-import { asOutOfMemory, checkMemoryBudget, memoryLimitBytes, type TrainingSize } from './memory.js';
-import { checkTrainingDataset, featureDim, requireImages, trainingLabels } from './preflight.js';
-import { readJob, writeJob } from './records.js';
-import { parseTrainRequest } from './request.js';
-import type { JobData, JobRecord, TrainRequest } from './types.js';
+import { checkBaseModel } from '../jobs/base.js';
+import { jobErrorOf } from '../jobs/job-error.js';
+import { asOutOfMemory, checkMemoryBudget, memoryLimitBytes, type TrainingSize } from '../jobs/memory.js';
+import { checkTrainingDataset, featureDim, requireImages, trainingLabels } from '../jobs/preflight.js';
+import { readJob, writeJob } from '../jobs/records.js';
+import { parseTrainRequest } from '../jobs/request.js';
+import type { JobData, JobRecord, TrainRequest } from '../jobs/types.js';
+import { TrainingAbortedError } from './errors.js';
+import { resolveHeadSpec } from './spec.js';
+import { trainHead } from './train.js';
+import type { EpochLog, ResolvedHeadSpec, TrainData, TrainedHead } from './types.js';
 
 export interface RunJobOptions {
   /** The service's feature namespace: the only features a head trains on (functions/shared `namespaceFor`). */
