@@ -9,6 +9,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     // Node 20 here, nodejs22.x in Lambda: the SDK's one-line "upgrade Node" notice is noise in test logs.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // POWERTOOLS_DEV: the logger (src/logger.ts) writes through the global console, so tests can spy on it
+    // (as Powertools' own tests do); it also keeps metrics from printing EMF lines.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_DEV: 'true' },
   },
 });

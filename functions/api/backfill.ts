@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HeadstartError } from '../../src/errors.js';
 import { BatchSubmitter, batchJobName, type BatchQueueOptions } from './batch.js';
+import { logger } from '../../src/logger.js';
 
 export type { BatchSdk } from './batch.js';
 
@@ -72,7 +73,7 @@ export class InProcessBackfillLauncher implements BackfillLauncher {
       // A fresh macrotask: the request that submitted it is answered before any extraction work starts.
       .then(() => new Promise((resolve) => setImmediate(resolve)))
       .then(() => this.run(request))
-      .catch((error: unknown) => console.error(JSON.stringify({ level: 'error', message: 'local backfill failed', backfillId, error: String(error) })));
+      .catch((error: unknown) => logger.error('local backfill failed', { backfillId, error }));
     return { backfillId, runner: 'local' };
   }
 

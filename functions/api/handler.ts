@@ -11,6 +11,8 @@ import { modelRoutes } from './routes/models.js';
 import { trainRoutes } from './routes/train.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { backfillRoutes } from './routes/backfill.js';
+import { logger } from '../../src/logger.js';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 
 /** The routes this handler serves itself (infra/api.ts API_ROUTES with target 'api'). */
 export function apiRoutes(deps: ApiDeps): Route[] {
@@ -44,9 +46,9 @@ export function createApiHandler(resolveDeps: ApiDeps | (() => Promise<ApiDeps>)
     } catch (error) {
       const result = errorResult(error, requestId);
       if (result.statusCode >= 500) {
-        console.error(JSON.stringify({ level: 'error', message: 'request failed', requestId, route: `${event.httpMethod} ${event.path}`, error: String(error), stack: (error as Error)?.stack }));
+        logger.error('request failed', { requestId, route: `${event.httpMethod} ${event.path}`, error });
       }
       return toResult(result);
     }
-  });
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
 }

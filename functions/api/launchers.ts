@@ -1,6 +1,7 @@
 import { HeadstartError } from '../../src/errors.js';
 import type { WorkerStatus } from '../../src/jobs/types.js';
 import { BatchSubmitter, batchJobName, type BatchQueueOptions } from './batch.js';
+import { logger } from '../../src/logger.js';
 
 /** Starts a queued training job somewhere other than the request path. `launch` returns once it is handed off. */
 export interface TrainLauncher {
@@ -107,7 +108,7 @@ export class BatchFinetuneLauncher implements TrainLauncher {
     const jobName = batchJobName(`headstart-finetune-${jobId}`);
     const batchJobId = await this.batch.submit({ jobName, parameters: { jobId } }, `fine-tuning job ${jobId}`);
     // The job record is the worker's to write once it runs; the Batch side of a job is found from here (or by name).
-    console.log(JSON.stringify({ level: 'info', message: 'fine-tuning job submitted to AWS Batch', jobId, batchJobId, jobName }));
+    logger.info('fine-tuning job submitted to AWS Batch', { jobId, batchJobId, jobName });
   }
 }
 
@@ -128,7 +129,7 @@ export class InProcessTrainLauncher implements TrainLauncher {
   constructor(
     private readonly run: JobRunner,
     private readonly onError: (jobId: string, error: unknown) => void = (jobId, error) =>
-      console.error(JSON.stringify({ level: 'error', message: 'local training job crashed', jobId, error: String(error) })),
+      logger.error('local training job crashed', { jobId, error }),
   ) {}
 
   async launch(jobId: string): Promise<void> {

@@ -10,6 +10,7 @@ import { InProcessTrainLauncher } from './launchers.js';
 import type { Route } from './router.js';
 import type { UploadSigner } from './uploads.js';
 import type { BackfillLauncher } from './backfill.js';
+import { logger } from '../../src/logger.js';
 
 export interface LocalApiOptions {
   store: ObjectStore;
@@ -48,7 +49,7 @@ export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'name
     await runFinetuneJob(options.store, jobId, job.request, { signal, home: options.home });
   } catch (error) {
     const code = (error as { code?: string }).code ?? 'InternalError';
-    console.error(JSON.stringify({ level: code === 'InternalError' ? 'error' : 'warn', message: 'fine-tuning job failed', jobId, code, error: String(error) }));
+    logger[code === 'InternalError' ? 'error' : 'warn']('fine-tuning job failed', { jobId, code, error });
   }
 }
 

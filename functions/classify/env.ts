@@ -2,6 +2,7 @@ import { HeadCache } from '../../src/registry/index.js';
 import { pipelineFromConfig } from '../shared/pipeline.js';
 import { configFromEnv, once, storeFromConfig } from '../shared/runtime.js';
 import { createClassifyRoutes, type ClassifyRoutes } from './routes.js';
+import { logger } from '../../src/logger.js';
 
 /**
  * The classify routes of this process, built once from the environment (HEADSTART_BUCKET, HEADSTART_MODEL,
@@ -26,8 +27,8 @@ export async function warmUpFromEnv(): Promise<void> {
   try {
     const started = performance.now();
     await (await classifyRoutesFromEnv()).warmUp();
-    console.log(JSON.stringify({ level: 'info', message: 'classify warm-up done', ms: Math.round(performance.now() - started) }));
+    logger.info('classify warm-up done', { ms: Math.round(performance.now() - started) });
   } catch (error) {
-    console.error(JSON.stringify({ level: 'error', message: 'classify warm-up failed', error: (error as Error).message }));
+    logger.error('classify warm-up failed', error as Error);
   }
 }

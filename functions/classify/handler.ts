@@ -2,6 +2,8 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { errorBody, jsonResponse } from './http.js';
 import type { ClassifyRoute } from './routes.js';
+import { logger } from '../../src/logger.js';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -17,7 +19,7 @@ export function createClassifyHandler(resolveRoutes: () => Promise<readonly Clas
       routes = await resolveRoutes();
     } catch (error) {
       // Whatever the error says, a service that cannot start is our fault, not the caller's.
-      console.error(JSON.stringify({ level: 'error', message: 'classify service unavailable', error: (error as Error).message }));
+      logger.error('classify service unavailable', error as Error);
       return jsonResponse(500, errorBody(error));
     }
     const path = requestPath(event);
@@ -25,7 +27,7 @@ export function createClassifyHandler(resolveRoutes: () => Promise<readonly Clas
       return jsonResponse(404, { error: { code: 'NotFound', message: `No route for ${path}: this function serves ${routes.map((r) => `${r.method} ${r.path}`).join(', ')}.` } });
     }
     return dispatch(routes, path, event);
-  });
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { HeadstartError } from '../../src/errors.js';
 import { StoreError } from '../../src/store/index.js';
+import { logger } from '../../src/logger.js';
 
 /** `{ error: { code, message } }`, the body of every error answer. */
 export interface ErrorBody {
@@ -55,10 +56,7 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
 export function errorResponse(error: unknown, event?: APIGatewayProxyEvent): APIGatewayProxyResult {
   const status = statusOf(error);
   if (status >= 500) {
-    const e = error as Error;
-    console.error(
-      JSON.stringify({ level: 'error', message: 'request failed', path: event?.path, requestId: event?.requestContext?.requestId, error: e?.message, stack: e?.stack }),
-    );
+    logger.error('request failed', { path: event?.path, requestId: event?.requestContext?.requestId, error });
   }
   return jsonResponse(status, errorBody(error));
 }

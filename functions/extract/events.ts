@@ -1,5 +1,6 @@
 import type { S3EventRecord } from 'aws-lambda';
 import type { IngestRecord } from '../../src/features/ingest.js';
+import { logger } from '../../src/logger.js';
 
 /** One unit of delivery: an SQS message (id set, retried on its own) or the whole invocation. */
 export interface EventMessage {
@@ -85,7 +86,7 @@ function safeBody(body: string): IngestRecord[] {
   try {
     return fromBody(body);
   } catch (error) {
-    console.error(JSON.stringify({ level: 'error', message: 'unparseable SQS message skipped', error: (error as Error).message, body: body.slice(0, 500) }));
+    logger.error('unparseable SQS message skipped', { body: body.slice(0, 500), error });
     return [];
   }
 }

@@ -3,6 +3,10 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import { HeadstartError } from '../../src/errors.js';
 import type { IngestOutcome, Ingestor } from '../../src/features/ingest.js';
 import { parseExtractEvent } from './events.js';
+import { logger } from '../../src/logger.js';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { metrics, MetricUnit } from '../shared/metrics.js';
 
 export interface ExtractDeps {
   ingestor: Ingestor;
@@ -39,14 +43,19 @@ export function createExtractHandler(resolveDeps: () => Promise<ExtractDeps>) {
     }
     if (retry.length) throw new TransientIngestError(retry);
     return { outcomes };
-  });
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
 }
 
 function log(source: string, outcomes: IngestOutcome[], ms: number): void {
   const counts: Record<string, number> = {};
   for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
-  console.log(JSON.stringify({ level: 'info', message: 'extract batch', source, counts, ms: Math.round(ms) }));
+  logger.info('extract batch', { source, counts, ms: Math.round(ms) });
+  metrics.addMetric('ImagesExtracted', MetricUnit.Count, counts.extracted ?? 0);
+  metrics.addMetric('ExtractionFailures', MetricUnit.Count, counts.failed ?? 0);
+  metrics.addMetric('ExtractionRetries', MetricUnit.Count, counts.retry ?? 0);
   for (const o of outcomes.filter((x) => x.status === 'failed' || x.status === 'retry')) {
-    console.log(JSON.stringify({ level: o.status === 'failed' ? 'warn' : 'error', key: o.key, status: o.status, code: o.code, reason: o.reason }));
+    logger[o.status === 'failed' ? 'warn' : 'error']('image not extracted', { key: o.key, status: o.status, code: o.code, reason: o.reason });
   }
 }

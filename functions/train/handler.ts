@@ -5,6 +5,10 @@ import type { FeatureNamespace } from '../../src/features/pipeline.js';
 import { runTrainingJob } from '../../src/heads/job.js';
 import { failJob, validateJobId, type JobRecord, type StoredJob } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logger } from '../../src/logger.js';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { metrics, MetricUnit } from '../shared/metrics.js';
 
 export interface TrainDeps {
   store: ObjectStore;
@@ -68,10 +72,14 @@ export function createTrainHandler(resolveDeps: () => Promise<TrainDeps>) {
       return summary(await failJob(store, jobId, error));
     }
     const { signal, clear } = deadline(context);
+    const started = performance.now();
     try {
       return summary(await runTrainingJob(store, jobId, { namespace: ns, signal }));
     } finally {
       clear();
+      metrics.addMetric('HeadTrainingTime', MetricUnit.Milliseconds, Math.round(performance.now() - started));
     }
-  });
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
 }

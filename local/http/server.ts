@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toProxyEvent, writeProxyResult } from './gateway.js';
+import { logger } from '../../src/logger.js';
 
 /** API Gateway's payload limit for REST APIs. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -83,11 +84,11 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       try {
         writeProxyResult(res, await options.handler(event, lambdaContext(event.requestContext.requestId)));
       } catch (error) {
-        console.error(JSON.stringify({ level: 'error', message: 'API handler failed', error: (error as Error)?.stack ?? String(error) }));
+        logger.error('API handler failed', error as Error);
         writeProxyResult(res, json(502, { message: 'Internal server error' }));
       }
     })().catch((error: unknown) => {
-      console.error(error);
+      logger.error('local API server failed to answer', error as Error);
       if (!res.headersSent) res.writeHead(500).end();
     });
   });

@@ -5,6 +5,7 @@ import type { S3EventRecord } from 'aws-lambda';
 import { InvalidArgumentError } from '../../src/errors.js';
 import type { FromChild, ToChild } from './child.js';
 import { checkPort, type LocalS3, type LocalS3Events, type LocalS3Options } from './server.js';
+import { logger } from '../../src/logger.js';
 
 const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
@@ -26,7 +27,7 @@ export async function startLocalS3Process(options: LocalS3Options = {}): Promise
         try {
           events.emit('objectCreated', message.record as S3EventRecord);
         } catch (err) {
-          console.error('local S3: an objectCreated listener failed', err);
+          logger.error('local S3: an objectCreated listener failed', err as Error);
         }
       } else resolve(message);
     });
@@ -40,7 +41,7 @@ export async function startLocalS3Process(options: LocalS3Options = {}): Promise
   }
   let closing = false;
   child.once('exit', (code) => {
-    if (!closing) console.error(`local S3: the server process exited unexpectedly (code ${code}); restart headstart dev.`);
+    if (!closing) logger.error(`local S3: the server process exited unexpectedly (code ${code}); restart headstart dev.`);
   });
   return {
     endpoint: ready.endpoint,

@@ -2,6 +2,7 @@ import type { S3EventRecord } from 'aws-lambda';
 import { InvalidArgumentError } from '../../src/errors.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import { DEAD_LETTER_PREFIX } from './dead-letter.js';
+import { logger, type Logger } from '../../src/logger.js';
 
 /**
  * Processes one batch. Throwing fails the whole batch; returning `failedKeys` fails only those
@@ -36,8 +37,8 @@ export interface LocalEventQueueOptions {
   visibilityTimeoutMs?: number;
   /** Never delivered whatever the filter says, so a dead letter cannot loop back. @default 'errors/dead-letter/' */
   deadLetterPrefix?: string;
-  /** Retries and dead letters are reported here. @default console */
-  logger?: Pick<Console, 'warn' | 'error'>;
+  /** Retries and dead letters are reported here. @default the shared logger (src/logger.ts) */
+  logger?: Pick<Logger, 'warn' | 'error'>;
 }
 
 export type ResolvedQueueOptions = Required<LocalEventQueueOptions>;
@@ -61,7 +62,7 @@ export function resolveQueueOptions(options: LocalEventQueueOptions): ResolvedQu
   if (!options.store) throw new InvalidArgumentError('LocalEventQueue needs a store to write dead letters to.');
   const resolved: ResolvedQueueOptions = {
     ...QUEUE_DEFAULTS,
-    logger: console,
+    logger,
     ...withoutUndefined(options),
     handler: options.handler,
     store: options.store,

@@ -194,7 +194,7 @@ export class LocalEventQueue {
       logger.error(`event queue: '${m.key}' failed ${m.attempts} times; dead letter at '${key}': ${message(m.lastError)}`);
     } catch (err) {
       this.counts.deadLetterFailures++;
-      logger.error(`event queue: '${m.key}' failed and its dead letter could not be written; record: ${JSON.stringify(m.record)}`, err);
+      logger.error(`event queue: '${m.key}' failed and its dead letter could not be written`, { record: m.record, error: err });
     } finally {
       this.writingDeadLetters--;
       this.settleIdle();

@@ -7,6 +7,7 @@ import { createSequencer, isObjectCreated, toS3EventRecord } from './event-recor
 import { installListObjectsFix } from './list-fix.js';
 import { S3rver, type S3rverEvent } from './s3rver.js';
 import { SortedFilesystemStore } from './sorted-store.js';
+import { logger } from '../../src/logger.js';
 
 export interface LocalS3Options {
   /** 0 picks a free port (read it back from `endpoint`). @default 4569 */
@@ -65,7 +66,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
         events.emit('objectCreated', toS3EventRecord(raw, context));
       } catch (err) {
         // A listener's fault must not turn the client's successful PUT into a 500.
-        console.error(`local S3: an objectCreated listener failed for '${raw.s3.object.key}'`, err);
+        logger.error('local S3: an objectCreated listener failed', { key: raw.s3.object.key, error: err });
       }
     }
   });

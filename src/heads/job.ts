@@ -19,6 +19,7 @@ import { TrainingAbortedError } from './errors.js';
 import { resolveHeadSpec } from './spec.js';
 import { trainHead } from './train.js';
 import type { EpochLog, ResolvedHeadSpec, TrainData, TrainedHead } from './types.js';
+import { logger } from '../logger.js';
 
 export interface RunJobOptions {
   /** The service's feature namespace: the only features a head trains on (functions/shared `namespaceFor`). */
@@ -49,7 +50,7 @@ export async function runTrainingJob(store: ObjectStore, jobId: string, options:
   if (queued.status !== 'queued') return queued;
   const job: JobRecord = { ...queued, status: 'running', startedAt: new Date().toISOString() };
   await writeJob(store, job);
-  log('info', 'training job started', { jobId, dataset: job.request.dataset });
+  logger.info('training job started', { jobId, dataset: job.request.dataset });
   try {
     const headId = await trainAndPublish(store, job, options);
     return await finish(store, job, { status: 'succeeded', headId });
@@ -57,7 +58,7 @@ export async function runTrainingJob(store: ObjectStore, jobId: string, options:
     const jobError = jobErrorOf(error, jobId);
     // Our faults get their stack in the log (never in the record the API shows); the caller's do not need one.
     const internal = jobError.code === 'InternalError';
-    log(internal ? 'error' : 'warn', 'training job failed', { jobId, ...jobError, ...(internal ? { stack: (error as Error)?.stack } : {}) });
+    logger[internal ? 'error' : 'warn']('training job failed', { jobId, ...jobError, ...(internal ? { stack: (error as Error)?.stack } : {}) });
     return finish(store, job, { status: 'failed', error: jobError });
   }
 }
@@ -65,7 +66,7 @@ export async function runTrainingJob(store: ObjectStore, jobId: string, options:
 async function finish(store: ObjectStore, job: JobRecord, outcome: Pick<JobRecord, 'status' | 'headId' | 'error'>): Promise<JobRecord> {
   const done: JobRecord = { ...job, ...outcome, finishedAt: new Date().toISOString() };
   await writeJob(store, done);
-  log('info', 'training job finished', { jobId: job.jobId, status: done.status, headId: done.headId });
+  logger.info('training job finished', { jobId: job.jobId, status: done.status, headId: done.headId });
   return done;
 }
 
@@ -185,8 +186,4 @@ async function recordEpoch(store: ObjectStore, job: JobRecord, spec: ResolvedHea
   };
   await writeJob(store, job);
   await options.onEpoch?.(log, job);
-}
-
-function log(level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>): void {
-  (level === 'info' ? console.log : console.error)(JSON.stringify({ level, message, ...fields }));
 }

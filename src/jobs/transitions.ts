@@ -2,6 +2,7 @@ import type { ObjectStore } from '../store/index.js';
 import { FinetuneUnavailableError, JobNotResumableError } from './errors.js';
 import { presentJob, readJob, writeJob } from './records.js';
 import type { FinetuneJobRecord, StoredJob, WorkerStatus } from './types.js';
+import { logger } from '../logger.js';
 
 /** What runs jobs somewhere else (a Lambda invoke, AWS Batch, a local worker); functions/api/launchers.ts has them. */
 export interface JobLauncher {
@@ -41,7 +42,7 @@ export async function showJob(stored: StoredJob, launcher?: JobLauncher): Promis
     worker = await launcher.describe(job.jobId);
   } catch (error) {
     // The record is still the truth; the runner's view is extra.
-    console.error(JSON.stringify({ level: 'warn', message: 'could not read the worker status', jobId: job.jobId, error: String(error) }));
+    logger.warn('could not read the worker status', { jobId: job.jobId, error });
   }
   return worker ? withWorker(job, worker) : job;
 }

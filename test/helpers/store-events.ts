@@ -9,11 +9,12 @@ export function s3RecordFactory(key: string, size = 3, bucket = 'headstart'): S3
   return objectCreatedRecord(bucket, { key, size, etag: 'd41d8cd98f00b204e9800998ecf8427e' }, { region: 'us-east-1', nextSequencer });
 }
 
-/** A logger that keeps what the queue reports, so tests stay quiet and can assert on it. */
+/** A logger that keeps what the queue reports, so tests stay quiet and can assert on it (fields as JSON, as the logger prints them). */
 export function captureLogger(): { warn: (...a: unknown[]) => void; error: (...a: unknown[]) => void; lines: string[] } {
   const lines: string[] = [];
+  const text = (arg: unknown): string => (arg !== null && typeof arg === 'object' && !(arg instanceof Error) ? JSON.stringify(arg) : String(arg));
   const keep = (level: string) => (...args: unknown[]) => {
-    lines.push(`${level}: ${args.map(String).join(' ')}`);
+    lines.push(`${level}: ${args.map(text).join(' ')}`);
   };
   return { warn: keep('warn'), error: keep('error'), lines };
 }

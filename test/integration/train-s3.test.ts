@@ -19,7 +19,7 @@ beforeAll(async () => {
   s3 = await startTestS3();
   const uploads = new S3UploadSigner(presignClient({ endpoint: s3.s3.endpoint }), s3.s3.bucket);
   api = createLocalApi({ store: s3.store, namespace: async () => NS, uploads });
-  vi.spyOn(console, 'log').mockImplementation(() => {});
+  vi.spyOn(console, 'info').mockImplementation(() => {});
 });
 
 afterAll(async () => {

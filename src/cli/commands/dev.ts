@@ -17,6 +17,8 @@ export const devCommand: Command = {
     });
     if (values.backend) process.env.HEADSTART_BACKEND = values.backend;
     if (values.engine) process.env.HEADSTART_ENGINE = values.engine;
+    // The extract and train handlers write CloudWatch EMF lines; on a terminal they are only noise.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     // Loaded on demand: the other commands need none of the server code.
     const { startDevStack } = await import('../../../local/dev.js');
     const stack = await startDevStack({

@@ -219,7 +219,7 @@ describe('BatchFinetuneLauncher', () => {
   it('submits the fine-tuning job definition with the job id as its one parameter', async () => {
     const calls: unknown[] = [];
     const launcher = new BatchFinetuneLauncher({ jobQueue: 'q-arn', jobDefinition: 'ft-arn', loadSdk: async () => fakeSdk(calls, async () => ({ jobId: 'b-1' })) });
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const log = vi.spyOn(console, 'info').mockImplementation(() => undefined);
     try {
       await launcher.launch('job-20260101-120000-0123abcd');
       // The Batch job id goes to the logs (the job record is the worker's to write once it runs).
@@ -303,7 +303,7 @@ describe('GET /jobs/{id} of a queued fine-tuning job: the runner\'s view', () =>
     const launcher = new DescribingLauncher();
     const { api, jobId } = await queuedJob(launcher);
     launcher.status = new Error('AccessDenied');
-    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const error = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
       const shown = await api.call('GET', `/jobs/${jobId}`);
       expect(shown).toMatchObject({ status: 200, body: { status: 'queued' } });

@@ -76,8 +76,7 @@ export const FAST_HEAD = { hidden: [16], epochs: 10, batchSize: 16, learningRate
 /** Silences the runner's JSON log lines for the calling test file (they are for CloudWatch, not test output). */
 export function quietLogs(): void {
   beforeAll(() => {
-    vi.spyOn(console, 'log').mockImplementation(() => {});
-    vi.spyOn(console, 'error').mockImplementation(() => {});
+    for (const level of ['info', 'warn', 'error'] as const) vi.spyOn(console, level).mockImplementation(() => {});
   });
   afterAll(() => {
     vi.restoreAllMocks();
