@@ -1,6 +1,4 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createExtractor, type Extractor, type EngineName } from '../engine/extractor.js';
+import { createExtractor, engineSettings, type Extractor, type EngineName } from '../engine/extractor.js';
 import { initBackend, type BackendName } from '../engine/backend.js';
 import { HeadstartError } from '../errors.js';
 import { loadImage, type DecodedImage } from '../image/load.js';
@@ -12,8 +10,6 @@ import type { FeatureNamespace } from './namespace.js';
 
 export { namespaceId, type FeatureNamespace } from './namespace.js';
 import { headstartHome, loadModel } from '../weights/index.js';
-
-const READ_ONLY_CODES = new Set(['EROFS', 'EACCES', 'EPERM']);
 
 /** Where to cut the network: a named layer, the no-top model plus global pooling, or the ImageNet classifier. */
 export type FeatureCut = { layer: string } | { pooling: Pooling } | 'classifier';
@@ -29,7 +25,7 @@ export interface PipelineOptions {
   /** @default HEADSTART_ENGINE or 'auto' */
   engine?: EngineName | 'auto';
   backend?: string;
-  /** ONNX Runtime intra-op threads. @default HEADSTART_THREADS, else ONNX Runtime's choice (all cores) */
+  /** ONNX Runtime intra-op threads. @default HEADSTART_THREADS, else ONNX Runtime's choice (the physical cores) */
   threads?: number;
   /** Images per model call. @default 8 */
   batchSize?: number;
@@ -54,8 +50,6 @@ export class FeaturePipeline {
     readonly backend: BackendName,
     private readonly extractor: Extractor,
     private readonly batchSize: number,
-    /** The TF.js model behind a tfjs extractor (the cut shares its weights): disposed with the pipeline. */
-    private readonly ownedModel?: { dispose(): void },
   ) {}
 
   static async create(options: PipelineOptions): Promise<FeaturePipeline> {
@@ -76,18 +70,10 @@ export class FeaturePipeline {
     const digest = weightsDigest ?? 'random';
     // Random weights differ on every build: only real weights get a cached ONNX export.
     const cacheKey = `${spec.id}@${digest}/${layer}`;
-    const threads = options.threads ?? (Number(process.env.HEADSTART_THREADS) || undefined);
-    let extractor: Extractor;
-    try {
-      const cache = weightsDigest ? { cacheDir: headstartHome(options.home), cacheKey } : {};
-      extractor = await createExtractor(cutModel, { engine: options.engine, intraOpThreads: threads, ...cache });
-    } catch (error) {
-      // A read-only home (weights baked into a Lambda image at /opt) cannot take a new export: use /tmp.
-      if (!READ_ONLY_CODES.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-      extractor = await createExtractor(cutModel, { engine: options.engine, intraOpThreads: threads, cacheDir: join(tmpdir(), 'headstart'), cacheKey });
-    }
-    // ONNX Runtime holds its own copy of the weights; TF.js runs the model itself, so the pipeline keeps it.
-    if (extractor.engine === 'onnx') model.dispose();
+    const settings = engineSettings({ engine: options.engine, threads: options.threads });
+    const cache = weightsDigest ? { cacheDir: headstartHome(options.home), cacheKey } : {};
+    // The extractor takes the loaded model (the cut shares its layers): ONNX Runtime lets it go, TF.js keeps it.
+    const extractor = await createExtractor(cutModel, { ...settings, ...cache, owns: model });
     const namespace: FeatureNamespace = {
       model: spec.id,
       weightsDigest: digest,
@@ -98,24 +84,23 @@ export class FeaturePipeline {
       interpolation: options.interpolation ?? 'nearest',
       dtype: 'float32',
     };
-    return new FeaturePipeline(spec, namespace, backend, extractor, options.batchSize ?? 8, extractor.engine === 'onnx' ? undefined : model);
+    return new FeaturePipeline(spec, namespace, backend, extractor, options.batchSize ?? 8);
   }
 
   /**
    * A pipeline over a model loaded elsewhere (a fine-tuned model from the registry): decoding, preprocessing
    * and batching as `create` does, with the caller's namespace. `inputSize` is the extractor's. The pipeline
-   * owns the extractor, and `ownedModel` when given (disposed with it).
+   * owns the extractor.
    */
   static async wrap(options: {
     spec: ModelSpec;
     namespace: Omit<FeatureNamespace, 'inputSize'>;
     extractor: Extractor;
     batchSize?: number;
-    ownedModel?: { dispose(): void };
   }): Promise<FeaturePipeline> {
     const backend = await initBackend();
     const namespace: FeatureNamespace = { ...options.namespace, inputSize: options.extractor.inputSize };
-    return new FeaturePipeline(options.spec, namespace, backend, options.extractor, options.batchSize ?? 8, options.ownedModel);
+    return new FeaturePipeline(options.spec, namespace, backend, options.extractor, options.batchSize ?? 8);
   }
 
   get engine(): EngineName {
@@ -186,7 +171,6 @@ export class FeaturePipeline {
 
   dispose(): void {
     this.extractor.dispose();
-    this.ownedModel?.dispose();
   }
 }
 

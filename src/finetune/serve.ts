@@ -1,8 +1,5 @@
 import { tf } from '../engine/backend.js';
-import { createExtractor, parseEngine, type EngineName, type Extractor } from '../engine/extractor.js';
-import { OnnxExtractor } from '../engine/onnx/extractor.js';
-import { onnxRuntimeAvailable } from '../engine/onnx/runtime.js';
-import { OnnxModel } from '../engine/onnx/session.js';
+import { createExtractor, engineSettings, openOnnxExtractor, runsOnnx, type EngineName, type Extractor } from '../engine/extractor.js';
 import { FeaturePipeline, type FeatureNamespace } from '../features/pipeline.js';
 import type { ObjectStore } from '../store/index.js';
 import { headstartHome } from '../weights/index.js';
@@ -44,43 +41,37 @@ export async function openFinetunedPipeline(store: ObjectStore, modelId: string,
   const pointer = await readFinetunedPointer(store, modelId);
   const config = await readFinetunedJson<FinetunedConfig>(store, pointer, FINETUNED_FILES.config);
   const spec = getModelSpec(config.base.model);
-  const engine = parseEngine(options.engine ?? process.env.HEADSTART_ENGINE);
-  const threads = options.threads ?? (Number(process.env.HEADSTART_THREADS) || undefined);
+  const settings = engineSettings({ engine: options.engine, threads: options.threads });
   const common = { model: spec.id, preprocess: config.input.preprocess, interpolation: config.input.interpolation, dtype: 'float32' as const };
   const digest = config.finetunedBase.weightsDigest;
   const classifierNamespace: Omit<FeatureNamespace, 'inputSize'> = { ...common, weightsDigest: digest, layer: config.head.layers.at(-1)!, pooling: null };
   const featuresNamespace: Omit<FeatureNamespace, 'inputSize'> = { ...common, weightsDigest: digest, layer: config.finetunedBase.layer, pooling: config.finetunedBase.pooling };
-  const wrap = (extractor: Extractor, namespace: Omit<FeatureNamespace, 'inputSize'>, ownedModel?: tf.LayersModel) =>
-    FeaturePipeline.wrap({ spec, namespace, extractor, batchSize: options.batchSize, ownedModel });
+  const served = async (extractor: Extractor, namespace: Omit<FeatureNamespace, 'inputSize'>): Promise<FinetunedPipeline> => ({
+    pipeline: await FeaturePipeline.wrap({ spec, namespace, extractor, batchSize: options.batchSize }),
+    modelId,
+    labels: config.labels,
+    config,
+  });
 
-  if (options.output === 'classifier' && engine !== 'tfjs' && (engine === 'onnx' || (await onnxRuntimeAvailable()))) {
-    const onnx = await OnnxModel.create(await readFinetunedFile(store, pointer, FINETUNED_FILES.onnx), { intraOpThreads: threads });
-    const extractor = new OnnxExtractor(onnx, { inputSize: config.input.size, outputShape: [config.labels.length] });
-    return { pipeline: await wrap(extractor, classifierNamespace), modelId, labels: config.labels, config };
+  if (options.output === 'classifier' && (await runsOnnx(settings))) {
+    const onnx = await readFinetunedFile(store, pointer, FINETUNED_FILES.onnx);
+    return served(await openOnnxExtractor(onnx, { inputSize: config.input.size, outputShape: [config.labels.length] }, settings), classifierNamespace);
   }
 
   const { model } = await loadFinetuned(store, modelId);
-  let modelDisposed = false;
+  let target = model;
   try {
-    const layer = config.finetunedBase.layer;
-    const target = options.output === 'classifier' ? model : tf.model({ inputs: model.inputs, outputs: model.getLayer(layer).output as tf.SymbolicTensor });
-    const extractor = await createExtractor(target, {
-      engine,
-      intraOpThreads: threads,
-      cacheDir: headstartHome(options.home),
-      cacheKey: `finetuned/${modelId}/${target.layers.at(-1)!.name}`,
-    });
-    // ONNX Runtime holds its own copy of the weights; TF.js runs the model itself, so the pipeline keeps it.
-    let owned: tf.LayersModel | undefined = model;
-    if (extractor.engine === 'onnx') {
-      model.dispose();
-      modelDisposed = true;
-      owned = undefined;
-    }
-    const namespace = options.output === 'classifier' ? classifierNamespace : featuresNamespace;
-    return { pipeline: await wrap(extractor, namespace, owned), modelId, labels: config.labels, config };
+    if (options.output === 'features') target = tf.model({ inputs: model.inputs, outputs: model.getLayer(config.finetunedBase.layer).output as tf.SymbolicTensor });
   } catch (error) {
-    if (!modelDisposed) model.dispose();
+    model.dispose();
     throw error;
   }
+  // The extractor takes the model (the features cut shares its layers): ONNX Runtime lets it go, TF.js keeps it.
+  const extractor = await createExtractor(target, {
+    ...settings,
+    cacheDir: headstartHome(options.home),
+    cacheKey: `finetuned/${modelId}/${target.layers.at(-1)!.name}`,
+    owns: model,
+  });
+  return served(extractor, options.output === 'classifier' ? classifierNamespace : featuresNamespace);
 }

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../../errors.js';
-import type { Extractor } from '../extractor.js';
+import type { Extractor } from '../types.js';
 import { exportCached } from './cache.js';
 import { OnnxModelError } from './errors.js';
 import { exportToOnnx } from './export.js';

@@ -1,10 +1,11 @@
 import { stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 import { InvalidArgumentError, listValues } from '../../errors.js';
 import { EngineUnavailableError, OnnxModelError } from './errors.js';
 import { loadOnnxRuntime, type OnnxRuntime } from './runtime.js';
+import type { OnnxTensorInfo, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { startOnnxWorker } from './worker-thread.js';
 
 export interface OnnxSessionOptions {
   /** Threads for one operator (ORT intra_op_num_threads). @default ORT's choice: the physical cores */
@@ -13,20 +14,12 @@ export interface OnnxSessionOptions {
   executionProviders?: readonly string[];
 }
 
-/** A model input or output as ONNX Runtime reports it; dynamic dims are names (e.g. 'N'). */
-export interface OnnxTensorInfo {
-  name: string;
-  type: string;
-  shape: ReadonlyArray<number | string>;
-}
+export type { OnnxTensorInfo } from './worker-protocol.js';
 
 export interface OnnxRunResult {
   data: Float32Array;
   shape: number[];
 }
-
-/** Where onnxruntime-node's entry is, for the worker to require (resolved here: the worker has no base path). */
-const ORT_PATH = (): string => createRequire(import.meta.url).resolve('onnxruntime-node');
 
 function checkOptions(ort: OnnxRuntime, options: OnnxSessionOptions): void {
   const { intraOpThreads, executionProviders } = options;
@@ -40,57 +33,23 @@ function checkOptions(ort: OnnxRuntime, options: OnnxSessionOptions): void {
   }
 }
 
+/** Every message to the worker goes through here, so it is one of the requests worker.ts answers. */
+function send(worker: Worker, request: WorkerRequest): void {
+  worker.postMessage(request);
+}
+
 async function checkFile(path: string): Promise<void> {
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) throw new InvalidArgumentError(`ONNX model file not found: ${path}`);
 }
 
 /**
- * The worker that owns an ONNX Runtime session. onnxruntime-node's `run` computes on the calling JS
- * thread (its promise only defers the call with setImmediate), so a session on the main thread stalls
- * the event loop for a whole batch: no request is read, no object stored, no image decoded meanwhile.
- * Plain JavaScript evaluated as a worker (no file to ship next to a bundle); it loads onnxruntime-node
- * from the path the main thread resolved.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const ort = require(workerData.ortPath);
-const describe = (m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] });
-const message = (e) => String((e && e.message) || e);
-let session;
-parentPort.on('message', async (msg) => {
-  if (msg.type === 'create') {
-    try {
-      session = await ort.InferenceSession.create(msg.model, msg.options);
-      parentPort.postMessage({ type: 'ready', inputs: session.inputMetadata.map(describe), outputs: session.outputMetadata.map(describe) });
-    } catch (e) {
-      parentPort.postMessage({ type: 'failed', message: message(e) });
-    }
-  } else if (msg.type === 'run') {
-    try {
-      const out = (await session.run({ [msg.input]: new ort.Tensor('float32', msg.data, msg.dims) }, [msg.output]))[msg.output];
-      const data = out.type === 'float32' ? out.data : undefined;
-      parentPort.postMessage({ type: 'result', id: msg.id, dataType: out.type, data, dims: out.dims }, data ? [data.buffer] : []);
-    } catch (e) {
-      parentPort.postMessage({ type: 'error', id: msg.id, message: message(e) });
-    }
-  } else if (msg.type === 'release') {
-    if (session) await session.release().catch(() => undefined);
-    parentPort.close();
-  }
-});
-`;
-
-type WorkerReply =
-  | { type: 'ready'; inputs: OnnxTensorInfo[]; outputs: OnnxTensorInfo[] }
-  | { type: 'failed'; message: string }
-  | { type: 'result'; id: number; dataType: string; data?: Float32Array; dims: number[] }
-  | { type: 'error'; id: number; message: string };
-
-/**
  * An ONNX model loaded in ONNX Runtime (CPU by default). One input, float32; `run` returns one
  * output. The session lives in a worker thread of its own, so inference never blocks this thread's
- * event loop. Owns the worker and its native session: call `dispose()` when done.
+ * event loop: onnxruntime-node's `run` computes on the calling JS thread (its promise only defers the call with
+ * setImmediate), so a session on the main thread would stall the event loop for a whole batch (no request read,
+ * no object stored, no image decoded meanwhile). The worker is worker.ts. Owns the worker and its native
+ * session: call `dispose()` when done.
  */
 export class OnnxModel {
   private disposed = false;
@@ -138,11 +97,11 @@ export class OnnxModel {
       graphOptimizationLevel: 'all',
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
     };
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath: ORT_PATH() } });
+    const worker = startOnnxWorker();
     const reply = await new Promise<WorkerReply>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
-      worker.postMessage({ type: 'create', model, options: sessionOptions });
+      send(worker, { type: 'create', model, options: sessionOptions });
     }).catch((error: Error): WorkerReply => ({ type: 'failed', message: error.message }));
     if (reply.type === 'ready') return new OnnxModel(worker, reply.inputs, reply.outputs, source);
     await worker.terminate();
@@ -172,7 +131,7 @@ export class OnnxModel {
     const reply = await new Promise<WorkerReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage({ type: 'run', id, input: spec!.name, output, data: input, dims: [...shape] });
+      send(this.worker, { type: 'run', id, input: spec!.name, output, data: input, dims: [...shape] });
     });
     if (reply.type === 'error') throw new OnnxModelError(`ONNX Runtime failed to run ${this.source}: ${reply.message}`, { cause: new Error(reply.message) });
     if (reply.type !== 'result' || !reply.data) {
@@ -185,7 +144,7 @@ export class OnnxModel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.worker.postMessage({ type: 'release' });
+    send(this.worker, { type: 'release' });
   }
 
   /** Once no run is waiting, the worker stops holding the process open. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../../src/engine/backend.js';
-import { createExtractor, parseEngine, TfjsExtractor, type Extractor } from '../../../src/engine/extractor.js';
+import { createExtractor, engineSettings, parseEngine, runsOnnx, TfjsExtractor, type Extractor } from '../../../src/engine/extractor.js';
 import { UnsupportedLayerError } from '../../../src/engine/onnx/errors.js';
 import { InvalidArgumentError } from '../../../src/errors.js';
 import { expectNoLeak } from '../../helpers/tf.js';
@@ -135,6 +135,78 @@ describe('createExtractor', () => {
     const tfjs = new TfjsExtractor(model);
     tfjs.dispose();
     expect(await tfjs.run(batch, 3)).toHaveLength(24);
+  });
+});
+
+describe('createExtractor with the model handed over (owns)', () => {
+  const batch = randomArray(3 * 10 * 10 * 3, 12);
+
+  beforeAll(() => initBackend());
+
+  it('disposes the model once ONNX Runtime holds its own copy, and the extractor still runs', async () => {
+    const model = featureModel();
+    const extractor = await createExtractor(model, { engine: 'onnx', owns: model });
+    try {
+      expect(() => model.predict(tf.zeros([1, 10, 10, 3]))).toThrow(/disposed/);
+      expect(await extractor.run(batch, 3)).toHaveLength(24);
+    } finally {
+      extractor.dispose();
+    }
+  });
+
+  it('keeps the model while TF.js runs it and disposes it with the extractor', async () => {
+    const model = featureModel();
+    const before = tf.memory().numTensors;
+    const extractor = await createExtractor(model, { engine: 'tfjs', owns: model });
+    expect(await extractor.run(batch, 3)).toHaveLength(24);
+    extractor.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(before);
+    expect(() => model.predict(tf.zeros([1, 10, 10, 3]))).toThrow(/disposed/);
+  });
+
+  it('disposes the model when it cannot open one', async () => {
+    const anySize = tf.sequential({ layers: [tf.layers.globalAveragePooling2d({ inputShape: [null, null, 3] })] });
+    let disposed = 0;
+    await expect(createExtractor(anySize, { engine: 'onnx', owns: { dispose: () => void disposed++ } })).rejects.toThrow(InvalidArgumentError);
+    expect(disposed).toBe(1);
+    anySize.dispose();
+  });
+});
+
+describe('engineSettings', () => {
+  it("takes the caller's options over the environment", () => {
+    const env = { HEADSTART_ENGINE: 'tfjs', HEADSTART_THREADS: '3', HEADSTART_EXECUTION_PROVIDERS: 'cuda,cpu' };
+    expect(engineSettings({ engine: 'onnx', threads: 1, executionProviders: ['cpu'] }, env)).toEqual({
+      engine: 'onnx',
+      intraOpThreads: 1,
+      executionProviders: ['cpu'],
+    });
+  });
+
+  it('reads HEADSTART_ENGINE, HEADSTART_THREADS and HEADSTART_EXECUTION_PROVIDERS (what the Batch image sets)', () => {
+    const env = { HEADSTART_ENGINE: 'onnx', HEADSTART_THREADS: '2', HEADSTART_EXECUTION_PROVIDERS: ' cuda , cpu ' };
+    expect(engineSettings({}, env)).toEqual({ engine: 'onnx', intraOpThreads: 2, executionProviders: ['cuda', 'cpu'] });
+  });
+
+  it("defaults to 'auto' and leaves threads and providers to ONNX Runtime", () => {
+    expect(engineSettings({}, {})).toEqual({ engine: 'auto' });
+    expect(engineSettings({}, { HEADSTART_ENGINE: '', HEADSTART_THREADS: '', HEADSTART_EXECUTION_PROVIDERS: '' })).toEqual({ engine: 'auto' });
+  });
+
+  it.each(['0', '-1', '1.5', 'many'])('refuses HEADSTART_THREADS=%j', (threads) => {
+    expect(() => engineSettings({}, { HEADSTART_THREADS: threads })).toThrow(
+      new InvalidArgumentError(`HEADSTART_THREADS must be a positive integer, got '${threads}'.`),
+    );
+  });
+
+  it('refuses an unknown engine, listing the valid ones', () => {
+    expect(() => engineSettings({}, { HEADSTART_ENGINE: 'gpu' })).toThrow("Unknown engine 'gpu': expected 'onnx', 'tfjs' or 'auto'.");
+  });
+
+  it("runs a ready ONNX graph for 'onnx' and for 'auto' here, never for 'tfjs'", async () => {
+    expect(await runsOnnx({ engine: 'onnx' })).toBe(true);
+    expect(await runsOnnx({ engine: 'auto' })).toBe(true);
+    expect(await runsOnnx({ engine: 'tfjs' })).toBe(false);
   });
 });
 
