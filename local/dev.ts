@@ -15,6 +15,8 @@ import type { FeatureCut, FeaturePipeline } from '../src/features/pipeline.js';
 import { HeadCache } from '../src/registry/index.js';
 import { createS3Client, S3Store } from '../src/store/index.js';
 import { headstartHome } from '../src/weights/index.js';
+import { thumbnailRoutes } from '../functions/api/routes/thumbnails.js';
+import { createConsoleAssets } from './console/assets.js';
 import { startLocalApi, type LocalApi, type ProxyHandler } from './http/server.js';
 import { LocalEventQueue, startLocalS3Process, type LocalS3 } from './s3/index.js';
 
@@ -108,6 +110,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, `images/${dataset}/`)),
       home: config.home,
       finetuneWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, log },
+      extraRoutes: thumbnailRoutes({ store }),
     });
     const { handler: apiHandler, launcher: trainer, finetuneLauncher: finetuner } = localApi;
     cleanup.unshift(() => localApi.close());
@@ -126,12 +129,13 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
     const handler: ProxyHandler = (event: APIGatewayProxyEvent, context) =>
       CLASSIFY_PATHS.has(event.path) ? classifyHandler(event, context) : apiHandler(event, context);
     const apiKey = options.apiKey ?? process.env.HEADSTART_API_KEY;
-    const api = await startLocalApi({ handler, apiKey: apiKey || undefined, host: options.host, port: options.port ?? 3000 });
+    const api = await startLocalApi({ handler, assets: (await createConsoleAssets()).handle, apiKey: apiKey || undefined, host: options.host, port: options.port ?? 3000 });
     cleanup.unshift(() => api.close());
 
     log(
       [
         `headstart is running (model ${namespace.model}@${namespace.weightsDigest}, features ${namespace.layer}, engine ${featurePipeline.engine})`,
+        `  console    ${api.url}/console/`,
         `  API        ${api.url}${apiKey ? '   (x-api-key required)' : ''}`,
         `  S3         ${s3.endpoint}   bucket '${s3.bucket}', data in ${dataDir}`,
         `  weights    ${config.home}`,

@@ -19,6 +19,7 @@ export interface ApiRequest {
 
 export interface ApiResponse {
   statusCode: number;
+  /** JSON, or a Buffer sent as it is (base64 in the proxy result, e.g. a JPEG) with the content-type in `headers`. */
   body?: unknown;
   headers?: Record<string, string>;
 }
@@ -60,6 +61,9 @@ export function toRequest(event: APIGatewayProxyEvent, params: Record<string, st
 }
 
 export function toResult(response: ApiResponse): APIGatewayProxyResult {
+  if (Buffer.isBuffer(response.body)) {
+    return { statusCode: response.statusCode, headers: { ...response.headers }, body: response.body.toString('base64'), isBase64Encoded: true };
+  }
   const headers = { ...JSON_HEADERS, ...response.headers };
   return { statusCode: response.statusCode, headers, body: response.body === undefined ? '' : JSON.stringify(response.body) };
 }

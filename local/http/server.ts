@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toProxyEvent, writeProxyResult } from './gateway.js';
 import { logger } from '../../src/logger.js';
@@ -9,8 +9,13 @@ export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
+/** Answers a request itself (true) or leaves it to the API (false); asked before the API-key check. */
+export type PublicRequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
 export interface LocalApiOptions {
   handler: ProxyHandler;
+  /** Public files served beside the API (the console's page and bundle): no key needed, none held. */
+  assets?: PublicRequestHandler;
   /** When set, requests without a matching `x-api-key` get 403, as API Gateway with apiKeyRequired. */
   apiKey?: string;
   host?: string;
@@ -65,6 +70,7 @@ function lambdaContext(requestId: string): Context {
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const server = createServer((req, res) => {
     void (async () => {
+      if (options.assets?.(req, res)) return;
       if (options.apiKey && req.headers['x-api-key'] !== options.apiKey) {
         req.resume();
         return writeProxyResult(res, json(403, { message: 'Forbidden' }));

@@ -14,7 +14,7 @@ export interface S3rverOptions {
   directory: string;
   silent: boolean;
   resetOnClose: boolean;
-  configureBuckets: { name: string }[];
+  configureBuckets: { name: string; configs?: Array<string | Buffer> }[];
 }
 
 /** The event s3rver emits after storing, copying or deleting an object. */

@@ -44,6 +44,20 @@ export function checkPort(port: number): void {
 }
 
 /**
+ * Browsers may PUT to presigned URLs from any origin, as the stack's bucket allows by default
+ * (infra/storage.ts, corsOrigins '*'): the console uploads through POST /uploads.
+ */
+const BUCKET_CORS = `<CORSConfiguration>
+  <CORSRule>
+    <AllowedOrigin>*</AllowedOrigin>
+    <AllowedMethod>PUT</AllowedMethod>
+    <AllowedHeader>*</AllowedHeader>
+    <ExposeHeader>ETag</ExposeHeader>
+    <MaxAgeSeconds>3600</MaxAgeSeconds>
+  </CORSRule>
+</CORSConfiguration>`;
+
+/**
  * Starts the embedded S3-compatible server (s3rver) in this process, with the bucket configured and
  * its listing fixed to behave like S3 (list-fix.ts, sorted-store.ts).
  */
@@ -54,7 +68,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   installListObjectsFix();
   const directory = path.resolve(dataDir);
   await mkdir(directory, { recursive: true });
-  const server = new S3rver({ port, address: host, directory, silent, resetOnClose: false, configureBuckets: [{ name: bucket }] });
+  const server = new S3rver({ port, address: host, directory, silent, resetOnClose: false, configureBuckets: [{ name: bucket, configs: [BUCKET_CORS] }] });
   // s3rver's own listing skips keys across pages; see sorted-store.ts.
   server.store = server.context.store = new SortedFilesystemStore(directory);
   const events: LocalS3Events = new EventEmitter();

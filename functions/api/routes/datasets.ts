@@ -1,6 +1,6 @@
 import { HeadstartError } from '../../../src/errors.js';
-import { buildDatasetIndex } from '../../../src/features/dataset.js';
-import { validateDatasetName } from '../../../src/features/keys.js';
+import { buildDatasetIndex, type IndexedImage } from '../../../src/features/dataset.js';
+import { IMAGES_PREFIX, validateDatasetName } from '../../../src/features/keys.js';
 import { jobErrorOf } from '../../../src/jobs/job-error.js';
 import { checkTrainingDataset } from '../../../src/jobs/preflight.js';
 import type { ApiDeps } from '../deps.js';
@@ -8,14 +8,28 @@ import type { Route } from '../router.js';
 
 /** Failed images listed per response: enough to see a pattern, bounded for a huge dataset. */
 const MAX_FAILURES = 50;
+/** Images of one label listed per response (`?label=`): a page of thumbnails. */
+const MAX_LABEL_IMAGES = 500;
 
 /**
- * GET /datasets/{name}: per label, images and how many are extracted, failed and pending under the
+ * GET /datasets: the dataset names (folders under images/). GET /datasets/{name}: per label, images and how many are extracted, failed and pending under the
  * service's namespace, with totals; the failed images with their reasons; and whether POST /train
- * would find the dataset trainable now (else the reason, as the job would report it).
+ * would find the dataset trainable now (else the reason, as the job would report it). With `?label=<label>`,
+ * also that label's images (key, status, failure) for a thumbnail grid.
  */
 export function datasetRoutes(deps: ApiDeps): Route[] {
-  async function dataset(name: string) {
+  async function datasetNames(): Promise<string[]> {
+    const names: string[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await deps.store.list(IMAGES_PREFIX, { delimiter: '/', continuationToken });
+      names.push(...page.commonPrefixes.map((p) => p.slice(IMAGES_PREFIX.length, -1)));
+      continuationToken = page.nextToken;
+    } while (continuationToken);
+    return names;
+  }
+
+  async function dataset(name: string, label?: string) {
     const index = await buildDatasetIndex(deps.store, await deps.namespace(), validateDatasetName(name));
     let training: { ready: boolean; error?: { code: string; message: string } } = { ready: true };
     try {
@@ -34,7 +48,19 @@ export function datasetRoutes(deps: ApiDeps): Route[] {
       training,
       failures: failed.slice(0, MAX_FAILURES).map(({ key, label, code, reason }) => ({ key, label, code, reason })),
       failuresTruncated: failed.length > MAX_FAILURES,
+      ...(label === undefined ? {} : labelImages(index.images.filter((i) => i.label === label))),
     };
   }
-  return [{ method: 'GET', path: '/datasets/{name}', handler: async (request) => ({ statusCode: 200, body: await dataset(request.params.name!) }) }];
+
+  function labelImages(images: IndexedImage[]) {
+    return {
+      images: images.slice(0, MAX_LABEL_IMAGES).map(({ key, status, code, reason }) => ({ key, status, ...(code ? { code, reason } : {}) })),
+      imagesTruncated: images.length > MAX_LABEL_IMAGES,
+    };
+  }
+
+  return [
+    { method: 'GET', path: '/datasets', handler: async () => ({ statusCode: 200, body: { datasets: (await datasetNames()).map((name) => ({ name })) } }) },
+    { method: 'GET', path: '/datasets/{name}', handler: async (request) => ({ statusCode: 200, body: await dataset(request.params.name!, request.query.label) }) },
+  ];
 }
