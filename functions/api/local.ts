@@ -1,7 +1,7 @@
 import type { FeatureNamespace } from '../../src/features/pipeline.js';
 import { runFinetuneJob } from '../../src/finetune/index.js';
 import { runTrainingJob } from '../../src/heads/job.js';
-import { readJob } from '../../src/jobs/index.js';
+import { readJob, watchForStop } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import type { ApiDeps } from './deps.js';
 import { runFinetuneWorker, type FinetuneWorkerOptions } from './finetune-worker.js';
@@ -35,14 +35,26 @@ export interface LocalApiOptions {
  * images (a worker process when `finetuneWorker` is set, else this process), which records its own
  * failure in the job and resumes from its checkpoint when run again.
  */
-export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home' | 'finetuneWorker'>, jobId: string, signal: AbortSignal): Promise<void> {
+export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home' | 'finetuneWorker'>, jobId: string, shutdown: AbortSignal): Promise<void> {
   const job = await readJob(options.store, jobId);
-  if (job.kind === 'train') {
-    await runTrainingJob(options.store, jobId, { namespace: await options.namespace(), signal });
+  if (job.kind === 'finetune' && options.finetuneWorker) {
+    // The worker (`headstart finetune --job`) watches for POST /jobs/{id}/stop itself.
+    await runFinetuneWorker(options.store, jobId, shutdown, { ...options.finetuneWorker, home: options.home });
     return;
   }
-  if (options.finetuneWorker) {
-    await runFinetuneWorker(options.store, jobId, signal, { ...options.finetuneWorker, home: options.home });
+  // POST /jobs/{id}/stop, or the server shutting down.
+  const { signal, close } = watchForStop(options.store, jobId, shutdown);
+  try {
+    await runInProcess(options, job, signal);
+  } finally {
+    close();
+  }
+}
+
+async function runInProcess(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home'>, job: Awaited<ReturnType<typeof readJob>>, signal: AbortSignal): Promise<void> {
+  const { jobId } = job;
+  if (job.kind === 'train') {
+    await runTrainingJob(options.store, jobId, { namespace: await options.namespace(), signal });
     return;
   }
   try {

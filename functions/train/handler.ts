@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { HeadstartError, InvalidArgumentError } from '../../src/errors.js';
 import type { FeatureNamespace } from '../../src/features/pipeline.js';
 import { runTrainingJob } from '../../src/heads/job.js';
-import { failJob, validateJobId, type JobRecord, type StoredJob } from '../../src/jobs/index.js';
+import { failJob, validateJobId, watchForStop, type JobRecord, type StoredJob } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logger } from '../../src/logger.js';
@@ -71,11 +71,14 @@ export function createTrainHandler(resolveDeps: () => Promise<TrainDeps>) {
     } catch (error) {
       return summary(await failJob(store, jobId, error));
     }
-    const { signal, clear } = deadline(context);
+    const { signal: timeUp, clear } = deadline(context);
+    // POST /jobs/{id}/stop, or the function's time running out.
+    const { signal, close } = watchForStop(store, jobId, timeUp);
     const started = performance.now();
     try {
       return summary(await runTrainingJob(store, jobId, { namespace: ns, signal }));
     } finally {
+      close();
       clear();
       metrics.addMetric('HeadTrainingTime', MetricUnit.Milliseconds, Math.round(performance.now() - started));
     }

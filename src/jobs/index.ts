@@ -12,3 +12,4 @@ export { checkTrainingDataset, listDatasets, trainingLabels } from './preflight.
 export { checkMemoryBudget, estimateTrainingBytes, isAllocationFailure, memoryLimitBytes } from './memory.js';
 export * from './errors.js';
 export * from './types.js';
+export { clearStop, requestStop, stopKey, watchForStop, STOP_POLL_MS } from './stop.js';

@@ -31,26 +31,26 @@ if (missing.length) console.warn(`console browser test skipped: ${missing.join('
 
 /** Every form control has a label (a <label>, aria-label or aria-labelledby) and every button a name. */
 async function unlabelledControls(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const bad: string[] = [];
-    for (const el of document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>('input, select, textarea')) {
+  // Runs in the page (a string: this project's types are Node's, not the DOM's).
+  return page.evaluate(`(() => {
+    const bad = [];
+    for (const el of document.querySelectorAll('input, select, textarea')) {
       if (el.type === 'hidden') continue;
-      const named = (el.labels?.length ?? 0) > 0 || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
-      if (!named) bad.push(el.outerHTML.slice(0, 120));
+      if (!(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby'))) bad.push(el.outerHTML.slice(0, 120));
     }
     for (const el of document.querySelectorAll('button, a[href]')) {
-      if (!(el.getAttribute('aria-label') || el.textContent?.trim())) bad.push(el.outerHTML.slice(0, 120));
+      if (!(el.getAttribute('aria-label') || el.textContent.trim())) bad.push(el.outerHTML.slice(0, 120));
     }
     return bad;
-  });
+  })()`) as Promise<string[]>;
 }
 
 /** Presses Tab until the element matching `selector` has focus; false when it is not reachable in `max` presses. */
 async function tabTo(page: Page, selector: string, max = 80): Promise<boolean> {
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.evaluate('document.activeElement && document.activeElement.blur()');
   for (let i = 0; i < max; i++) {
     await page.keyboard.press('Tab');
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return true;
+    if (await page.evaluate(`!!document.activeElement && document.activeElement.matches(${JSON.stringify(selector)})`)) return true;
   }
   return false;
 }
@@ -119,8 +119,8 @@ describe.skipIf(missing.length > 0)(`the console in headless Chromium (screensho
     await page.keyboard.type('shop');
     const picker = await page.$('input[type=file][webkitdirectory]');
     await picker!.uploadFile(join(folder, 'shop'));
-    await page.waitForFunction(() => location.pathname === '/console/datasets/shop');
-    await page.waitForFunction(() => document.querySelector('.summary')?.textContent?.includes('extraction finished'), { timeout: 90_000 });
+    await page.waitForFunction(`location.pathname === '/console/datasets/shop'`);
+    await page.waitForFunction(`document.querySelector('.summary')?.textContent.includes('extraction finished')`, { timeout: 90_000 });
     expect(await text(page, '.summary')).toContain(`${LABELS.length * PER_LABEL} images: ${LABELS.length * PER_LABEL} extracted, 0 failed, 0 pending`);
     const rows = await page.$$eval('table.counts tbody tr', (trs) => trs.map((tr) => [...tr.children].slice(0, 5).map((c) => c.textContent)));
     expect(rows).toEqual(LABELS.map((label) => [label, String(PER_LABEL), String(PER_LABEL), '0', '0']));
@@ -132,8 +132,8 @@ describe.skipIf(missing.length > 0)(`the console in headless Chromium (screensho
     const button = (await page.$$('table.counts tbody button'))[0]!;
     await button.focus();
     await page.keyboard.press('Enter');
-    await page.waitForFunction((n) => document.querySelectorAll('section[aria-label="Images of bag"] .thumb img').length === n, { timeout: 20_000 }, PER_LABEL);
-    const sizes = await page.$$eval('section[aria-label="Images of bag"] .thumb img', (imgs) => imgs.map((img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]));
+    await page.waitForFunction(`document.querySelectorAll('section[aria-label="Images of bag"] .thumb img').length === ${PER_LABEL}`, { timeout: 20_000 });
+    const sizes = await page.evaluate(`[...document.querySelectorAll('section[aria-label="Images of bag"] .thumb img')].map((img) => [img.naturalWidth, img.naturalHeight])`);
     // fashion-MNIST is 28×28: the thumbnail's longer side is the default size, 160.
     expect(sizes).toEqual(Array.from({ length: PER_LABEL }, () => [160, 160]));
     await shot('2-thumbnails');
@@ -141,13 +141,13 @@ describe.skipIf(missing.length > 0)(`the console in headless Chromium (screensho
 
   it('trains a head from the form (pre-filled with the API defaults) and shows its curves per epoch', async () => {
     const defaults = (await (await fetch(`${stack.api.url}/train/defaults`, { headers: { 'x-api-key': KEY } })).json()) as { head: { epochs: number; dropout: number } };
-    const form = await page.$$eval('form.train input[type=number]', (inputs) => inputs.map((i) => (i as HTMLInputElement).value));
+    const form = await page.evaluate(`[...document.querySelectorAll('form.train input[type=number]')].map((i) => i.value)`);
     expect(form).toContain(String(defaults.head.epochs));
     expect(form).toContain(String(defaults.head.dropout));
     expect(await tabTo(page, 'form.train button[type=submit]')).toBe(true);
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => location.pathname.startsWith('/console/jobs/'));
-    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'succeeded', { timeout: 60_000 });
+    await page.waitForFunction(`location.pathname.startsWith('/console/jobs/')`);
+    await page.waitForFunction(`document.querySelector('.status')?.textContent === 'succeeded'`, { timeout: 60_000 });
     const job = (await (await fetch(`${stack.api.url}/jobs/${decodeURIComponent(page.url().split('/').pop()!)}`, { headers: { 'x-api-key': KEY } })).json()) as { history: unknown[]; headId: string };
     headId = job.headId;
     // One point per epoch the API recorded, on both curves of both charts.
@@ -179,7 +179,7 @@ describe.skipIf(missing.length > 0)(`the console in headless Chromium (screensho
     const samples = model.metrics.evaluation?.samples;
     if (samples) {
       const expected = samples.filter((s) => s.label === truth && s.predicted === predicted).length;
-      await page.waitForFunction((n) => document.querySelectorAll('.cell-images .thumb img').length === n, { timeout: 20_000 }, expected);
+      await page.waitForFunction(`document.querySelectorAll('.cell-images .thumb img').length === ${expected}`, { timeout: 20_000 });
       expect(await page.$$eval('.cell-images figcaption', (fs) => fs.every((f) => /\d+\.\d%$/.test(f.textContent ?? '')))).toBe(true);
     } else {
       console.warn('console test: this head has no metrics.evaluation.samples (per-image evaluation not in the trainer yet): the cell shows the note, not images');
@@ -190,7 +190,7 @@ describe.skipIf(missing.length > 0)(`the console in headless Chromium (screensho
 
   it('classifies an image with the head: top-k bars', async () => {
     await page.goto(`${stack.api.url}/console/classify?model=${headId}`);
-    await page.waitForFunction((id) => (document.querySelector('select') as HTMLSelectElement | null)?.value === `head:${id}`, {}, headId);
+    await page.waitForFunction(`document.querySelector('select')?.value === 'head:${headId}'`);
     const picker = await page.$('input[type=file][accept="image/*"]');
     await picker!.uploadFile(join(FMNIST, 'test/bag', readdirSync(join(FMNIST, 'test/bag')).sort()[0]!));
     await page.waitForSelector('ol.bars li');
@@ -202,7 +202,7 @@ describe.skipIf(missing.length > 0)(`the console in headless Chromium (screensho
 
   it('deep links load their page, and nothing was fetched from another origin than the API and its bucket', async () => {
     await page.goto(`${stack.api.url}/console/datasets/shop`);
-    await page.waitForFunction(() => document.querySelector('.summary')?.textContent?.includes('extracted'));
+    await page.waitForFunction(`document.querySelector('.summary')?.textContent.includes('extracted')`);
     expect(await text(page, 'h1')).toContain('shop');
     expect([...origins].sort()).toEqual([stack.api.url, stack.s3.endpoint].sort());
     expect(pageErrors).toEqual([]);

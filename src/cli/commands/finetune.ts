@@ -3,6 +3,7 @@ import { runFinetuneJob, type FinetuneRequest, type FinetuneResult, type Unfreez
 import { TrainingAbortedError } from '../../heads/errors.js';
 import type { EpochLog } from '../../heads/types.js';
 import { newJobId, readJob, validateJobId } from '../../jobs/records.js';
+import { watchForStop } from '../../jobs/stop.js';
 import type { ObjectStore } from '../../store/index.js';
 import type { Interpolation } from '../../zoo/types.js';
 import { intOption, parse } from '../args.js';
@@ -120,19 +121,22 @@ export const finetuneCommand: Command = {
     const stop = (signal: NodeJS.Signals) => controller.abort(new Error(`stopped by ${signal}`));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // POST /jobs/{id}/stop reaches the job wherever this command runs (a local worker, the GPU batch job).
+    const stopRequest = watchForStop(source.store, jobId, controller.signal);
     try {
       const result = await runFinetuneJob(source.store, jobId, request, {
-        signal: controller.signal,
+        signal: stopRequest.signal,
         onEpoch: (log, job) => (values.json ? undefined : io.err(epochLine(log, job.progress.epochs))),
       });
       if (values.json) io.out(JSON.stringify({ jobId, modelId: result.modelId, labels: result.labels, bestEpoch: result.bestEpoch, metrics: result.metrics, config: result.config }, null, 2));
       else printResult(result, io);
       return 0;
     } catch (error) {
-      if (!(error instanceof TrainingAbortedError) || !controller.signal.aborted) throw error;
+      if (!(error instanceof TrainingAbortedError) || !stopRequest.signal.aborted) throw error;
       io.err(`stopped; the last complete epoch is checkpointed: resume with the same arguments and --job ${jobId}`);
       return 130;
     } finally {
+      stopRequest.close();
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
     }
