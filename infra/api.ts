@@ -23,17 +23,23 @@ interface Route {
 const COMPUTE = { rateLimit: 10, burstLimit: 20 };
 const JOBS = { rateLimit: 1, burstLimit: 5 };
 const LIGHT = { rateLimit: 20, burstLimit: 40 };
+/** A console page shows dozens of thumbnails at once. */
+const THUMBNAILS = { rateLimit: 50, burstLimit: 100 };
 
 /** Every route of the REST API (DESIGN.md "Cloud shape"). */
 export const API_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/classify', target: 'classify', throttle: COMPUTE },
   { method: 'POST', path: '/features', target: 'classify', throttle: COMPUTE },
+  { method: 'GET', path: '/thumbnails', target: 'classify', throttle: THUMBNAILS },
   { method: 'POST', path: '/train', target: 'api', throttle: JOBS },
+  { method: 'GET', path: '/train/defaults', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/jobs/{id}', target: 'api', throttle: LIGHT },
   { method: 'POST', path: '/jobs/{id}/resume', target: 'api', throttle: JOBS },
+  { method: 'POST', path: '/jobs/{id}/stop', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/models', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/models/{id}', target: 'api', throttle: LIGHT },
   { method: 'DELETE', path: '/models/{id}', target: 'api', throttle: LIGHT },
+  { method: 'GET', path: '/datasets', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/datasets/{name}', target: 'api', throttle: LIGHT },
   { method: 'POST', path: '/uploads', target: 'api', throttle: LIGHT },
   { method: 'POST', path: '/backfill', target: 'api', throttle: JOBS },
@@ -152,8 +158,9 @@ export class Api extends Construct {
       [PREFIX.images]: ['read', 'write'],
       [PREFIX.features]: ['read'],
       [PREFIX.models]: ['read', 'delete'],
-      // write: POST /train records the job as queued before the trainer starts, so GET /jobs/{id} answers at once.
-      [PREFIX.jobs]: ['read', 'write'],
+      // write: POST /train records the job as queued before the trainer starts, so GET /jobs/{id} answers at once;
+      // POST /jobs/{id}/stop writes a stop request, which POST /jobs/{id}/resume deletes.
+      [PREFIX.jobs]: ['read', 'write', 'delete'],
       // read: the weights index names the digest of the service's feature namespace.
       [PREFIX.weights]: ['read'],
     });

@@ -39,7 +39,7 @@ export class Classify extends Construct {
         ...functionImageOptions(props.entries, props.baseModel),
         cmd: [FUNCTION_IMAGE_HANDLERS.classify],
       }),
-      description: 'headstart: POST /classify and POST /features (ONNX Runtime, CPU)',
+      description: 'headstart: POST /classify, POST /features and GET /thumbnails (ONNX Runtime, sharp, CPU)',
       architecture: lambda.Architecture.X86_64,
       memorySize: props.memorySize,
       timeout: CLASSIFY_TIMEOUT,
@@ -63,6 +63,9 @@ export class Classify extends Construct {
       // bytes (or a training set that includes them) is a cache hit. Content addressing makes the write idempotent.
       [PREFIX.features]: ['read', 'write'],
       [PREFIX.weights]: ['read', 'write'],
+      // GET /thumbnails: reads the image, caches its thumbnail.
+      [PREFIX.images]: ['read'],
+      [PREFIX.thumbnails]: ['read', 'write'],
     });
   }
 }

@@ -11,6 +11,8 @@ export const PREFIX = {
   errors: 'errors/',
   /** Weights indexes (and weights for functions without baked ones): what namespaces resolve against. */
   weights: 'weights/',
+  /** Small JPEGs of images/ for the console (GET /thumbnails), a cache: made again when missing. */
+  thumbnails: 'thumbnails/',
 } as const;
 
 /**

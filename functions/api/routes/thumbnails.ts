@@ -1,9 +1,10 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import sharp from 'sharp';
 import { IMAGES_PREFIX } from '../../../src/features/keys.js';
 import type { ObjectStore } from '../../../src/store/index.js';
-import { HttpError } from '../errors.js';
-import type { ApiRequest, ApiResponse } from '../http.js';
-import type { Route } from '../router.js';
+import { errorResult, HttpError } from '../errors.js';
+import { toRequest, toResult, type ApiRequest, type ApiResponse } from '../http.js';
+import { Router, type Route } from '../router.js';
 
 /** Where thumbnails are cached: `thumbnails/<size>/<key under images/>.jpg`, a prefix of their own. */
 export const THUMBNAILS_PREFIX = 'thumbnails/';
@@ -69,4 +70,22 @@ export function thumbnailRoutes(deps: { store: ObjectStore }): Route[] {
     return { statusCode: 200, headers: { ...headers, 'x-thumbnail-cache': 'miss' }, body: jpeg };
   }
   return [{ method: 'GET', path: '/thumbnails', handler: thumbnail }];
+}
+
+/**
+ * GET /thumbnails as a proxy handler of its own, for a function that serves it beside other routes (the
+ * classify function in the cloud: it has sharp, the API's zip does not). Errors as the API answers them.
+ */
+export function createThumbnailHandler(resolveStore: () => Promise<ObjectStore>) {
+  return async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
+    const requestId = context?.awsRequestId ?? event.requestContext?.requestId ?? 'local';
+    try {
+      const { route, params } = new Router(thumbnailRoutes({ store: await resolveStore() })).match(event);
+      return toResult(await route.handler(toRequest(event, params)));
+    } catch (error) {
+      const result = errorResult(error, requestId);
+      if (result.statusCode >= 500) console.error(JSON.stringify({ level: 'error', message: 'thumbnail failed', requestId, key: event.queryStringParameters?.key, error: String(error), stack: (error as Error)?.stack }));
+      return toResult(result);
+    }
+  };
 }

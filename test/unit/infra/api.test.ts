@@ -46,14 +46,18 @@ describe('routes', () => {
 
     expect(routes).toEqual([
       'DELETE /models/{id}',
+      'GET /datasets',
       'GET /datasets/{name}',
       'GET /jobs/{id}',
       'GET /models',
       'GET /models/{id}',
+      'GET /thumbnails',
+      'GET /train/defaults',
       'POST /backfill',
       'POST /classify',
       'POST /features',
       'POST /jobs/{id}/resume',
+      'POST /jobs/{id}/stop',
       'POST /train',
       'POST /uploads',
     ]);
@@ -67,12 +71,12 @@ describe('routes', () => {
     expect(all.filter((m) => m.route.startsWith('OPTIONS')).every((m) => m.apiKeyRequired !== true && m.authorization === 'NONE')).toBe(true);
   });
 
-  it('sends /classify and /features to the classify alias, everything else to the API function', () => {
+  it('sends /classify, /features and /thumbnails to the classify alias (sharp is in its image), everything else to the API function', () => {
     const alias = logicalId(stack, stack.classify.target);
     const apiFn = logicalId(stack, stack.api.fn);
 
     for (const m of methods().filter((x) => !x.route.startsWith('OPTIONS'))) {
-      const expected = /\/(classify|features)$/.test(m.route) ? alias : apiFn;
+      const expected = /\/(classify|features|thumbnails)$/.test(m.route) ? alias : apiFn;
       expect(m.integrationUri, m.route).toContain(expected);
     }
   });

@@ -51,22 +51,22 @@ describe('least privilege in the bucket', () => {
     });
   });
 
-  it('classify reads models/ and features/, and fills the features/ cache', () => {
+  it('classify reads models/ and features/, and fills the features/ cache; GET /thumbnails reads images/ and caches under thumbnails/', () => {
     expect(s3Access(statementsOfFunction(stack.classify.fn))).toEqual({
-      get: ['/features/*', '/models/*', '/weights/*'],
-      put: ['/features/*', '/weights/*'],
-      abort: ['/features/*', '/weights/*'],
+      get: ['/features/*', '/images/*', '/models/*', '/thumbnails/*', '/weights/*'],
+      put: ['/features/*', '/thumbnails/*', '/weights/*'],
+      abort: ['/features/*', '/thumbnails/*', '/weights/*'],
       delete: [],
       list: [''],
     });
   });
 
-  it('the API reads what it serves, presigns PUTs to images/, records jobs, deletes models only', () => {
+  it('the API reads what it serves, presigns PUTs to images/, records jobs (and stop requests), deletes models and stop requests only', () => {
     expect(s3Access(statementsOfFunction(stack.api.fn))).toEqual({
       get: ['/features/*', '/images/*', '/jobs/*', '/models/*', '/weights/*'],
       put: ['/images/*', '/jobs/*'],
       abort: ['/images/*', '/jobs/*'],
-      delete: ['/models/*'],
+      delete: ['/jobs/*', '/models/*'],
       list: [''],
     });
   });
