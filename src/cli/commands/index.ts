@@ -1,5 +1,6 @@
 import type { Command } from '../io.js';
 import { classifyCommand } from './classify.js';
+import { consoleCommand } from './console.js';
 import { devCommand } from './dev.js';
 import { extractCommand } from './extract.js';
 import { featuresCommand } from './features.js';
@@ -10,4 +11,4 @@ import { uploadCommand } from './upload.js';
 import { weightsCommand } from './weights.js';
 
 /** Every CLI command, in the order `headstart --help` lists them. */
-export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, finetuneCommand, uploadCommand, devCommand];
+export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, finetuneCommand, uploadCommand, devCommand, consoleCommand];

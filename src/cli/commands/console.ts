@@ -1,0 +1,35 @@
+import { intOption, parse } from '../args.js';
+import { type Command, UsageError } from '../io.js';
+
+export const consoleCommand: Command = {
+  name: 'console',
+  summary: 'the web console on this machine for a deployed API: the page served here, API calls passed to the API with your key',
+  usage: 'headstart console --api <ApiUrl, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/v1> [--port 8080] [--host 127.0.0.1]',
+  async run(args, io) {
+    const { values } = parse(args, { api: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } });
+    if (!values.api) throw new UsageError("--api is required: the deployed API's URL (the stack's ApiUrl output). Locally, npm start serves the console itself at /console/.");
+    // Loaded on demand: the other commands need none of the server code.
+    const { startConsoleServer } = await import('../../../local/console/server.js');
+    const server = await startConsoleServer({ api: values.api, port: intOption(values.port, 'port', 8080, 0), host: values.host });
+    io.out(
+      [
+        `headstart console for ${values.api}`,
+        `  open       ${server.url}`,
+        '  API key    the console asks for it (aws apigateway get-api-key --include-value --api-key <ApiKeyId>); it stays in the browser tab',
+        `  uploads    go from the browser to the bucket: its corsOrigins must allow ${new URL(server.url).origin}`,
+        'Ctrl-C stops.',
+      ].join('\n'),
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await server.close();
+    return 0;
+  },
+};
