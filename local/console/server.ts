@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { logger } from '../../src/logger.js';
 import { CONSOLE_PATH, createConsoleAssets } from './assets.js';
 
 export interface ConsoleServerOptions {
@@ -80,7 +81,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const server = createServer((req, res) => {
     if (assets.handle(req, res)) return;
     forward(req, res).catch((error: unknown) => {
-      console.error(error);
+      logger.error('console proxy failed', { url: req.url, error });
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     });

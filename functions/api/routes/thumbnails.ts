@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import sharp from 'sharp';
 import { IMAGES_PREFIX } from '../../../src/features/keys.js';
+import { logger } from '../../../src/logger.js';
 import type { ObjectStore } from '../../../src/store/index.js';
 import { errorResult, HttpError } from '../errors.js';
 import { toRequest, toResult, type ApiRequest, type ApiResponse } from '../http.js';
@@ -84,7 +85,7 @@ export function createThumbnailHandler(resolveStore: () => Promise<ObjectStore>)
       return toResult(await route.handler(toRequest(event, params)));
     } catch (error) {
       const result = errorResult(error, requestId);
-      if (result.statusCode >= 500) console.error(JSON.stringify({ level: 'error', message: 'thumbnail failed', requestId, key: event.queryStringParameters?.key, error: String(error), stack: (error as Error)?.stack }));
+      if (result.statusCode >= 500) logger.error('thumbnail failed', { requestId, key: event.queryStringParameters?.key, error });
       return toResult(result);
     }
   };
