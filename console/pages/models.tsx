@@ -207,7 +207,7 @@ function CellImages(props: { truth: string; predicted: string; samples?: Evaluat
     return (
       <section aria-label={title} class="cell-images">
         <h2>{title}</h2>
-        <p class="note">This model's metrics keep no per-image results (it was trained before evaluation recorded them): retrain it to see the images.</p>
+        <p class="note">This model's metrics keep no per-image results (metrics.evaluation.samples), so the images of a cell cannot be shown; a model trained by a version that records them can.</p>
       </section>
     );
   }
