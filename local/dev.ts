@@ -18,7 +18,9 @@ import { headstartHome } from '../src/weights/index.js';
 import { thumbnailRoutes } from '../functions/api/routes/thumbnails.js';
 import { createConsoleAssets } from './console/assets.js';
 import { startLocalApi, type LocalApi, type ProxyHandler } from './http/server.js';
+import { assertPortFree, listenOn, type StackPort } from './ports.js';
 import { LocalEventQueue, startLocalS3Process, type LocalS3 } from './s3/index.js';
+import { checkPort } from './s3/server.js';
 
 export interface DevOptions {
   /** @default 3000 */
@@ -62,12 +64,19 @@ const CLASSIFY_PATHS = new Set(['/classify', '/features']);
  * The whole service on one machine, with the handlers the cloud runs: the embedded S3 server, its
  * object events delivered to the extract handler as SQS batches (retries, dead letters), the API and
  * classify handlers behind a local API Gateway, and training jobs in this process off the request path.
- * The model loads (and warms up) before the server answers, so the first request is not the slow one.
+ * The model loads (and warms up) before the server answers, so the first request is not the slow one;
+ * both ports are checked before it loads, so a taken one fails at once with PortInUseError.
  */
 export async function startDevStack(options: DevOptions = {}): Promise<DevStack> {
   const log = options.log ?? ((line: string) => console.log(line));
   const dataDir = resolve(options.dataDir ?? process.env.HEADSTART_DATA ?? '.headstart');
-  const s3 = await startLocalS3Process({ port: options.s3Port ?? 4569, dataDir, bucket: options.bucket ?? 'headstart' });
+  const apiPort: StackPort = { port: options.port ?? 3000, host: options.host ?? '127.0.0.1', what: 'the API', flag: '--port' };
+  const s3Port: StackPort = { port: options.s3Port ?? 4569, host: '127.0.0.1', what: 'the embedded S3 server', flag: '--s3-port' };
+  for (const spec of [apiPort, s3Port]) {
+    checkPort(spec.port);
+    await assertPortFree(spec);
+  }
+  const s3 = await listenOn(s3Port, () => startLocalS3Process({ port: s3Port.port, host: s3Port.host, dataDir, bucket: options.bucket ?? 'headstart' }));
   const config: RuntimeConfig = {
     bucket: s3.bucket,
     endpoint: s3.endpoint,
@@ -129,7 +138,8 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
     const handler: ProxyHandler = (event: APIGatewayProxyEvent, context) =>
       CLASSIFY_PATHS.has(event.path) ? classifyHandler(event, context) : apiHandler(event, context);
     const apiKey = options.apiKey ?? process.env.HEADSTART_API_KEY;
-    const api = await startLocalApi({ handler, assets: (await createConsoleAssets()).handle, apiKey: apiKey || undefined, host: options.host, port: options.port ?? 3000 });
+    const assets = (await createConsoleAssets()).handle;
+    const api = await listenOn(apiPort, () => startLocalApi({ handler, assets, apiKey: apiKey || undefined, host: apiPort.host, port: apiPort.port }));
     cleanup.unshift(() => api.close());
 
     log(
