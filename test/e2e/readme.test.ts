@@ -1,36 +1,35 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createS3Client, S3Store } from '../../src/store/index.js';
+import { FASHION_MNIST as FMNIST } from '../helpers/fixtures.js';
 import { makeTruncatedJpeg } from '../helpers/images.js';
+import { describeWhen, realWeights } from '../helpers/real-weights.js';
 
 /**
  * The README's walk-through, run exactly as written, against `npm start` with the real DenseNet121 weights
- * and the fashion-MNIST sample from ../shared; then the checks behind it (issues 3, 4, 5): every image has
- * its features, a re-upload writes nothing new, bad files fail alone, and the head classifies test/ well.
+ * (test/helpers/real-weights.ts) and the project's fashion-MNIST fixtures; then the checks behind it
+ * (issues 3, 4, 5): every image has its features, a re-upload writes nothing new, bad files fail alone,
+ * and the head classifies test/ well. The server takes free ports (`--port 0 --s3-port 0`), read back from
+ * its banner and passed to the walk-through as $API and $HEADSTART_S3_ENDPOINT, so a running `npm start`
+ * on the default ports is no obstacle.
  */
 const ROOT = join(import.meta.dirname, '../..');
-const SHARED = join(ROOT, '../shared');
-const FMNIST = join(SHARED, 'datasets/fashion-mnist-small');
-const API = 'http://127.0.0.1:3000';
-const S3 = 'http://127.0.0.1:4569';
+const weights = await realWeights();
+const files = (split: 'train' | 'test') => readdirSync(join(FMNIST, split)).flatMap((label) => readdirSync(join(FMNIST, split, label)).map((file) => join(FMNIST, split, label, file)));
+const TRAIN_IMAGES = files('train').length;
+const TEST_IMAGES = files('test').length;
+let API = '';
+let S3 = '';
 
 function walkthrough(): string {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const block = /<!-- walkthrough:start -->\s*```sh\n([\s\S]*?)```\s*<!-- walkthrough:end -->/.exec(readme);
   if (!block) throw new Error('README.md has no walkthrough block');
   return block[1]!;
-}
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer().once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 async function json<T>(path: string, init?: RequestInit): Promise<T> {
@@ -50,7 +49,14 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 
 interface Totals { images: number; extracted: number; failed: number; pending: number }
 
-describe('README walk-through against npm start', () => {
+/** The URL the banner prints on the line of `what` ('API' or 'S3'). */
+function bannerUrl(log: string, what: string): string {
+  const url = new RegExp(`^\\s+${what}\\s+(http://\\S+)`, 'm').exec(log)?.[1];
+  if (!url) throw new Error(`npm start printed no ${what} URL:\n${log}`);
+  return url;
+}
+
+describeWhen(weights, 'README walk-through against npm start', () => {
   let server: ChildProcess;
   let log = '';
   let home: string;
@@ -59,20 +65,21 @@ describe('README walk-through against npm start', () => {
   const env = { ...process.env };
 
   beforeAll(async () => {
-    for (const port of [3000, 4569]) {
-      if (!(await portFree(port))) throw new Error(`port ${port} is in use: the walk-through needs the default ports 3000 and 4569 free`);
-    }
     home = mkdtempSync(join(tmpdir(), 'hs-e2e-home-'));
     data = mkdtempSync(join(tmpdir(), 'hs-e2e-data-'));
     Object.assign(env, { HEADSTART_HOME: home, HEADSTART_DATA: data, HEADSTART_MODEL: 'densenet121' });
     delete env.HEADSTART_API_KEY;
     delete env.BASH_ENV; // a login-shell rc file is not part of the walk-through
-    // The README's setup lines, then `npm start` as a user runs it.
-    execFileSync('npx', ['headstart', 'weights', 'import', '../shared/models/densenet121', '--model', 'densenet121'], { cwd: ROOT, env, stdio: 'pipe' });
-    server = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // The README's setup line (weights into the cache), then `npm start` as a user runs it, on free ports.
+    await weights.installInto(home);
+    server = spawn('npm', ['start', '--', '--port', '0', '--s3-port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     server.stdout!.on('data', (d) => (log += d));
     server.stderr!.on('data', (d) => (log += d));
     await until('npm start to report it is running', async () => (log.includes('headstart is running') ? true : server.exitCode !== null ? Promise.reject(new Error(`npm start exited:\n${log}`)) : undefined), 240_000);
+    API = bannerUrl(log, 'API');
+    S3 = bannerUrl(log, 'S3');
+    // How the walk-through reaches a server on other ports: $API for curl, $HEADSTART_S3_ENDPOINT for `headstart upload`.
+    Object.assign(env, { API, HEADSTART_S3_ENDPOINT: S3 });
   }, 300_000);
 
   afterAll(async () => {
@@ -88,9 +95,9 @@ describe('README walk-through against npm start', () => {
     transcript = execFileSync('bash', ['-c', `set -euo pipefail\n${walkthrough()}`], { cwd: ROOT, env, encoding: 'utf8', timeout: 900_000, maxBuffer: 16 << 20 });
     // The transcript is `headstart upload`'s line, then one pretty-printed JSON document per jq call.
     const docs = transcript.trim().split(/\n(?=[{[])/).filter((d) => /^[{[]/.test(d)).map((d) => JSON.parse(d));
-    expect(transcript).toMatch(/^uploaded 1000 files to s3:\/\/headstart\/images\/fmnist\//);
+    expect(transcript).toMatch(new RegExp(`^uploaded ${TRAIN_IMAGES} files to s3://headstart/images/fmnist/`));
     const [totals, model, headPredictions, imagenet] = docs as [Totals, { labels: string[]; accuracy: number }, Array<{ label: string; score: number }>, { label: string; score: number }];
-    expect(totals).toEqual({ images: 1000, extracted: 1000, failed: 0, pending: 0 });
+    expect(totals).toEqual({ images: TRAIN_IMAGES, extracted: TRAIN_IMAGES, failed: 0, pending: 0 });
     expect(model.labels).toHaveLength(10);
     expect(model.accuracy).toBeGreaterThan(0.7);
     expect(headPredictions).toHaveLength(3);
@@ -107,10 +114,7 @@ describe('README walk-through against npm start', () => {
       return keys;
     };
     const before = await features();
-    const unique = new Set<string>();
-    for (const label of readdirSync(join(FMNIST, 'train'))) {
-      for (const file of readdirSync(join(FMNIST, 'train', label))) unique.add(createHash('sha256').update(readFileSync(join(FMNIST, 'train', label, file))).digest('hex'));
-    }
+    const unique = new Set(files('train').map((file) => createHash('sha256').update(readFileSync(file)).digest('hex')));
     expect(before.length).toBe(unique.size);
     const sample = await store.get(before[0]!);
     const header = JSON.parse(sample.subarray(8, 8 + Number(sample.readBigUInt64LE(0))).toString()) as { __metadata__: Record<string, string>; features: { shape: number[] } };
@@ -171,7 +175,7 @@ describe('README walk-through against npm start', () => {
     }
     const accuracy = correct / total;
     console.log(`test/ accuracy ${accuracy.toFixed(3)} over ${total} images\nconfusion (rows true, cols predicted; ${labels.join(', ')}):\n${confusion.map((r) => r.join('\t')).join('\n')}`);
-    expect(total).toBe(500);
+    expect(total).toBe(TEST_IMAGES);
     expect(accuracy).toBeGreaterThanOrEqual(0.8);
   }, 600_000);
 });

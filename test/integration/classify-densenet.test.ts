@@ -1,46 +1,47 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createClassifyRoutes, type ClassifyRoutes } from '../../functions/classify/routes.js';
 import { pipelineFromConfig } from '../../functions/shared/pipeline.js';
 import { initBackend } from '../../src/engine/backend.js';
 import { HeadCache } from '../../src/registry/index.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { importWeights } from '../../src/weights/index.js';
+import { photo } from '../helpers/fixtures.js';
+import { describeWhen, realWeights } from '../helpers/real-weights.js';
 
 /**
- * POST /classify with the real DenseNet121 weights from ../shared, through the functions' own pipeline
- * factory (weights from the local cache), Keras load_img defaults: nearest-neighbour resize.
+ * POST /classify with the real DenseNet121 weights (test/helpers/real-weights.ts), through the functions' own
+ * pipeline factory (weights from the local cache), Keras load_img defaults: nearest-neighbour resize.
  */
-const SHARED = join(import.meta.dirname, '../../../shared');
+const weights = await realWeights();
 
-let home: string;
-let routes: ClassifyRoutes;
+describeWhen(weights, 'POST /classify with DenseNet121 ImageNet weights', () => {
+  let home: string;
+  let routes: ClassifyRoutes;
 
-beforeAll(async () => {
-  await initBackend();
-  home = await mkdtemp(join(tmpdir(), 'headstart-classify-'));
-  await importWeights(join(SHARED, 'models/densenet121'), { model: 'densenet121', home });
-  const store = new MemoryStore('classify-densenet');
-  const config = { bucket: store.bucket, model: 'densenet121', home };
-  routes = createClassifyRoutes({
-    store,
-    defaultModel: 'densenet121',
-    createPipeline: (model, cut) => pipelineFromConfig({ ...config, model, cut }, store),
-    heads: new HeadCache(store),
+  beforeAll(async () => {
+    await initBackend();
+    home = await mkdtemp(join(tmpdir(), 'headstart-classify-'));
+    await weights.installInto(home);
+    const store = new MemoryStore('classify-densenet');
+    const config = { bucket: store.bucket, model: 'densenet121', home };
+    routes = createClassifyRoutes({
+      store,
+      defaultModel: 'densenet121',
+      createPipeline: (model, cut) => pipelineFromConfig({ ...config, model, cut }, store),
+      heads: new HeadCache(store),
+    });
+    await routes.warmUp();
   });
-  await routes.warmUp();
-});
 
-afterAll(async () => {
-  routes?.dispose();
-  await rm(home, { recursive: true, force: true });
-});
+  afterAll(async () => {
+    routes?.dispose();
+    await rm(home, { recursive: true, force: true });
+  });
 
-describe('POST /classify with DenseNet121 ImageNet weights', () => {
   it("eagle.jpg → 'bald eagle' top-1, raw body, nearest interpolation", async () => {
-    const eagle = await readFile(join(SHARED, 'images/eagle.jpg'));
+    const eagle = await readFile(photo('eagle.jpg'));
 
     const result = await routes.classify({
       path: '/classify',

@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
+import { photo } from '../helpers/fixtures.js';
+import { describeWhen, realWeights, sharedExport } from '../helpers/real-weights.js';
 
-const SHARED = join(import.meta.dirname, '../../../shared');
-const IMAGES = ['eagle', 'baboon', 'butterfly', 'dog'].map((n) => join(SHARED, 'images', `${n}.jpg`));
+const IMAGES = ['eagle', 'baboon', 'butterfly', 'dog'].map((n) => photo(`${n}.jpg`));
+const weights = await realWeights();
 
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -26,8 +28,6 @@ describe('headstart CLI', () => {
     home = mkdtempSync(join(tmpdir(), 'hs-cli-home-'));
     work = mkdtempSync(join(tmpdir(), 'hs-cli-work-'));
     process.env.HEADSTART_HOME = home;
-    const imported = await run('weights', 'import', join(SHARED, 'models/densenet121'), '--model', 'densenet121');
-    expect(imported.code, imported.err).toBe(0);
   });
   afterAll(() => {
     process.env.HEADSTART_HOME = previousHome;
@@ -56,41 +56,61 @@ describe('headstart CLI', () => {
     expect(badFlag.err).toContain("expected 'nearest', 'bilinear', 'bicubic' or 'lanczos'");
   });
 
-  it('lists the zoo with the cached weights', async () => {
-    const { code, out } = await run('models', '--json');
-    expect(code).toBe(0);
-    const parsed = JSON.parse(out) as { backend: string; models: Array<{ id: string; weights: string[]; inputSize: number }> };
-    expect(parsed.models.map((m) => m.id)).toEqual(['vgg16', 'vgg19', 'resnet50', 'inception_v3', 'mobilenet_v2', 'densenet121']);
-    expect(parsed.models.find((m) => m.id === 'densenet121')!.weights).toEqual([expect.stringMatching(/^top@[0-9a-f]{16}$/)]);
-    expect(parsed.models.find((m) => m.id === 'inception_v3')!.inputSize).toBe(299);
-  });
-
-  it('classifies the shared photos with the imported DenseNet121 weights (top-1 as Keras)', async () => {
-    const { code, out, err } = await run('classify', ...IMAGES, '--model', 'densenet121', '--top', '3', '--json');
-    expect(code, err).toBe(0);
-    const results = JSON.parse(out) as Array<{ predictions: Array<{ label: string; classIndex: number; score: number }> }>;
-    expect(results.map((r) => r.predictions[0]!.label)).toEqual(['bald eagle', 'baboon', 'monarch', 'malamute']);
-    expect(results.map((r) => r.predictions[0]!.classIndex)).toEqual([22, 372, 323, 249]);
-    for (const r of results) expect(r.predictions).toHaveLength(3);
-  });
-
-  it('fails one bad image alone and exits 1', async () => {
-    const bad = join(work, 'bad.jpg');
-    writeFileSync(bad, 'not an image');
-    const { code, out } = await run('classify', bad, IMAGES[0]!, '--model', 'densenet121', '--json');
+  it('fails fast without network, naming the file to place and the import command', async () => {
+    const started = Date.now();
+    const { code, err } = await run('weights', 'pull', 'resnet50', '--base-url', 'http://127.0.0.1:9/keras');
     expect(code).toBe(1);
-    const results = JSON.parse(out) as Array<{ error?: { code: string }; predictions?: Array<{ label: string }> }>;
-    expect(results[0]!.error?.code).toBe('NotAnImage');
-    expect(results[1]!.predictions![0]!.label).toBe('bald eagle');
+    expect(err).toContain('resnet50_weights_tf_dim_ordering_tf_kernels.h5');
+    expect(err).toContain('headstart weights import');
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
-  it('writes safetensors and npy feature files that Python and numpy read back equal', async () => {
-    const st = await run('features', IMAGES[0]!, IMAGES[1]!, '--model', 'densenet121', '--out', join(work, 'st'));
-    const npy = await run('features', IMAGES[0]!, IMAGES[1]!, '--model', 'densenet121', '--out', join(work, 'npy'), '--format', 'npy');
-    const half = await run('features', IMAGES[0]!, '--model', 'densenet121', '--out', join(work, 'f16'), '--dtype', 'float16');
-    expect([st.code, npy.code, half.code]).toEqual([0, 0, 0]);
-    expect(readdirSync(join(work, 'st')).sort()).toEqual(['baboon.safetensors', 'eagle.safetensors']);
-    const script = `
+  describeWhen(sharedExport(), 'weights import of the shared TF.js export', () => {
+    it('imports the folder into the cache with `headstart weights import`', async () => {
+      const { code, out, err } = await run('weights', 'import', sharedExport().path, '--model', 'densenet121');
+      expect(code, err).toBe(0);
+      expect(out).toContain('densenet121');
+    });
+  });
+
+  describeWhen(weights, 'with DenseNet121 ImageNet weights', () => {
+    beforeAll(() => weights.installInto(home));
+
+    it('lists the zoo with the cached weights', async () => {
+      const { code, out } = await run('models', '--json');
+      expect(code).toBe(0);
+      const parsed = JSON.parse(out) as { backend: string; models: Array<{ id: string; weights: string[]; inputSize: number }> };
+      expect(parsed.models.map((m) => m.id)).toEqual(['vgg16', 'vgg19', 'resnet50', 'inception_v3', 'mobilenet_v2', 'densenet121']);
+      expect(parsed.models.find((m) => m.id === 'densenet121')!.weights).toEqual([expect.stringMatching(/^top@[0-9a-f]{16}$/)]);
+      expect(parsed.models.find((m) => m.id === 'inception_v3')!.inputSize).toBe(299);
+    });
+
+    it('classifies the fixture photos with the DenseNet121 ImageNet weights (top-1 as Keras)', async () => {
+      const { code, out, err } = await run('classify', ...IMAGES, '--model', 'densenet121', '--top', '3', '--json');
+      expect(code, err).toBe(0);
+      const results = JSON.parse(out) as Array<{ predictions: Array<{ label: string; classIndex: number; score: number }> }>;
+      expect(results.map((r) => r.predictions[0]!.label)).toEqual(['bald eagle', 'baboon', 'monarch', 'malamute']);
+      expect(results.map((r) => r.predictions[0]!.classIndex)).toEqual([22, 372, 323, 249]);
+      for (const r of results) expect(r.predictions).toHaveLength(3);
+    });
+
+    it('fails one bad image alone and exits 1', async () => {
+      const bad = join(work, 'bad.jpg');
+      writeFileSync(bad, 'not an image');
+      const { code, out } = await run('classify', bad, IMAGES[0]!, '--model', 'densenet121', '--json');
+      expect(code).toBe(1);
+      const results = JSON.parse(out) as Array<{ error?: { code: string }; predictions?: Array<{ label: string }> }>;
+      expect(results[0]!.error?.code).toBe('NotAnImage');
+      expect(results[1]!.predictions![0]!.label).toBe('bald eagle');
+    });
+
+    it('writes safetensors and npy feature files that Python and numpy read back equal', async () => {
+      const st = await run('features', IMAGES[0]!, IMAGES[1]!, '--model', 'densenet121', '--out', join(work, 'st'));
+      const npy = await run('features', IMAGES[0]!, IMAGES[1]!, '--model', 'densenet121', '--out', join(work, 'npy'), '--format', 'npy');
+      const half = await run('features', IMAGES[0]!, '--model', 'densenet121', '--out', join(work, 'f16'), '--dtype', 'float16');
+      expect([st.code, npy.code, half.code]).toEqual([0, 0, 0]);
+      expect(readdirSync(join(work, 'st')).sort()).toEqual(['baboon.safetensors', 'eagle.safetensors']);
+      const script = `
 import json, struct, sys, numpy as np
 def load_st(path):
     b = open(path, 'rb').read()
@@ -112,21 +132,13 @@ a, _ = load_st(f'{d}/st/eagle.safetensors')
 out['f16'] = {'dtype': str(h.dtype), 'maxdiff': float(np.abs(h.astype(np.float32) - a).max()), 'scale': float(np.abs(a).max()), 'meta_dtype': hmeta['dtype']}
 print(json.dumps(out))
 `;
-    const result = JSON.parse(execFileSync('python3', ['-c', script, work], { encoding: 'utf8' }));
-    expect(result.eagle).toMatchObject({ shape: [1024], equal: true, meta: { model: 'densenet121', layer: 'avg_pool', preprocess: 'torch', input_size: '224x224', interpolation: 'nearest', dtype: 'float32' } });
-    expect(result.baboon.equal).toBe(true);
-    expect(result.eagle.argmax).not.toBe(-1);
-    expect(result.f16.dtype).toBe('float16');
-    expect(result.f16.meta_dtype).toBe('float16');
-    expect(result.f16.maxdiff).toBeLessThanOrEqual(result.f16.scale * 1e-3);
-  });
-
-  it('fails fast without network, naming the file to place and the import command', async () => {
-    const started = Date.now();
-    const { code, err } = await run('weights', 'pull', 'resnet50', '--base-url', 'http://127.0.0.1:9/keras');
-    expect(code).toBe(1);
-    expect(err).toContain('resnet50_weights_tf_dim_ordering_tf_kernels.h5');
-    expect(err).toContain('headstart weights import');
-    expect(Date.now() - started).toBeLessThan(10_000);
+      const result = JSON.parse(execFileSync('python3', ['-c', script, work], { encoding: 'utf8' }));
+      expect(result.eagle).toMatchObject({ shape: [1024], equal: true, meta: { model: 'densenet121', layer: 'avg_pool', preprocess: 'torch', input_size: '224x224', interpolation: 'nearest', dtype: 'float32' } });
+      expect(result.baboon.equal).toBe(true);
+      expect(result.eagle.argmax).not.toBe(-1);
+      expect(result.f16.dtype).toBe('float16');
+      expect(result.f16.meta_dtype).toBe('float16');
+      expect(result.f16.maxdiff).toBeLessThanOrEqual(result.f16.scale * 1e-3);
+    });
   });
 });

@@ -1,16 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDevStack, type DevStack } from '../../local/dev.js';
 import { createS3Client, S3Store } from '../../src/store/index.js';
-import { importWeights } from '../../src/weights/index.js';
 import { makeJpeg } from '../helpers/images.js';
+import { describeWhen, realWeights } from '../helpers/real-weights.js';
 
-const SHARED = join(import.meta.dirname, '../../../shared');
+const weights = await realWeights();
 
 /** `headstart dev` as a library: API-key gate, payload limit, extraction on upload, and a restart that keeps the data. */
-describe('the local stack (npm start)', () => {
+describeWhen(weights, 'the local stack (npm start)', () => {
   let home: string;
   let data: string;
   let stack: DevStack;
@@ -19,7 +19,7 @@ describe('the local stack (npm start)', () => {
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'hs-dev-home-'));
     data = mkdtempSync(join(tmpdir(), 'hs-dev-data-'));
-    await importWeights(join(SHARED, 'models/densenet121'), { model: 'densenet121', home });
+    await weights.installInto(home);
     stack = await start();
   }, 180_000);
   afterAll(async () => {

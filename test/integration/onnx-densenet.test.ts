@@ -1,31 +1,28 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import classes from '../../src/classify/imagenet_classes.json' with { type: 'json' };
 import { initBackend, tf } from '../../src/engine/backend.js';
 import { createExtractor, type Extractor } from '../../src/engine/extractor.js';
 import { loadImage, preprocessInto } from '../../src/image/index.js';
 import { loadModel } from '../../src/weights/index.js';
 import { featureExtractor } from '../../src/zoo/index.js';
+import { photo, PHOTO_TOP1 as PHOTOS } from '../helpers/fixtures.js';
+import { describeWhen, realWeights } from '../helpers/real-weights.js';
 
 /**
- * The real-weights check: DenseNet121 with the shared ImageNet weights, exported to ONNX, gives the
- * TF.js features and the TF.js top-1 class on the shared photos.
+ * The real-weights check: DenseNet121 with its ImageNet weights (test/helpers/real-weights.ts), exported to
+ * ONNX, gives the TF.js features and the TF.js top-1 class on the fixture photos.
  */
-const SHARED = join(import.meta.dirname, '../../../shared');
-const PHOTOS: [string, number, string][] = [
-  ['eagle.jpg', 22, 'bald eagle'],
-  ['baboon.jpg', 372, 'baboon'],
-  ['butterfly.jpg', 323, 'monarch'],
-  ['dog.jpg', 249, 'malamute'],
-];
+const weights = await realWeights();
 
-/** Bilinear resize straight to 224×224 (how the shared README's top-1 was measured), 'torch' preprocessing. */
+/** Bilinear resize straight to 224×224 (how the photos' top-1 was measured), 'torch' preprocessing. */
 async function photoBatch(): Promise<Float32Array> {
   const size = 224 * 224 * 3;
   const batch = new Float32Array(PHOTOS.length * size);
   for (const [n, [file]] of PHOTOS.entries()) {
-    const image = await loadImage(join(SHARED, 'images', file), { targetSize: [224, 224], interpolation: 'bilinear' });
+    const image = await loadImage(photo(file), { targetSize: [224, 224], interpolation: 'bilinear' });
     preprocessInto(image.data, batch, n * size, 'torch');
   }
   return batch;
@@ -49,7 +46,7 @@ function maxDiff(a: Float32Array, b: Float32Array): { diff: number; bound: numbe
   return { diff, bound: 1e-4 * Math.max(1, max) };
 }
 
-describe('DenseNet121 with real weights: ONNX Runtime vs TF.js', () => {
+describeWhen(weights, 'DenseNet121 with real weights: ONNX Runtime vs TF.js', () => {
   let home: string;
   let model: tf.LayersModel;
   let batch: Float32Array;
@@ -57,7 +54,8 @@ describe('DenseNet121 with real weights: ONNX Runtime vs TF.js', () => {
   beforeAll(async () => {
     await initBackend();
     home = await mkdtemp(join(tmpdir(), 'headstart-onnx-densenet-'));
-    ({ model } = await loadModel('densenet121', { weights: join(SHARED, 'models/densenet121'), home }));
+    await weights.installInto(home);
+    ({ model } = await loadModel('densenet121', { home, fetch: () => Promise.reject(new Error('no network in this test')) }));
     batch = await photoBatch();
   });
   afterAll(async () => {
@@ -84,13 +82,12 @@ describe('DenseNet121 with real weights: ONNX Runtime vs TF.js', () => {
   });
 
   it('gives the same probabilities and the same top-1, the README classes', async () => {
-    const classes = JSON.parse(await readFile(join(SHARED, 'data/imagenet_classes.json'), 'utf8')) as Record<string, string>;
     const [onnx, tfjs] = await bothEngines(model);
     const { diff, bound } = maxDiff(onnx, tfjs);
     expect(diff).toBeLessThanOrEqual(bound);
     const top1 = argmaxRows(onnx, PHOTOS.length);
     expect(top1).toEqual(argmaxRows(tfjs, PHOTOS.length));
     expect(top1).toEqual(PHOTOS.map(([, index]) => index));
-    PHOTOS.forEach(([, index, name]) => expect(classes[String(index)]).toContain(name));
+    PHOTOS.forEach(([, index, name]) => expect(classes[String(index) as keyof typeof classes]).toContain(name));
   });
 });

@@ -2,8 +2,6 @@
 import { crc32, deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 
-export const SHARED_IMAGES = new URL('../../../../shared/images/', import.meta.url);
-
 /** RGB bytes where pixel (x, y) is [x * 10, y * 10, 7]: every pixel says where it came from. */
 export function coordinatePattern(width: number, height: number): Uint8Array {
   const data = new Uint8Array(width * height * 3);

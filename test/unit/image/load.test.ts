@@ -1,11 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadImage } from '../../../src/image/load.js';
 import { pilNearestIndices } from '../../../src/image/resize.js';
-import { coordinatePattern, patternPng, pixel, rawImage, SHARED_IMAGES, solid } from './fixtures.js';
+import { photo, PHOTOS } from '../../helpers/fixtures.js';
+import { coordinatePattern, patternPng, pixel, rawImage, solid } from './fixtures.js';
 
 describe('loadImage: formats', () => {
   it.each([
@@ -30,7 +30,7 @@ describe('loadImage: formats', () => {
   });
 
   it('reads a file path as well as bytes', async () => {
-    const path = fileURLToPath(new URL('dog.jpg', SHARED_IMAGES));
+    const path = photo('dog.jpg');
 
     const fromPath = await loadImage(path);
     const fromBytes = await loadImage(new Uint8Array(await readFile(path)));
@@ -210,11 +210,11 @@ describe('loadImage: resizing like Keras load_img', () => {
   });
 });
 
-describe('loadImage: the real photos in ../shared/images', () => {
-  const photos = readdirSync(SHARED_IMAGES).filter((f) => f.endsWith('.jpg'));
+describe('loadImage: the real photos in test/fixtures/images', () => {
+  const photos = readdirSync(PHOTOS).filter((f) => f.endsWith('.jpg'));
 
   it.each(photos)('decodes %s to 224×224 RGB', async (name) => {
-    const path = fileURLToPath(new URL(name, SHARED_IMAGES));
+    const path = photo(name);
     const full = await loadImage(path);
 
     const image = await loadImage(path, { targetSize: [224, 224] });

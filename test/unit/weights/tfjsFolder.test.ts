@@ -6,9 +6,11 @@ import { initBackend, tf } from '../../../src/engine/backend.js';
 import { float16ToNumber } from '../../../src/weights/dequantize.js';
 import { WeightsFormatError } from '../../../src/weights/errors.js';
 import { readTfjsLayersFolder } from '../../../src/weights/tfjsFolder.js';
+import { describeWhen, sharedExport } from '../../helpers/real-weights.js';
 import { outline, patternWeights, tinyModel, writeTfjsFolder } from './fixtures.js';
 
-const DENSENET = join(import.meta.dirname, '../../../../shared/models/densenet121');
+const shared = sharedExport();
+const DENSENET = shared.path;
 
 let dir: string;
 beforeAll(async () => {
@@ -17,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-describe('readTfjsLayersFolder on the shared DenseNet121 (old per-group manifest)', () => {
+describeWhen(shared, 'readTfjsLayersFolder on the shared DenseNet121 (old per-group manifest)', () => {
   it('reads all 606 weights of the 241 groups into 242 layers, grouped by topology layer names', async () => {
     const weights = await readTfjsLayersFolder(DENSENET);
     expect(weights.reduce((n, l) => n + l.weights.length, 0)).toBe(606);

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { describeWhen, sharedExport } from '../../helpers/real-weights.js';
 import { runModelSuite } from './model-suite.js';
 
 /** A Keras 2.1.4 export of DenseNet121 with its ImageNet weights, in TF.js format (read-only test data). */
-const KERAS_EXPORT = new URL('../../../../shared/models/densenet121/model.json', import.meta.url);
+const shared = sharedExport();
 
 interface Export {
   modelTopology: { model_config: { config: { layers: Array<{ config: { name: string } }> } } };
@@ -41,24 +43,26 @@ runModelSuite(
     forward: { size: 32, output: [2, 1, 1, 1024] },
   },
   (model) => {
-    const exported = JSON.parse(readFileSync(KERAS_EXPORT, 'utf8')) as Export;
     // The export predates Keras' final `relu` and calls the top `fc1000`; otherwise it must match.
     const asExported = (name: string) => name.replace(/^predictions/, 'fc1000');
+    const exported = () => JSON.parse(readFileSync(join(shared.path, 'model.json'), 'utf8')) as Export;
 
-    it('has the layer names and order of the Keras export', () => {
-      const ours = model()
-        .layers.map((l) => l.name)
-        .filter((name) => name !== 'relu')
-        .map(asExported);
-      expect(ours).toEqual(exported.modelTopology.model_config.config.layers.map((l) => l.config.name));
-    });
+    describeWhen(shared, 'against the Keras 2.1.4 export in ../shared', () => {
+      it('has the layer names and order of the Keras export', () => {
+        const ours = model()
+          .layers.map((l) => l.name)
+          .filter((name) => name !== 'relu')
+          .map(asExported);
+        expect(ours).toEqual(exported().modelTopology.model_config.config.layers.map((l) => l.config.name));
+      });
 
-    it('has every weight of the Keras export, by name and shape (what loading by name needs)', () => {
-      const shapes = new Map(exported.weightsManifest.flatMap((g) => g.weights).map((w) => [w.name, w.shape]));
-      const ours = model().weights.map((w) => [asExported(w.originalName), w.shape] as const);
-      expect(ours).toHaveLength(shapes.size);
-      for (const [name, shape] of ours) expect(shapes.get(name), name).toEqual(shape);
-      expect(model().getLayer('conv1/bn').getConfig().epsilon).toBe(1.001e-5);
+      it('has every weight of the Keras export, by name and shape (what loading by name needs)', () => {
+        const shapes = new Map(exported().weightsManifest.flatMap((g) => g.weights).map((w) => [w.name, w.shape]));
+        const ours = model().weights.map((w) => [asExported(w.originalName), w.shape] as const);
+        expect(ours).toHaveLength(shapes.size);
+        for (const [name, shape] of ours) expect(shapes.get(name), name).toEqual(shape);
+        expect(model().getLayer('conv1/bn').getConfig().epsilon).toBe(1.001e-5);
+      });
     });
   },
 );
