@@ -48,13 +48,15 @@ try {
 }
 process.exit(status);
 
-/** The skipped tests from vitest's JSON report, grouped by file; their titles name the reason. */
+/** The skipped tests from vitest's JSON report, per file; their describe titles name the reason. */
 function listSkips(path, cwd) {
   if (!existsSync(path)) return;
   const report = JSON.parse(readFileSync(path, 'utf8'));
   const skipped = report.testResults.flatMap((file) =>
-    file.assertionResults.filter((t) => t.status === 'skipped' || t.status === 'pending').map((t) => ({ file: relative(cwd, file.name), title: t.fullName })),
+    file.assertionResults
+      .filter((t) => t.status === 'skipped' || t.status === 'pending')
+      .map((t) => `${relative(cwd, file.name)} › ${[...t.ancestorTitles, t.title].join(' › ')}`),
   );
-  console.log(`\ntest:clone: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped.length} skipped (${report.numTotalTests} tests in ${report.numTotalTestSuites} suites)`);
-  for (const { file, title } of skipped) console.log(`  skipped  ${file}  ${title}`);
+  console.log(`\ntest:clone: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped.length} skipped (${report.numTotalTests} tests)`);
+  for (const line of skipped) console.log(`  skipped: ${line}`);
 }
