@@ -150,7 +150,8 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
         `  S3         ${s3.endpoint}   bucket '${s3.bucket}', data in ${dataDir}`,
         `  weights    ${config.home}`,
         'Next:',
-        `  npx headstart upload <dir of <label>/<image>> --dataset <name>`,
+        // `headstart upload` defaults to the default S3 port; on another one it needs the endpoint.
+        `  npx headstart upload <dir of <label>/<image>> --dataset <name>${s3.endpoint === 'http://127.0.0.1:4569' ? '' : ` --endpoint ${s3.endpoint}`}`,
         `  curl ${api.url}/datasets/<name>`,
         `  curl -X POST ${api.url}/train -H 'content-type: application/json' -d '{"dataset":"<name>"}'`,
         `  curl -X POST "${api.url}/classify?head=<headId>" -H 'content-type: image/jpeg' --data-binary @photo.jpg`,
