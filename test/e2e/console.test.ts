@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevStack, type DevStack } from '../../local/dev.js';
-import { importWeights } from '../../src/weights/index.js';
+import { FASHION_MNIST as FMNIST } from '../helpers/fixtures.js';
+import { realWeights } from '../helpers/real-weights.js';
 
 /**
  * The console in a real browser (headless Chromium, the Debian package, driven by puppeteer-core): the
@@ -14,8 +15,7 @@ import { importWeights } from '../../src/weights/index.js';
  * its images, classify an image. Controls are checked for labels and reached by keyboard on the way.
  */
 const ROOT = join(import.meta.dirname, '../..');
-const SHARED = join(ROOT, '../shared');
-const FMNIST = join(SHARED, 'datasets/fashion-mnist-small');
+const weights = await realWeights();
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Screenshots of each step, for a person to look at (gitignored). */
 export const SCREENSHOTS = join(ROOT, 'test/e2e/screenshots/console');
@@ -26,7 +26,7 @@ const PER_LABEL = 10;
 
 const missing = [
   !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
-  !existsSync(join(SHARED, 'models/densenet121')) && `no DenseNet121 weights in ${join(SHARED, 'models/densenet121')}`,
+  weights.reason,
 ].filter((m): m is string => typeof m === 'string');
 if (missing.length) console.warn(`console browser test skipped: ${missing.join('; ')}`);
 
@@ -79,7 +79,7 @@ describe.skipIf(missing.length > 0)(`the console in headless Chromium (screensho
     }
     rmSync(SCREENSHOTS, { recursive: true, force: true });
     mkdirSync(SCREENSHOTS, { recursive: true });
-    await importWeights(join(SHARED, 'models/densenet121'), { model: 'densenet121', home });
+    await weights.installInto(home);
     stack = await startDevStack({ port: 0, s3Port: 0, dataDir: data, home, model: 'densenet121', apiKey: KEY, log: () => undefined });
     const { default: puppeteer } = await import('puppeteer-core');
     browser = await puppeteer.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], headless: true });
