@@ -2,10 +2,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDevStack, type DevStack } from '../../local/dev.js';
 import { FASHION_MNIST as FMNIST } from '../helpers/fixtures.js';
-import { realWeights } from '../helpers/real-weights.js';
+import { describeWhen, realWeights } from '../helpers/real-weights.js';
 
 /**
  * The console in a real browser (headless Chromium, the Debian package, driven by puppeteer-core): the
@@ -28,7 +28,6 @@ const missing = [
   !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
   weights.reason,
 ].filter((m): m is string => typeof m === 'string');
-if (missing.length) console.warn(`console browser test skipped: ${missing.join('; ')}`);
 
 /** Every form control has a label (a <label>, aria-label or aria-labelledby) and every button a name. */
 async function unlabelledControls(page: Page): Promise<string[]> {
@@ -58,7 +57,7 @@ async function tabTo(page: Page, selector: string, max = 80): Promise<boolean> {
 
 const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? '');
 
-describe.skipIf(missing.length > 0)(`the console in headless Chromium (screenshots in ${SCREENSHOTS})`, () => {
+describeWhen({ reason: missing.join('; ') || undefined }, `the console in headless Chromium (screenshots in ${SCREENSHOTS})`, () => {
   let home: string;
   let data: string;
   let folder: string;
