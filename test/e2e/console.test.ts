@@ -1,10 +1,11 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDevStack, type DevStack } from '../../local/dev.js';
 import { FASHION_MNIST as FMNIST } from '../helpers/fixtures.js';
+import { makeTruncatedJpeg } from '../helpers/images.js';
 import { describeWhen, realWeights } from '../helpers/real-weights.js';
 
 /**
@@ -76,6 +77,8 @@ describeWhen({ reason: missing.join('; ') || undefined }, `the console in headle
       mkdirSync(join(folder, 'shop', label), { recursive: true });
       for (const file of readdirSync(join(FMNIST, 'train', label)).sort().slice(0, PER_LABEL)) cpSync(join(FMNIST, 'train', label, file), join(folder, 'shop', label, file));
     }
+    // One damaged image: it fails extraction, and the page says which and why.
+    writeFileSync(join(folder, 'shop', LABELS[0]!, 'broken.jpg'), await makeTruncatedJpeg(7));
     rmSync(SCREENSHOTS, { recursive: true, force: true });
     mkdirSync(SCREENSHOTS, { recursive: true });
     await weights.installInto(home);
@@ -120,10 +123,25 @@ describeWhen({ reason: missing.join('; ') || undefined }, `the console in headle
     const picker = await page.$('input[type=file][webkitdirectory]');
     await picker!.uploadFile(join(folder, 'shop'));
     await page.waitForFunction(`location.pathname === '/console/datasets/shop'`);
-    await page.waitForFunction(`document.querySelector('.summary')?.textContent.includes('extraction finished')`, { timeout: 90_000 });
-    expect(await text(page, '.summary')).toContain(`${LABELS.length * PER_LABEL} images: ${LABELS.length * PER_LABEL} extracted, 0 failed, 0 pending`);
+    // The counts update while extraction runs: every summary the page shows, until it says it is done.
+    const seen: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const summary = await page.$eval('.summary', (el) => el.textContent ?? '').catch(() => '');
+      if (summary && summary !== seen.at(-1)) seen.push(summary);
+      if (summary.includes('extraction finished')) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const total = LABELS.length * PER_LABEL + 1;
+    expect(seen.at(-1)).toContain(`${total} images: ${total - 1} extracted, 1 failed, 0 pending`);
+    expect(seen.length, seen.join(' | ')).toBeGreaterThan(1);
+    const extracted = seen.map((line) => Number(/(\d+) extracted/.exec(line)?.[1]));
+    expect(extracted).toEqual([...extracted].sort((a, b) => a - b));
     const rows = await page.$$eval('table.counts tbody tr', (trs) => trs.map((tr) => [...tr.children].slice(0, 5).map((c) => c.textContent)));
-    expect(rows).toEqual(LABELS.map((label) => [label, String(PER_LABEL), String(PER_LABEL), '0', '0']));
+    expect(rows).toEqual(LABELS.map((label, i) => (i === 0 ? [label, String(PER_LABEL + 1), String(PER_LABEL), '1', '0'] : [label, String(PER_LABEL), String(PER_LABEL), '0', '0'])));
+    const failures = await page.$$eval('ul.failures li', (lis) => lis.map((li) => li.textContent ?? ''));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toContain(`images/shop/${LABELS[0]}/broken.jpg`);
+    expect(failures[0]).toMatch(/Corrupt|Truncated|Decode/i);
     expect(await unlabelledControls(page)).toEqual([]);
     await shot('1-dataset');
   }, 120_000);
@@ -137,6 +155,8 @@ describeWhen({ reason: missing.join('; ') || undefined }, `the console in headle
     const sizes = await page.evaluate(`[...document.querySelectorAll('${grid}')].map((img) => [img.naturalWidth, img.naturalHeight])`);
     // fashion-MNIST is 28×28: the thumbnail's longer side is the default size, 160.
     expect(sizes).toEqual(Array.from({ length: PER_LABEL }, () => [160, 160]));
+    // The damaged image has no thumbnail; its tile says it failed.
+    await page.waitForFunction(`[...document.querySelectorAll('section[aria-label="Images of ${LABELS[0]}"] .thumb')].some((f) => f.textContent.includes('failed') && f.querySelector('.placeholder')?.textContent === '⚠')`, { timeout: 20_000 });
     await shot('2-thumbnails');
   });
 
@@ -209,12 +229,23 @@ describeWhen({ reason: missing.join('; ') || undefined }, `the console in headle
     const epochs = await page.$$('form.train input[type=number]');
     // Epochs (the 3rd number field) and patience (the 6th): far more than the test waits for.
     for (const index of [2, 5]) {
-      await epochs[index]!.click({ count: 3 });
-      await epochs[index]!.type('1000');
+      await epochs[index]!.focus();
+      await page.keyboard.down('Control');
+      await page.keyboard.press('KeyA');
+      await page.keyboard.up('Control');
+      await page.keyboard.type('1000');
     }
+    const { head } = (await (await fetch(`${stack.api.url}/train/defaults`, { headers: { 'x-api-key': KEY } })).json()) as { head: Record<string, number> };
+    expect(await page.evaluate(`[...document.querySelectorAll('form.train input[type=number]')].map((i) => i.value)`)).toEqual(
+      [head.dropout, head.learningRate, 1000, head.batchSize, head.validationSplit, 1000].map(String),
+    );
     await page.click('form.train button[type=submit]');
-    await page.waitForFunction(`location.pathname.startsWith('/console/jobs/')`);
+    // On the job page, or the form's error says why not.
+    await page.waitForFunction(`location.pathname.startsWith('/console/jobs/') || document.querySelector('form.train .error')`);
+    expect(await page.$eval('form.train .error', (el) => el.textContent).catch(() => null)).toBeNull();
     await page.waitForFunction(`/^([2-9]|\\d{2,}) of 1000/.test(document.querySelector('.facts dd:nth-of-type(4)')?.textContent ?? '')`, { timeout: 30_000 });
+    // While it runs: the ETA from the job's progress, as a duration.
+    expect(await text(page, '.facts dd:nth-of-type(7)')).toMatch(/^\d+ (s|min|h)/);
     expect(await tabTo(page, 'main button')).toBe(true);
     expect(await page.evaluate('document.activeElement.textContent')).toBe('Stop');
     await page.keyboard.press('Enter');
@@ -224,6 +255,17 @@ describeWhen({ reason: missing.join('; ') || undefined }, `the console in headle
     expect(epochsRun).toBeLessThan(1000);
     await shot('6-stopped');
   }, 60_000);
+
+  it('deletes the model from its page', async () => {
+    await page.goto(`${stack.api.url}/console/models/${headId}`);
+    await page.waitForSelector('button.danger');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('button.danger');
+    await page.waitForFunction(`location.pathname === '/console/models'`);
+    await page.waitForSelector('main h1');
+    expect((await fetch(`${stack.api.url}/models/${headId}`, { headers: { 'x-api-key': KEY } })).status).toBe(404);
+    expect(await text(page, 'main')).not.toContain(headId);
+  });
 
   it('deep links load their page, and nothing was fetched from another origin than the API and its bucket', async () => {
     await page.goto(`${stack.api.url}/console/datasets/shop`);
