@@ -1,7 +1,8 @@
 import { HeadstartError } from '../errors.js';
 import { encodeSafetensors } from './format/safetensors.js';
 import { errorKey, featureKey, linkKey, parseImageKey, sha256Hex } from './keys.js';
-import type { FeaturePipeline } from './pipeline.js';
+import type { FeatureNamespace } from './namespace.js';
+import type { ExtractResult } from './pipeline.js';
 import { isTransientError, type ObjectStore } from '../store/index.js';
 
 /** One object that landed under `images/` (from an S3 event, a listing, or a local walk). */
@@ -34,6 +35,19 @@ export interface LinkRecord {
   reason?: string;
 }
 
+/**
+ * What the Ingestor needs of a feature pipeline: FeaturePipeline is one; a unit test fakes it, so the
+ * storage and partial-failure logic is tested without a model.
+ */
+export interface IngestPipeline {
+  /** Every key the Ingestor writes is in this namespace. */
+  readonly namespace: FeatureNamespace;
+  /** The `__metadata__` stored with one image's features. */
+  metadata(source: string): Record<string, string>;
+  /** Features per image, in input order; a bad image is a failed result, never a throw. */
+  extract(images: readonly Buffer[]): Promise<ExtractResult[]>;
+}
+
 export interface IngestOptions {
   /** Images larger than this fail permanently without being downloaded. @default 50 MiB */
   maxImageBytes?: number;
@@ -49,7 +63,7 @@ export class Ingestor {
 
   constructor(
     private readonly store: ObjectStore,
-    private readonly pipeline: FeaturePipeline,
+    private readonly pipeline: IngestPipeline,
     options: IngestOptions = {},
   ) {
     this.maxImageBytes = options.maxImageBytes ?? 50 * 1024 * 1024;

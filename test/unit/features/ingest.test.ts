@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { HeadstartError } from '../../../src/errors.js';
+import { decodeSafetensors } from '../../../src/features/format/safetensors.js';
+import { Ingestor, type IngestPipeline, type LinkRecord } from '../../../src/features/ingest.js';
+import { errorKey, featureKey, linkKey, sha256Hex } from '../../../src/features/keys.js';
+import type { FeatureNamespace } from '../../../src/features/namespace.js';
+import type { ExtractResult } from '../../../src/features/pipeline.js';
+import { MemoryStore, StoreError, type ObjectStore } from '../../../src/store/index.js';
+import { flakyStore } from '../../helpers/flaky-store.js';
+import { recordingStore } from '../../helpers/recording-store.js';
+
+const ns: FeatureNamespace = {
+  model: 'fake',
+  weightsDigest: 'd1',
+  layer: 'pool',
+  pooling: null,
+  preprocess: 'tf',
+  inputSize: [2, 2],
+  interpolation: 'nearest',
+  dtype: 'float32',
+};
+
+/**
+ * A pipeline without a model: an image's "features" are its length and first byte; bytes starting with
+ * 'bad' fail to decode, as a corrupt file would. It records what it was asked to extract.
+ */
+function fakePipeline(): IngestPipeline & { calls: string[][] } {
+  const calls: string[][] = [];
+  return {
+    namespace: ns,
+    calls,
+    metadata: (source) => ({ model: ns.model, source }),
+    async extract(images): Promise<ExtractResult[]> {
+      calls.push(images.map((b) => b.toString()));
+      return images.map((bytes) =>
+        bytes.toString().startsWith('bad')
+          ? { ok: false, error: new HeadstartError('CorruptImage', 'the decoder refused it') }
+          : { ok: true, features: new Float32Array([bytes.length, bytes[0]!]), shape: [2] },
+      );
+    },
+  };
+}
+
+async function storeWith(files: Record<string, string>): Promise<MemoryStore> {
+  const store = new MemoryStore();
+  for (const [key, body] of Object.entries(files)) await store.put(key, body);
+  return store;
+}
+
+async function readLink(store: ObjectStore, key: string): Promise<LinkRecord> {
+  return JSON.parse((await store.get(linkKey(ns, key))).toString()) as LinkRecord;
+}
+
+const sha = (text: string) => sha256Hex(Buffer.from(text));
+const puts = (calls: readonly string[]) => calls.filter((c) => c.startsWith('put ')).map((c) => c.slice(4)).sort();
+
+describe('Ingestor (fake pipeline)', () => {
+  it('extracts equal bytes once, writes one feature per content and one link per key', async () => {
+    const store = recordingStore(await storeWith({ 'images/d/cat/a.jpg': 'AAA', 'images/d/cat/a2.jpg': 'AAA', 'images/d/dog/b.jpg': 'BB' }));
+    const pipeline = fakePipeline();
+
+    const outcomes = await new Ingestor(store, pipeline).ingest([{ key: 'images/d/cat/a.jpg' }, { key: 'images/d/cat/a2.jpg' }, { key: 'images/d/dog/b.jpg' }]);
+
+    expect(outcomes.map((o) => [o.key, o.status, o.sha256])).toEqual([
+      ['images/d/cat/a.jpg', 'extracted', sha('AAA')],
+      ['images/d/cat/a2.jpg', 'extracted', sha('AAA')],
+      ['images/d/dog/b.jpg', 'extracted', sha('BB')],
+    ]);
+    expect(pipeline.calls.flat().sort()).toEqual(['AAA', 'BB']);
+    expect(puts(store.calls)).toEqual(
+      [featureKey(ns, sha('AAA')), featureKey(ns, sha('BB')), linkKey(ns, 'images/d/cat/a.jpg'), linkKey(ns, 'images/d/cat/a2.jpg'), linkKey(ns, 'images/d/dog/b.jpg')].sort(),
+    );
+    const tensor = decodeSafetensors(await store.get(featureKey(ns, sha('BB'))));
+    expect([...tensor.tensors.features!.data]).toEqual([2, 'B'.charCodeAt(0)]);
+    expect(tensor.metadata).toEqual({ model: 'fake', source: 'images/d/dog/b.jpg' });
+    expect(await readLink(store, 'images/d/cat/a2.jpg')).toMatchObject({ key: 'images/d/cat/a2.jpg', sha256: sha('AAA'), status: 'ok' });
+  });
+
+  it('writes nothing and runs no model for a redelivered record', async () => {
+    const store = recordingStore(await storeWith({ 'images/d/cat/a.jpg': 'AAA' }));
+    const pipeline = fakePipeline();
+    const ingestor = new Ingestor(store, pipeline);
+    await ingestor.ingest([{ key: 'images/d/cat/a.jpg' }]);
+    store.reset();
+
+    const [outcome] = await ingestor.ingest([{ key: 'images/d/cat/a.jpg' }]);
+
+    expect(outcome).toMatchObject({ status: 'cached', sha256: sha('AAA') });
+    expect(pipeline.calls).toHaveLength(1);
+    expect(puts(store.calls)).toEqual([]);
+  });
+
+  it('reuses the feature of equal bytes under a new key: a link, no model run', async () => {
+    const store = recordingStore(await storeWith({ 'images/d/cat/a.jpg': 'AAA' }));
+    const pipeline = fakePipeline();
+    const ingestor = new Ingestor(store, pipeline);
+    await ingestor.ingest([{ key: 'images/d/cat/a.jpg' }]);
+    await store.put('images/other/cat/copy.jpg', 'AAA');
+    store.reset();
+
+    const [outcome] = await ingestor.ingest([{ key: 'images/other/cat/copy.jpg' }]);
+
+    expect(outcome).toMatchObject({ status: 'cached', sha256: sha('AAA') });
+    expect(pipeline.calls).toHaveLength(1);
+    expect(puts(store.calls)).toEqual([linkKey(ns, 'images/other/cat/copy.jpg')]);
+  });
+
+  it('extracts new bytes under an old key and points its link at them', async () => {
+    const store = await storeWith({ 'images/d/cat/a.jpg': 'AAA' });
+    const pipeline = fakePipeline();
+    const ingestor = new Ingestor(store, pipeline);
+    await ingestor.ingest([{ key: 'images/d/cat/a.jpg' }]);
+    await store.put('images/d/cat/a.jpg', 'CCCC');
+
+    const [outcome] = await ingestor.ingest([{ key: 'images/d/cat/a.jpg' }]);
+
+    expect(outcome).toMatchObject({ status: 'extracted', sha256: sha('CCCC') });
+    expect(await readLink(store, 'images/d/cat/a.jpg')).toMatchObject({ sha256: sha('CCCC'), etag: (await store.head('images/d/cat/a.jpg'))!.etag });
+    expect(await store.exists(featureKey(ns, sha('CCCC')))).toBe(true);
+  });
+
+  it('fails a bad image alone, records why, and does not run the model on it again', async () => {
+    const store = recordingStore(await storeWith({ 'images/d/cat/ok.jpg': 'good', 'images/d/cat/bad.jpg': 'bad bytes', 'images/d/cat/empty.jpg': '' }));
+    const pipeline = fakePipeline();
+    const ingestor = new Ingestor(store, pipeline);
+
+    const outcomes = await ingestor.ingest(['ok', 'bad', 'empty'].map((n) => ({ key: `images/d/cat/${n}.jpg` })));
+
+    expect(outcomes.map((o) => [o.status, o.code])).toEqual([
+      ['extracted', undefined],
+      ['failed', 'CorruptImage'],
+      ['failed', 'EmptyImage'],
+    ]);
+    expect(pipeline.calls.flat()).not.toContain('');
+    expect(JSON.parse((await store.get(errorKey(sha('bad bytes')))).toString())).toMatchObject({ keys: ['images/d/cat/bad.jpg'], code: 'CorruptImage', namespace: ns });
+    expect(await readLink(store, 'images/d/cat/bad.jpg')).toMatchObject({ status: 'failed', code: 'CorruptImage', sha256: sha('bad bytes') });
+    expect(await store.exists(featureKey(ns, sha('bad bytes')))).toBe(false);
+
+    store.reset();
+    const calls = pipeline.calls.length;
+    const [again] = await ingestor.ingest([{ key: 'images/d/cat/bad.jpg' }]);
+    expect(again).toMatchObject({ status: 'failed', code: 'CorruptImage' });
+    expect(pipeline.calls).toHaveLength(calls);
+    expect(puts(store.calls)).toEqual([]);
+  });
+
+  it('refuses an image over the size limit without downloading it', async () => {
+    const store = recordingStore(await storeWith({ 'images/d/cat/big.jpg': 'x'.repeat(101) }));
+
+    const [outcome] = await new Ingestor(store, fakePipeline(), { maxImageBytes: 100 }).ingest([{ key: 'images/d/cat/big.jpg' }]);
+
+    expect(outcome).toMatchObject({ status: 'failed', code: 'ImageTooLarge' });
+    expect(outcome!.reason).toMatch(/101 bytes, over the 100-byte limit/);
+    expect(store.calls).not.toContain('get images/d/cat/big.jpg');
+    expect(await readLink(store, 'images/d/cat/big.jpg')).toMatchObject({ status: 'failed', code: 'ImageTooLarge' });
+  });
+
+  it('skips keys outside images/<dataset>/<label>/ and objects deleted since their event', async () => {
+    const store = await storeWith({ 'images/flat.jpg': 'A' });
+    const pipeline = fakePipeline();
+
+    const outcomes = await new Ingestor(store, pipeline).ingest([{ key: 'images/flat.jpg' }, { key: 'images/d/cat/gone.jpg' }, { key: 'images/d/cat/gone2.jpg', size: 3, etag: 'e' }]);
+
+    expect(outcomes.map((o) => [o.status, o.reason])).toEqual([
+      ['skipped', 'not under images/<dataset>/<label>/'],
+      ['skipped', 'object no longer exists'],
+      ['skipped', 'object no longer exists'],
+    ]);
+    expect(pipeline.calls.flat()).toEqual([]);
+  });
+
+  it('reports a transient read failure as retry for that image alone; the retry completes it', async () => {
+    const inner = await storeWith({ 'images/d/cat/ok.jpg': 'fine', 'images/d/cat/slow.jpg': 'slow' });
+    const store = flakyStore(inner, (op, key) => op === 'get' && key === 'images/d/cat/slow.jpg', 1);
+    const ingestor = new Ingestor(store, fakePipeline());
+
+    const first = await ingestor.ingest([{ key: 'images/d/cat/ok.jpg' }, { key: 'images/d/cat/slow.jpg' }]);
+    const second = await ingestor.ingest([{ key: 'images/d/cat/slow.jpg' }]);
+
+    expect(first.map((o) => [o.status, o.code])).toEqual([
+      ['extracted', undefined],
+      ['retry', 'SlowDown'],
+    ]);
+    expect(second[0]).toMatchObject({ status: 'extracted', sha256: sha('slow') });
+  });
+
+  it('writes no link for a feature whose write failed, so no link names a missing feature', async () => {
+    const inner = await storeWith({ 'images/d/cat/a.jpg': 'AAA' });
+    const store = flakyStore(inner, (op, key) => op === 'put' && key === featureKey(ns, sha('AAA')), 1);
+    const ingestor = new Ingestor(store, fakePipeline());
+
+    const [first] = await ingestor.ingest([{ key: 'images/d/cat/a.jpg' }]);
+
+    expect(first).toMatchObject({ status: 'retry', code: 'SlowDown' });
+    expect(await inner.exists(linkKey(ns, 'images/d/cat/a.jpg'))).toBe(false);
+    expect((await ingestor.ingest([{ key: 'images/d/cat/a.jpg' }]))[0]).toMatchObject({ status: 'extracted' });
+    expect(await readLink(inner, 'images/d/cat/a.jpg')).toMatchObject({ status: 'ok', sha256: sha('AAA') });
+  });
+
+  it('fails the whole call on a storage error that no retry can cure', async () => {
+    const inner = await storeWith({ 'images/d/cat/a.jpg': 'AAA' });
+    const store: ObjectStore = Object.assign(Object.create(inner) as MemoryStore, {
+      put: async () => {
+        throw new StoreError('AccessDenied', 'Access Denied');
+      },
+    });
+
+    await expect(new Ingestor(store, fakePipeline()).ingest([{ key: 'images/d/cat/a.jpg' }])).rejects.toMatchObject({ code: 'AccessDenied' });
+  });
+});
