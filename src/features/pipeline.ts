@@ -7,6 +7,7 @@ import { LIBRARY_VERSION } from '../version.js';
 import { featureExtractor, getModelSpec } from '../zoo/index.js';
 import type { Interpolation, ModelSpec, Pooling } from '../zoo/types.js';
 import type { FeatureNamespace } from './namespace.js';
+import type { StageRecorder } from './stages.js';
 
 export { namespaceId, type FeatureNamespace } from './namespace.js';
 import { headstartHome, loadModel } from '../weights/index.js';
@@ -49,7 +50,8 @@ export class FeaturePipeline {
     readonly namespace: FeatureNamespace,
     readonly backend: BackendName,
     private readonly extractor: Extractor,
-    private readonly batchSize: number,
+    /** Images per model call. */
+    readonly batchSize: number,
   ) {}
 
   static async create(options: PipelineOptions): Promise<FeaturePipeline> {
@@ -130,28 +132,33 @@ export class FeaturePipeline {
     };
   }
 
-  /** Extracts features for each input (bytes or a path); results are in input order, failures included. */
-  async extract(inputs: ReadonlyArray<Buffer | Uint8Array | string>): Promise<ExtractResult[]> {
+  /**
+   * Extracts features for each input (bytes or a path); results are in input order, failures included.
+   * `recorder` (an ingest batch's clock) times the decode, preprocess and infer stages.
+   */
+  async extract(inputs: ReadonlyArray<Buffer | Uint8Array | string>, recorder: StageRecorder = UNTIMED): Promise<ExtractResult[]> {
     const results: ExtractResult[] = [];
     // Decoding the next batch (sharp, on libuv's threads) overlaps inference of this one (ONNX Runtime's threads).
-    let next = inputs.length > 0 ? this.decode(inputs.slice(0, this.batchSize)) : undefined;
+    let next = inputs.length > 0 ? this.decode(inputs.slice(0, this.batchSize), recorder) : undefined;
     for (let start = 0; next; start += this.batchSize) {
       const decoded = await next;
       const following = start + this.batchSize;
-      next = following < inputs.length ? this.decode(inputs.slice(following, following + this.batchSize)) : undefined;
-      results.push(...(await this.infer(decoded)));
+      next = following < inputs.length ? this.decode(inputs.slice(following, following + this.batchSize), recorder) : undefined;
+      results.push(...(await this.infer(decoded, recorder)));
     }
     return results;
   }
 
   /** One batch's images decoded to the model's input size; a bad image is a rejected entry, never a throw. */
-  private decode(inputs: ReadonlyArray<Buffer | Uint8Array | string>): Promise<PromiseSettledResult<DecodedImage>[]> {
+  private decode(inputs: ReadonlyArray<Buffer | Uint8Array | string>, recorder: StageRecorder): Promise<PromiseSettledResult<DecodedImage>[]> {
     const [height, width] = this.namespace.inputSize;
-    return Promise.allSettled(inputs.map((input) => loadImage(input, { targetSize: [height, width], interpolation: this.namespace.interpolation })));
+    return recorder.time('decode', () =>
+      Promise.allSettled(inputs.map((input) => loadImage(input, { targetSize: [height, width], interpolation: this.namespace.interpolation }))),
+    );
   }
 
   /** Preprocesses the decoded images into one buffer and runs the model once. */
-  private async infer(decoded: PromiseSettledResult<DecodedImage>[]): Promise<ExtractResult[]> {
+  private async infer(decoded: PromiseSettledResult<DecodedImage>[], recorder: StageRecorder): Promise<ExtractResult[]> {
     const [height, width] = this.namespace.inputSize;
     const good = decoded.flatMap((d, i) => (d.status === 'fulfilled' ? [{ i, image: d.value }] : []));
     const results: ExtractResult[] = decoded.map((d) =>
@@ -159,9 +166,12 @@ export class FeaturePipeline {
     );
     if (good.length === 0) return results;
     const pixels = height * width * 3;
-    const batch = new Float32Array(good.length * pixels);
-    good.forEach(({ image }, j) => preprocessInto(image.data, batch, j * pixels, this.namespace.preprocess));
-    const output = await this.extractor.run(batch, good.length);
+    const batch = await recorder.time('preprocess', () => {
+      const buffer = new Float32Array(good.length * pixels);
+      good.forEach(({ image }, j) => preprocessInto(image.data, buffer, j * pixels, this.namespace.preprocess));
+      return buffer;
+    });
+    const output = await recorder.time('infer', () => this.extractor.run(batch, good.length));
     const size = output.length / good.length;
     good.forEach(({ i }, j) => {
       results[i] = { ok: true, features: output.slice(j * size, (j + 1) * size), shape: this.featureShape };
@@ -173,6 +183,9 @@ export class FeaturePipeline {
     this.extractor.dispose();
   }
 }
+
+/** No clock: each stage just runs. */
+const UNTIMED: StageRecorder = { time: async (_stage, run) => run() };
 
 function asHeadstartError(error: unknown): HeadstartError {
   if (error instanceof HeadstartError) return error;

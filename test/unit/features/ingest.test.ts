@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HeadstartError } from '../../../src/errors.js';
 import { decodeSafetensors } from '../../../src/features/format/safetensors.js';
 import { Ingestor, type IngestPipeline, type LinkRecord } from '../../../src/features/ingest.js';
@@ -8,6 +8,7 @@ import type { ExtractResult } from '../../../src/features/pipeline.js';
 import { MemoryStore, StoreError, type ObjectStore } from '../../../src/store/index.js';
 import { flakyStore } from '../../helpers/flaky-store.js';
 import { recordingStore } from '../../helpers/recording-store.js';
+import type { BatchTiming } from '../../../src/features/stages.js';
 
 const ns: FeatureNamespace = {
   model: 'fake',
@@ -24,10 +25,11 @@ const ns: FeatureNamespace = {
  * A pipeline without a model: an image's "features" are its length and first byte; bytes starting with
  * 'bad' fail to decode, as a corrupt file would. It records what it was asked to extract.
  */
-function fakePipeline(): IngestPipeline & { calls: string[][] } {
+function fakePipeline(batchSize = 4): IngestPipeline & { calls: string[][] } {
   const calls: string[][] = [];
   return {
     namespace: ns,
+    batchSize,
     calls,
     metadata: (source) => ({ model: ns.model, source }),
     async extract(images): Promise<ExtractResult[]> {
@@ -119,7 +121,8 @@ describe('Ingestor (fake pipeline)', () => {
     expect(await store.exists(featureKey(ns, sha('CCCC')))).toBe(true);
   });
 
-  it('fails a bad image alone, records why, and does not run the model on it again', async () => {
+  // A new image's link is not read (one request fewer per image), so a bad one is decoded again when it comes again.
+  it('fails a bad image alone, records why, and writes nothing when it comes again', async () => {
     const store = recordingStore(await storeWith({ 'images/d/cat/ok.jpg': 'good', 'images/d/cat/bad.jpg': 'bad bytes', 'images/d/cat/empty.jpg': '' }));
     const pipeline = fakePipeline();
     const ingestor = new Ingestor(store, pipeline);
@@ -137,10 +140,11 @@ describe('Ingestor (fake pipeline)', () => {
     expect(await store.exists(featureKey(ns, sha('bad bytes')))).toBe(false);
 
     store.reset();
-    const calls = pipeline.calls.length;
-    const [again] = await ingestor.ingest([{ key: 'images/d/cat/bad.jpg' }]);
-    expect(again).toMatchObject({ status: 'failed', code: 'CorruptImage' });
-    expect(pipeline.calls).toHaveLength(calls);
+    const again = await ingestor.ingest([{ key: 'images/d/cat/bad.jpg' }, { key: 'images/d/cat/empty.jpg' }]);
+    expect(again.map((o) => [o.status, o.code])).toEqual([
+      ['failed', 'CorruptImage'],
+      ['failed', 'EmptyImage'],
+    ]);
     expect(puts(store.calls)).toEqual([]);
   });
 
@@ -207,4 +211,87 @@ describe('Ingestor (fake pipeline)', () => {
 
     await expect(new Ingestor(store, fakePipeline()).ingest([{ key: 'images/d/cat/a.jpg' }])).rejects.toMatchObject({ code: 'AccessDenied' });
   });
+
+  it('costs four S3 requests per new image, and three without a write for a redelivery', async () => {
+    const files = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`images/d/cat/${i}.jpg`, `image ${i}`]));
+    const store = recordingStore(await storeWith(files));
+    const ingestor = new Ingestor(store, fakePipeline());
+    const records = Object.keys(files).map((key) => ({ key, size: files[key]!.length, etag: 'from-the-event' }));
+
+    await ingestor.ingest(records);
+    const first = kinds(store.calls);
+    store.reset();
+    await ingestor.ingest(records);
+
+    expect(first).toEqual({ get: 10, head: 10, put: 20 });
+    expect(kinds(store.calls)).toEqual({ get: 20, head: 10, put: 0 });
+  });
+
+  it('reads the next images and writes the last ones while the model runs', async () => {
+    const files = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`images/d/cat/${i}.jpg`, `image ${i}`]));
+    const store = recordingStore(await storeWith(files));
+    const pipeline = gatedPipeline(2);
+
+    const done = new Ingestor(store, pipeline).ingest(Object.keys(files).map((key) => ({ key })));
+
+    // Two model calls in flight (the second decodes while the first infers), two batches read ahead, no more.
+    await vi.waitFor(() => expect(pipeline.gates).toHaveLength(2));
+    await vi.waitFor(() => expect(imageGets(store.calls)).toBe(8));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(imageGets(store.calls)).toBe(8);
+    pipeline.gates[0]!();
+    // The first batch is written while the second is still in the model.
+    await vi.waitFor(() => expect(puts(store.calls).filter((k) => k.endsWith('.safetensors'))).toHaveLength(2));
+    expect(pipeline.gates).toHaveLength(3);
+    pipeline.open();
+    expect((await done).every((o) => o.status === 'extracted')).toBe(true);
+    expect(puts(store.calls)).toHaveLength(40);
+  });
+
+  it('rejects when the model fails, and writes no link for the images it was running', async () => {
+    const store = await storeWith({ 'images/d/cat/a.jpg': 'AAA', 'images/d/cat/b.jpg': 'BB' });
+    const pipeline: IngestPipeline = { ...fakePipeline(), extract: async () => Promise.reject(new Error('the worker died')) };
+
+    await expect(new Ingestor(store, pipeline).ingest([{ key: 'images/d/cat/a.jpg' }, { key: 'images/d/cat/b.jpg' }])).rejects.toThrow('the worker died');
+    expect(await store.exists(linkKey(ns, 'images/d/cat/a.jpg'))).toBe(false);
+  });
+
+  it('reports how long each stage took and how many requests of each kind it made', async () => {
+    const store = await storeWith({ 'images/d/cat/a.jpg': 'AAA', 'images/d/cat/b.jpg': 'BB' });
+    const timings: BatchTiming[] = [];
+
+    await new Ingestor(store, fakePipeline(), { onTiming: (t) => timings.push(t) }).ingest([{ key: 'images/d/cat/a.jpg' }, { key: 'images/d/cat/b.jpg' }]);
+
+    expect(timings).toHaveLength(1);
+    expect(timings[0]).toMatchObject({ images: 2, requests: { GET: 2, HEAD: 4, PUT: 4 } });
+    expect(Object.keys(timings[0]!.stages)).toEqual(['get', 'check', 'encode', 'putFeature', 'putLink']);
+    expect(timings[0]!.stages.putLink).toMatchObject({ count: 2 });
+    expect(timings[0]!.wallMs).toBeGreaterThanOrEqual(timings[0]!.stages.get!.busyMs);
+  });
 });
+
+function kinds(calls: readonly string[]): Record<'get' | 'head' | 'put', number> {
+  const count = (op: string) => calls.filter((c) => c.startsWith(`${op} `)).length;
+  return { get: count('get'), head: count('head'), put: count('put') };
+}
+
+const imageGets = (calls: readonly string[]) => calls.filter((c) => c.startsWith('get images/')).length;
+
+/** The fake pipeline, each model call held until its gate is opened (or all are, with `open`). */
+function gatedPipeline(batchSize: number): IngestPipeline & { gates: Array<() => void>; open(): void } {
+  const inner = fakePipeline(batchSize);
+  const gates: Array<() => void> = [];
+  let opened = false;
+  return {
+    ...inner,
+    gates,
+    open() {
+      opened = true;
+      for (const gate of gates) gate();
+    },
+    async extract(images) {
+      if (!opened) await new Promise<void>((resolve) => gates.push(resolve));
+      return inner.extract(images);
+    },
+  };
+}

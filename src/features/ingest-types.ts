@@ -1,0 +1,58 @@
+import type { FeatureNamespace } from './namespace.js';
+import type { ExtractResult } from './pipeline.js';
+import type { BatchTiming, StageRecorder } from './stages.js';
+
+/** One object that landed under `images/` (from an S3 event, a listing, or a local walk). */
+export interface IngestRecord {
+  key: string;
+  size?: number;
+  /** The object's ETag (from the event or a listing): with the link's, it tells a re-upload of the same bytes. */
+  etag?: string;
+}
+
+export type IngestStatus = 'extracted' | 'cached' | 'failed' | 'skipped' | 'retry';
+
+export interface IngestOutcome {
+  key: string;
+  status: IngestStatus;
+  sha256?: string;
+  /** Why it failed (permanent) or must be retried (transient). */
+  reason?: string;
+  code?: string;
+}
+
+/**
+ * What `links/<image key>.json` holds: the content hash an image key was extracted from, or why it failed.
+ * Readers ignore fields they do not know, and a rewrite keeps them: the record may grow.
+ */
+export interface LinkRecord {
+  key: string;
+  sha256: string;
+  /** The image's ETag when it was read: the index compares it with the listing's to spot re-uploads. */
+  etag?: string;
+  status: 'ok' | 'failed';
+  code?: string;
+  reason?: string;
+}
+
+/**
+ * What the Ingestor needs of a feature pipeline: FeaturePipeline is one; a unit test fakes it, so the
+ * storage and partial-failure logic is tested without a model.
+ */
+export interface IngestPipeline {
+  /** Every key the Ingestor writes is in this namespace. */
+  readonly namespace: FeatureNamespace;
+  /** Images per model call: the Ingestor hands the model batches of this size. */
+  readonly batchSize: number;
+  /** The `__metadata__` stored with one image's features. */
+  metadata(source: string): Record<string, string>;
+  /** Features per image, in input order; a bad image is a failed result, never a throw. */
+  extract(images: readonly Buffer[], recorder?: StageRecorder): Promise<ExtractResult[]>;
+}
+
+export interface IngestOptions {
+  /** Images larger than this fail permanently without being downloaded. @default 50 MiB */
+  maxImageBytes?: number;
+  /** Receives every `ingest` call's per-stage timing and request counts (the bench table, logs). */
+  onTiming?: (timing: BatchTiming) => void;
+}
