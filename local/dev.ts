@@ -12,6 +12,7 @@ import { pipelineFromConfig } from '../functions/shared/pipeline.js';
 import { once, type RuntimeConfig } from '../functions/shared/runtime.js';
 import { Ingestor } from '../src/features/ingest.js';
 import type { FeatureCut, FeaturePipeline } from '../src/features/pipeline.js';
+import type { BatchTiming } from '../src/features/stages.js';
 import { HeadCache } from '../src/registry/index.js';
 import { createS3Client, S3Store } from '../src/store/index.js';
 import { headstartHome } from '../src/weights/index.js';
@@ -19,7 +20,7 @@ import { thumbnailRoutes } from '../functions/api/routes/thumbnails.js';
 import { createConsoleAssets } from './console/assets.js';
 import { startLocalApi, type LocalApi, type ProxyHandler } from './http/server.js';
 import { assertPortFree, listenOn, type StackPort } from './ports.js';
-import { LocalEventQueue, startLocalS3Process, type LocalS3 } from './s3/index.js';
+import { LocalEventQueue, startLocalS3Process, type LocalS3, type QueueBatchTiming } from './s3/index.js';
 import { checkPort } from './s3/server.js';
 
 export interface DevOptions {
@@ -40,10 +41,19 @@ export interface DevOptions {
   apiKey?: string;
   /** The weights/ONNX cache. @default HEADSTART_HOME, else ~/.cache/headstart */
   home?: string;
-  /** Extraction batches delivered at once (SQS batch size). @default 8 */
+  /**
+   * Most records per extraction batch (the SQS batch size): a deep queue fills it at once, a shallow one
+   * waits at most the batch window. The ingestor runs the model on batches of 8 within it, reading the next
+   * images and writing the last ones meanwhile, so a larger delivery costs no latency. @default 32
+   */
   batchSize?: number;
+  /** Per-batch timing of the extract path (the bench's stage table). @default none */
+  timing?: { ingest?: (timing: BatchTiming) => void; queue?: (timing: QueueBatchTiming) => void };
   log?: (line: string) => void;
 }
+
+/** The cloud's SQS batch size for the extract function (infra/ingest.ts EXTRACT_BATCH_SIZE). */
+export const EXTRACT_BATCH_SIZE = 32;
 
 export interface DevStack {
   api: LocalApi;
@@ -98,10 +108,12 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
     cleanup.push(() => featurePipeline.dispose());
     const namespace = featurePipeline.namespace;
 
-    const extract = createExtractHandler(async () => ({ ingestor: new Ingestor(store, featurePipeline) }));
+    const ingestor = new Ingestor(store, featurePipeline, { onTiming: options.timing?.ingest });
+    const extract = createExtractHandler(async () => ({ ingestor }));
     const queue = new LocalEventQueue({
       store,
-      batchSize: options.batchSize ?? 8,
+      batchSize: options.batchSize ?? EXTRACT_BATCH_SIZE,
+      onBatch: options.timing?.queue,
       handler: async (records) => {
         // The same event the cloud delivers: one SQS message per S3 notification.
         const event = { Records: records.map((r, i) => ({ messageId: String(i), eventSource: 'aws:sqs', body: JSON.stringify({ Records: [r] }) })) };

@@ -11,6 +11,16 @@ import { logger, type Logger } from '../../src/logger.js';
  */
 export type EventBatchHandler = (records: S3EventRecord[]) => Promise<{ failedKeys?: string[] } | void>;
 
+/** How long one delivered batch spent in the queue's hands, for the ingest bench's stage table. */
+export interface QueueBatchTiming {
+  records: number;
+  /** From the oldest record becoming visible to the handler call: the batching window's wait. */
+  receiveMs: number;
+  handlerMs: number;
+  /** From the handler's answer to every record marked done or put back. */
+  ackMs: number;
+}
+
 /** S3 notification filter rules, applied to the decoded key. */
 export interface EventFilter {
   prefix?: string;
@@ -39,9 +49,11 @@ export interface LocalEventQueueOptions {
   deadLetterPrefix?: string;
   /** Retries and dead letters are reported here. @default the shared logger (src/logger.ts) */
   logger?: Pick<Logger, 'warn' | 'error'>;
+  /** Called after each delivery with its timing. @default none */
+  onBatch?: (timing: QueueBatchTiming) => void;
 }
 
-export type ResolvedQueueOptions = Required<LocalEventQueueOptions>;
+export type ResolvedQueueOptions = Required<Omit<LocalEventQueueOptions, 'onBatch'>> & Pick<LocalEventQueueOptions, 'onBatch'>;
 
 export const QUEUE_DEFAULTS = {
   filter: { prefix: 'images/' },

@@ -3,9 +3,9 @@ import type { S3EventRecord } from 'aws-lambda';
 import { HeadstartError } from '../../src/errors.js';
 import { writeDeadLetter, type UndeliverableMessage } from './dead-letter.js';
 import { decodeS3EventKey } from './event-record.js';
-import { resolveQueueOptions, type LocalEventQueueOptions, type ResolvedQueueOptions } from './queue-options.js';
+import { resolveQueueOptions, type LocalEventQueueOptions, type QueueBatchTiming, type ResolvedQueueOptions } from './queue-options.js';
 
-export type { EventBatchHandler, EventFilter, LocalEventQueueOptions } from './queue-options.js';
+export type { EventBatchHandler, EventFilter, LocalEventQueueOptions, QueueBatchTiming } from './queue-options.js';
 
 /** Counters since the queue was created; `pending` and `inFlight` are the current state. */
 export interface QueueStats {
@@ -129,15 +129,27 @@ export class LocalEventQueue {
     }
     this.inFlightBatches++;
     this.inFlightRecords += batch.length;
+    const called = performance.now();
+    const receiveMs = Date.now() - Math.min(...batch.map((m) => m.visibleAt));
     const failures = await this.deliver(batch);
+    const answered = performance.now();
     this.inFlightBatches--;
     this.inFlightRecords -= batch.length;
     for (const m of batch) {
       if (failures.has(m)) this.fail(m, failures.get(m));
       else this.counts.delivered++;
     }
+    this.report({ records: batch.length, receiveMs, handlerMs: answered - called, ackMs: performance.now() - answered });
     this.pump();
     this.settleIdle();
+  }
+
+  private report(timing: QueueBatchTiming): void {
+    try {
+      this.options.onBatch?.(timing);
+    } catch (err) {
+      this.options.logger.error('event queue: the onBatch hook failed', err);
+    }
   }
 
   /** Calls the handler once; returns the failed messages with their errors. Never throws. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../local/s3/dead-letter.js';
-import { LocalEventQueue, type LocalEventQueueOptions } from '../../local/s3/queue.js';
+import { LocalEventQueue, type LocalEventQueueOptions, type QueueBatchTiming } from '../../local/s3/queue.js';
 import { HeadstartError, InvalidArgumentError } from '../../src/errors.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { captureLogger, recordingHandler, s3RecordFactory } from '../helpers/store-events.js';
@@ -36,6 +36,19 @@ describe('LocalEventQueue delivery', () => {
     queue.enqueue(s3RecordFactory('images/2.jpg'));
     await queue.idle();
     expect(batches).toEqual([['images/1.jpg', 'images/2.jpg']]);
+  });
+
+  it('reports each delivery: its records, the wait for the batch window, the handler and the ack', async () => {
+    const timings: QueueBatchTiming[] = [];
+    const handler = async () => void (await new Promise((r) => setTimeout(r, 30)));
+    const { queue } = queueWith({ handler, batchWindowMs: 80, onBatch: (t) => timings.push(t) });
+    queue.enqueue([s3RecordFactory('images/1.jpg'), s3RecordFactory('images/2.jpg')]);
+    await queue.idle();
+    expect(timings).toHaveLength(1);
+    expect(timings[0]!.records).toBe(2);
+    expect(timings[0]!.receiveMs).toBeGreaterThanOrEqual(70);
+    expect(timings[0]!.handlerMs).toBeGreaterThanOrEqual(25);
+    expect(timings[0]!.ackMs).toBeLessThan(timings[0]!.handlerMs);
   });
 
   it('runs at most `concurrency` batches at once', async () => {
