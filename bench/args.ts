@@ -13,7 +13,7 @@ export interface BenchArgs {
   only: Section[];
   /** Fewer models and iterations: the whole run in a few minutes. @default false */
   quick: boolean;
-  /** Zoo models for the zoo and pipeline tables; undefined: each section's default list. */
+  /** Zoo models for the zoo, pipeline and ingest tables; undefined: each section's default list. */
   models?: ModelId[];
   /** Where the JSON goes: a folder (a dated file inside) or a path ending in .json. */
   out: string;
@@ -25,7 +25,7 @@ const FLAGS = ['--only', '--quick', '--models', '--out', '--help'] as const;
 export const USAGE = `usage: npm run bench -- [options]
   --only <sections>  comma-separated: ${SECTIONS.join(', ')} (default: all)
   --quick            fewer models, requests and iterations (a few minutes)
-  --models <ids>     zoo models for the zoo and pipeline tables: ${MODEL_IDS.join(', ')}
+  --models <ids>     zoo models for the zoo, pipeline and ingest tables: ${MODEL_IDS.join(', ')}
   --out <path>       folder for <date>.json, or a .json file (default: $OUT_DIR, else ${DEFAULT_OUT_DIR}/)
   --help             this text`;
 
@@ -83,6 +83,6 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
 export function reproduceCommand(section: Section, args: Pick<BenchArgs, 'quick' | 'models'>): string {
   const parts = ['npm run bench --', '--only', section];
   if (args.quick) parts.push('--quick');
-  if (args.models && (section === 'zoo' || section === 'pipeline')) parts.push('--models', args.models.join(','));
+  if (args.models && (section === 'zoo' || section === 'pipeline' || section === 'ingest')) parts.push('--models', args.models.join(','));
   return parts.join(' ');
 }

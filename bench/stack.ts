@@ -10,6 +10,8 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevStack, type DevStack } from '../local/dev.js';
+import type { QueueBatchTiming } from '../local/s3/index.js';
+import type { BatchTiming } from '../src/features/stages.js';
 import { initBackend, tf } from '../src/engine/backend.js';
 import { HeadstartError } from '../src/errors.js';
 import { importWeights } from '../src/weights/index.js';
@@ -24,6 +26,8 @@ export interface BenchStack {
   stack: DevStack;
   /** The weights and ONNX cache the stack uses. */
   home: string;
+  /** Every extract batch's timing since the stack started (the ingest section empties them between passes). */
+  timings: { ingest: BatchTiming[]; queue: QueueBatchTiming[] };
 }
 
 /** Real weights available in ../shared, per model. */
@@ -69,6 +73,13 @@ export class StackPool {
     return stack;
   }
 
+  /** Stops one model's stack (a section done with it frees its memory for the next model). */
+  async release(model: ModelId): Promise<void> {
+    const stack = this.stacks.get(model);
+    this.stacks.delete(model);
+    await stack?.then((s) => s.stack.close()).catch(() => undefined);
+  }
+
   /** Stops every stack started so far and removes their temp folders; the pool can start new ones after. */
   async close(): Promise<void> {
     for (const stack of this.stacks.values()) {
@@ -89,7 +100,9 @@ export class StackPool {
     if (weights === 'random') await writeRandomWeightsFolder(model, source);
     await importWeights(source, { model, home });
     this.log(`${model}: starting the local stack (loads, exports to ONNX and warms up the model)`);
+    const timings: BenchStack['timings'] = { ingest: [], queue: [] };
     const stack = await startDevStack({
+      timing: { ingest: (t) => timings.ingest.push(t), queue: (t) => timings.queue.push(t) },
       port: 0,
       s3Port: 0,
       dataDir: join(root, 'data'),
@@ -98,7 +111,7 @@ export class StackPool {
       apiKey: '',
       log: (line) => this.log(line.split('\n')[0]!),
     });
-    return { model, weights, stack, home };
+    return { model, weights, stack, home, timings };
   }
 }
 

@@ -48,6 +48,7 @@ describe('reproduceCommand', () => {
   it('names the section, --quick, and --models where the section uses them', () => {
     expect(reproduceCommand('zoo', { quick: false })).toBe('npm run bench -- --only zoo');
     expect(reproduceCommand('zoo', { quick: true, models: ['vgg16'] })).toBe('npm run bench -- --only zoo --quick --models vgg16');
+    expect(reproduceCommand('ingest', { quick: false, models: ['vgg16', 'vgg19'] })).toBe('npm run bench -- --only ingest --models vgg16,vgg19');
     expect(reproduceCommand('classify', { quick: true, models: ['vgg16'] })).toBe('npm run bench -- --only classify --quick');
   });
 });

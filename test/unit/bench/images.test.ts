@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeMix, loadBenchImages, preprocessBatches } from '../../../bench/images.js';
+import { describeMix, loadBenchImages, preprocessBatches, withMarker } from '../../../bench/images.js';
+import { loadImage } from '../../../src/image/load.js';
 import { InvalidArgumentError } from '../../../src/errors.js';
 import { FIXTURES } from '../../helpers/fixtures.js';
 
@@ -22,6 +23,18 @@ describe('bench images', () => {
     expect(batches[1]!.batch).toHaveLength(2 * 32 * 32 * 3);
     expect(Math.min(...batches[0]!.batch)).toBeGreaterThanOrEqual(-1);
     expect(Math.max(...batches[0]!.batch)).toBeLessThanOrEqual(1);
+  });
+
+  it('marks an image with new bytes that decode to the same pixels (JPEG and PNG)', async () => {
+    const images = await loadBenchImages(17, FIXTURES);
+    for (const image of [images[1]!, images[16]!]) {
+      const marked = withMarker(image, 'pass 2');
+      expect(marked.bytes.equals(image.bytes)).toBe(false);
+      expect(marked.bytes.includes(Buffer.from('pass 2'))).toBe(true);
+      const [before, after] = await Promise.all([loadImage(image.bytes), loadImage(marked.bytes)]);
+      expect([after.width, after.height, after.source.format]).toEqual([before.width, before.height, image.format]);
+      expect(Buffer.from(after.data).equals(Buffer.from(before.data))).toBe(true);
+    }
   });
 
   it('refuses to invent images the folder does not hold', async () => {
