@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { EXTRACT_BATCH_SIZE } from '../functions/extract/batching.js';
 import type { HandlerEntries } from './entries.js';
 import { grantPrefixes } from './grants.js';
 import { FUNCTION_IMAGE_HANDLERS, functionImageOptions } from './images.js';
@@ -20,10 +21,9 @@ export interface IngestProps {
   readonly retainLogs: boolean;
 }
 
-/** A batch of 8 images takes well under a minute on ORT; the rest is cold start (image pull, model load). */
+/** A batch of 32 images takes seconds on ORT; the rest is cold start (image pull, model load). */
 export const EXTRACT_TIMEOUT = Duration.minutes(2);
-/** One ORT batch: 8 images per invocation (ResNet50 ≈49 ms/image at batch 8, DESIGN.md). */
-export const EXTRACT_BATCH_SIZE = 8;
+export { EXTRACT_BATCH_SIZE };
 export const EXTRACT_BATCHING_WINDOW = Duration.seconds(5);
 /** Caps parallel cold starts (each loads the model); the queue absorbs bursts instead. */
 export const EXTRACT_MAX_CONCURRENCY = 20;

@@ -7,6 +7,7 @@ import { backfill } from '../src/features/backfill.js';
 import { presignClient, S3UploadSigner } from '../functions/api/uploads.js';
 import { createClassifyHandler } from '../functions/classify/handler.js';
 import { createClassifyRoutes } from '../functions/classify/routes.js';
+import { EXTRACT_BATCH_SIZE } from '../functions/extract/batching.js';
 import { createExtractHandler } from '../functions/extract/handler.js';
 import { pipelineFromConfig } from '../functions/shared/pipeline.js';
 import { once, type RuntimeConfig } from '../functions/shared/runtime.js';
@@ -41,19 +42,13 @@ export interface DevOptions {
   apiKey?: string;
   /** The weights/ONNX cache. @default HEADSTART_HOME, else ~/.cache/headstart */
   home?: string;
-  /**
-   * Most records per extraction batch (the SQS batch size): a deep queue fills it at once, a shallow one
-   * waits at most the batch window. The ingestor runs the model on batches of 8 within it, reading the next
-   * images and writing the last ones meanwhile, so a larger delivery costs no latency. @default 32
-   */
+  /** Most records per extraction batch, as the SQS batch size in the cloud. @default EXTRACT_BATCH_SIZE (32) */
   batchSize?: number;
   /** Per-batch timing of the extract path (the bench's stage table). @default none */
   timing?: { ingest?: (timing: BatchTiming) => void; queue?: (timing: QueueBatchTiming) => void };
   log?: (line: string) => void;
 }
 
-/** The cloud's SQS batch size for the extract function (infra/ingest.ts EXTRACT_BATCH_SIZE). */
-export const EXTRACT_BATCH_SIZE = 32;
 
 export interface DevStack {
   api: LocalApi;

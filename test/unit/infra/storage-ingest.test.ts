@@ -91,7 +91,7 @@ describe('ingest', () => {
       EventSourceArn: { 'Fn::GetAtt': [logicalId(stack, stack.ingest!.queue), 'Arn'] },
       FunctionName: { Ref: logicalId(stack, stack.ingest!.fn) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BatchSize: 8,
+      BatchSize: 32,
       MaximumBatchingWindowInSeconds: 5,
       ScalingConfig: { MaximumConcurrency: 20 },
     });
