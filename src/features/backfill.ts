@@ -1,12 +1,17 @@
 import type { ObjectStore } from '../store/index.js';
-import { Ingestor, type IngestOutcome } from './ingest.js';
+import { Ingestor, type IngestOutcome, type IngestPipeline } from './ingest.js';
 import { sha256Hex } from './keys.js';
 import { pendingImages } from './pending.js';
-import type { FeaturePipeline } from './pipeline.js';
 import type { FeatureNamespace } from './namespace.js';
 
+/**
+ * Model batches per ingest call: the Ingestor reads ahead and writes behind within a call, so a long call
+ * keeps the model (a GPU's, in the batch job) fed across batches instead of draining every batch.
+ */
+const BATCHES_PER_CALL = 8;
+
 export interface BackfillOptions {
-  /** Images per model call. @default 16 */
+  /** Images per model call (the pipeline's batch); an ingest call takes 8 of them. @default 16 */
   batch?: number;
   /** Split the work into `shards` by key hash and take shard `shard` (an AWS Batch array job's child). @default 1, 0 */
   shards?: number;
@@ -37,7 +42,7 @@ export function shardOf(key: string, shards: number): number {
  * `headstart extract` command (the GPU batch job) and a local POST /backfill run. Resumable: a rerun
  * lists what is done and skips it; failures are recorded by the ingestor and summarised here.
  */
-export async function backfill(store: ObjectStore, pipeline: FeaturePipeline, prefix: string, options: BackfillOptions = {}): Promise<BackfillSummary> {
+export async function backfill(store: ObjectStore, pipeline: IngestPipeline, prefix: string, options: BackfillOptions = {}): Promise<BackfillSummary> {
   const { batch = 16, shards = 1, shard = 0 } = options;
   const all = await pendingImages(store, pipeline.namespace, prefix);
   const pending = shards === 1 ? all.pending : all.pending.filter((o) => shardOf(o.key, shards) === shard);
@@ -45,8 +50,9 @@ export async function backfill(store: ObjectStore, pipeline: FeaturePipeline, pr
   const ingestor = new Ingestor(store, pipeline);
   const outcomes: IngestOutcome[] = [];
   const started = Date.now();
-  for (let i = 0; i < pending.length; i += batch) {
-    const slice = pending.slice(i, i + batch).map((o) => ({ key: o.key, size: o.size, etag: o.etag }));
+  const perCall = batch * BATCHES_PER_CALL;
+  for (let i = 0; i < pending.length; i += perCall) {
+    const slice = pending.slice(i, i + perCall).map((o) => ({ key: o.key, size: o.size, etag: o.etag }));
     for (const outcome of await ingestor.ingest(slice)) {
       outcomes.push(outcome);
       options.onOutcome?.(outcome);
