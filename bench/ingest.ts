@@ -4,6 +4,7 @@
  * model's throughput on the very graph the stack runs, interleaved in the same run (ratio target ≥ 0.85);
  * then where one batch's time goes, stage by stage, and the S3 requests each image costs.
  */
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadstartError } from '../src/errors.js';
 import { mapLimit } from '../src/features/concurrency.js';
@@ -31,6 +32,24 @@ const BATCH = 8;
 const STALL_MS = 120_000;
 
 const ingestPlan = (quick: boolean) => (quick ? { images: 64, rounds: 1 } : { images: 128, rounds: 2 });
+
+/** Linux's clock tick (`getconf CLK_TCK`): /proc/<pid>/stat counts CPU time in these. */
+const TICK_MS = 10;
+
+/**
+ * CPU milliseconds used so far by this process (all its threads: the event loop, the ONNX Runtime worker,
+ * sharp's and libuv's pools) and by the S3 server's process; NaN where /proc cannot say.
+ */
+function cpuMs(pid: number | undefined): number {
+  const own = process.cpuUsage();
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (own.user + own.system) / 1000 + (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 /** Feature files (not links, not shards) in the bucket now. */
 async function countFeatures(store: ObjectStore): Promise<number> {
@@ -62,6 +81,8 @@ interface IngestPass {
   uploadSeconds: number;
   /** Seconds until the last feature was written. */
   seconds: number;
+  /** CPU milliseconds the pass used, uploads included: this process and the S3 server's. */
+  cpuMs: number;
 }
 
 /** Upload → every feature written; checks that each image got its own new feature and nothing failed. */
@@ -69,6 +90,7 @@ async function timeIngest(bench: BenchStack, store: ObjectStore, images: readonl
   const before = bench.stack.queue.stats();
   const featuresBefore = await countFeatures(store);
   const prefix = `images/bench-${tag}/`;
+  const cpuBefore = cpuMs(bench.stack.s3.pid);
   const started = performance.now();
   await mapLimit(images, UPLOAD_CONCURRENCY, (image) =>
     store.put(`${prefix}${image.label}/${image.name}`, image.bytes, { contentType: `image/${image.format}` }),
@@ -76,16 +98,17 @@ async function timeIngest(bench: BenchStack, store: ObjectStore, images: readonl
   const uploadSeconds = (performance.now() - started) / 1000;
   await waitForDeliveries(bench, before.delivered + before.deadLettered + before.deadLetterFailures, images.length);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuMs(bench.stack.s3.pid) - cpuBefore;
   const after = bench.stack.queue.stats();
   const written = (await countFeatures(store)) - featuresBefore;
   if (after.deadLettered !== before.deadLettered || written !== images.length) {
     throw new HeadstartError('BenchIngest', `${bench.model}: ${written} of ${images.length} features written, ${after.deadLettered - before.deadLettered} dead letters.`);
   }
-  return { uploadSeconds, seconds };
+  return { uploadSeconds, seconds, cpuMs: cpu };
 }
 
 /** The bare engine's pass: the stack's own exported graph on the same images, preprocessed beforehand. */
-async function bareRunner(bench: BenchStack, images: readonly BenchImage[]): Promise<{ pass(): Promise<number>; release(): Promise<void> }> {
+async function bareRunner(bench: BenchStack, images: readonly BenchImage[]): Promise<{ pass(): Promise<{ rate: number; cpuMs: number }>; release(): Promise<void> }> {
   const spec = getModelSpec(bench.model);
   const session = await BareOnnxSession.create(await exportedGraph(bench.home, bench.model));
   const size: [number, number] = [spec.inputSize, spec.inputSize];
@@ -93,9 +116,10 @@ async function bareRunner(bench: BenchStack, images: readonly BenchImage[]): Pro
   await session.run(batches[0]!.batch, batches[0]!.n, ...size);
   return {
     async pass() {
+      const cpuBefore = cpuMs(bench.stack.s3.pid);
       const started = performance.now();
       for (const { batch, n } of batches) await session.run(batch, n, ...size);
-      return images.length / ((performance.now() - started) / 1000);
+      return { rate: images.length / ((performance.now() - started) / 1000), cpuMs: cpuMs(bench.stack.s3.pid) - cpuBefore };
     },
     release: () => session.release(),
   };
@@ -117,13 +141,18 @@ async function benchModel(context: SectionContext, model: ModelId, images: reado
     bench.timings.queue.length = 0;
     const ingestRates: number[] = [];
     const bareRates: number[] = [];
+    const ingestCpu: number[] = [];
+    const bareCpu: number[] = [];
     let last: IngestPass | undefined;
     for (let round = 0; round < rounds; round++) {
       // Bare and ingest back to back, round after round: a neighbour's burst of load hits both alike.
-      bareRates.push(await bare.pass());
+      const pass = await bare.pass();
+      bareRates.push(pass.rate);
+      bareCpu.push(pass.cpuMs / images.length);
       const marked = images.map((i) => withMarker(i, `round ${round} ${Date.now()}`));
       last = await timeIngest(bench, store, marked, `${Date.now()}-${round}`);
       ingestRates.push(images.length / last.seconds);
+      ingestCpu.push(last.cpuMs / images.length);
       context.log(`ingest: ${model} round ${round + 1}/${rounds}: ingest ${ingestRates.at(-1)!.toFixed(2)} img/s, bare ${bareRates.at(-1)!.toFixed(2)} img/s`);
     }
     const ingest = median(ingestRates);
@@ -143,6 +172,9 @@ async function benchModel(context: SectionContext, model: ModelId, images: reado
         ingest,
         bare: bareRate,
         ratio: ingest / bareRate,
+        bareCpu: median(bareCpu),
+        ingestCpu: median(ingestCpu),
+        cpuRatio: median(bareCpu) / median(ingestCpu),
         // The upload itself is one more request per image.
         requests: requests / imagesSeen + 1,
         handlerMs: handlerMs / imagesSeen,
@@ -208,6 +240,9 @@ export async function runIngest(context: SectionContext): Promise<BenchTable[]> 
         { key: 'ingest', label: 'ingest img/s', digits: 2 },
         { key: 'bare', label: 'bare model img/s', digits: 2 },
         { key: 'ratio', label: `ratio (≥ ${INGEST_TARGET})`, digits: 2 },
+        { key: 'bareCpu', label: 'bare CPU ms/img', digits: 1 },
+        { key: 'ingestCpu', label: 'ingest CPU ms/img', digits: 1 },
+        { key: 'cpuRatio', label: 'CPU ratio', digits: 2 },
         { key: 'requests', label: 'S3 requests/img', digits: 2 },
         { key: 'handlerMs', label: 'handler ms/img', digits: 1 },
       ],
@@ -217,6 +252,7 @@ export async function runIngest(context: SectionContext): Promise<BenchTable[]> 
         `${plan.rounds} round(s), each a bare pass then an ingest pass of the same images under new bytes (a comment inside each file, so no pass is a cache hit); img/s columns are medians over rounds. The last/upload columns are the last round's.`,
         'Weights: DenseNet121 real (../shared/models/densenet121), the others random (no real weights here; imported into the temp cache, timing only).',
         `Bare: onnxruntime-node on the ONNX file the stack exported (same graph), the same images decoded and preprocessed beforehand, batches of ${BATCH}.`,
+        'CPU ms/img: CPU time of the bench process (all threads: uploads, handler, ONNX Runtime worker, sharp) and of the S3 server process during the pass, over its images; CPU ratio = bare / ingest, what the img/s ratio would be on a machine with nothing else running and every core busy. It moves much less with the load than wall time does.',
         'S3 requests/img: what the extract handler asked of S3 (GET, HEAD, PUT), plus the upload. Handler ms/img: the handler calls\' total duration over the images they carried (what Lambda would bill, on this machine\'s CPU).',
       ],
     },

@@ -46,6 +46,7 @@ export async function startLocalS3Process(options: LocalS3Options = {}): Promise
   return {
     endpoint: ready.endpoint,
     bucket: ready.bucket,
+    pid: child.pid,
     events,
     close: async () => {
       closing = true;

@@ -31,6 +31,8 @@ export interface LocalS3 {
   /** e.g. `http://127.0.0.1:4569`, for `createS3Client({ endpoint })`. */
   readonly endpoint: string;
   readonly bucket: string;
+  /** The server's process when it runs in one of its own (startLocalS3Process), e.g. to read its CPU time. */
+  readonly pid?: number;
   /** Emits `objectCreated` with one S3EventRecord per stored object, e.g. into a LocalEventQueue. */
   readonly events: LocalS3Events;
   /** Stops the server, dropping open connections; the data stays in `dataDir`. */

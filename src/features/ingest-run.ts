@@ -6,8 +6,12 @@ import { errorKey, featureKey, linkKey, parseImageKey, sha256Hex } from './keys.
 import type { ExtractResult } from './pipeline.js';
 import { StageClock } from './stages.js';
 
-/** Images read ahead of the model, in model batches: the next batch is in memory when this one ends. */
-const LOOKAHEAD_BATCHES = 2;
+/**
+ * Images read ahead of the model, at least: S3 answers a small object in roughly 100–200 ms (AWS,
+ * "Performance design patterns for Amazon S3", timeouts and retries) and a new image takes two requests in a row (GET, HEAD), so 32 in flight bring
+ * about 100 images/s, what a Lambda's CPUs run MobileNetV2 at. Never less than two model batches.
+ */
+export const DEFAULT_READ_AHEAD = 32;
 /** Model calls in flight: the next batch decodes (sharp's threads) while this one infers (ONNX Runtime's). */
 const MODEL_CALLS = 2;
 
@@ -38,8 +42,9 @@ function deferred<T>(): Deferred<T> {
 
 /**
  * One `Ingestor.ingest` call, as a three-stage pipeline: read (GET the image, hash it, check before
- * compute), extract (model batches), store (PUT feature, then links). Reads run up to two batches ahead
- * of the model and writes run behind it, so storage round trips overlap inference instead of adding to it.
+ * compute), extract (model batches), store (PUT feature, then links). Reads run ahead of the model
+ * (`readAhead` images) and writes run behind it, so storage round trips overlap inference instead of
+ * adding to it.
  *
  * S3 requests per new image: GET image, HEAD feature, PUT feature, PUT link. The link is read only when
  * the bytes are known (a feature exists) or failed, to write nothing when it already says so: a
@@ -65,8 +70,9 @@ export class IngestRun {
     private readonly store: ObjectStore,
     private readonly pipeline: IngestPipeline,
     private readonly maxImageBytes: number,
+    readAhead = Math.max(DEFAULT_READ_AHEAD, 2 * pipeline.batchSize),
   ) {
-    this.slots = LOOKAHEAD_BATCHES * pipeline.batchSize;
+    this.slots = readAhead;
   }
 
   /** One outcome per record, in record order; rejects with the first storage error no retry can cure. */

@@ -53,6 +53,8 @@ export interface IngestPipeline {
 export interface IngestOptions {
   /** Images larger than this fail permanently without being downloaded. @default 50 MiB */
   maxImageBytes?: number;
+  /** Images read (GET, check) ahead of the model at most. @default 32, or two model batches if more */
+  readAhead?: number;
   /** Receives every `ingest` call's per-stage timing and request counts (the bench table, logs). */
   onTiming?: (timing: BatchTiming) => void;
 }

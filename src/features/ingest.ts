@@ -26,7 +26,7 @@ export class Ingestor {
 
   /** One outcome per record, in record order. Throws only for a storage error no retry can cure. */
   async ingest(records: readonly IngestRecord[]): Promise<IngestOutcome[]> {
-    const run = new IngestRun(this.store, this.pipeline, this.maxImageBytes);
+    const run = new IngestRun(this.store, this.pipeline, this.maxImageBytes, this.options.readAhead);
     const outcomes = await run.run(records);
     this.options.onTiming?.(run.clock.report(records.length));
     return outcomes;

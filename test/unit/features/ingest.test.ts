@@ -232,9 +232,9 @@ describe('Ingestor (fake pipeline)', () => {
     const store = recordingStore(await storeWith(files));
     const pipeline = gatedPipeline(2);
 
-    const done = new Ingestor(store, pipeline).ingest(Object.keys(files).map((key) => ({ key })));
+    const done = new Ingestor(store, pipeline, { readAhead: 4 }).ingest(Object.keys(files).map((key) => ({ key })));
 
-    // Two model calls in flight (the second decodes while the first infers), two batches read ahead, no more.
+    // Two model calls in flight (the second decodes while the first infers), 4 images read ahead, no more.
     await vi.waitFor(() => expect(pipeline.gates).toHaveLength(2));
     await vi.waitFor(() => expect(imageGets(store.calls)).toBe(8));
     await new Promise((r) => setTimeout(r, 20));
