@@ -8,8 +8,9 @@ import { StageClock } from './stages.js';
 
 /**
  * Images read ahead of the model, at least: S3 answers a small object in roughly 100–200 ms (AWS,
- * "Performance design patterns for Amazon S3", timeouts and retries) and a new image takes two requests in a row (GET, HEAD), so 32 in flight bring
- * about 100 images/s, what a Lambda's CPUs run MobileNetV2 at. Never less than two model batches.
+ * "Performance design patterns for Amazon S3", timeouts and retries) and a new image takes two requests
+ * in a row (GET, HEAD), so 32 in flight bring about 100 images/s, what a Lambda's CPUs run MobileNetV2
+ * at. Never less than two model batches.
  */
 export const DEFAULT_READ_AHEAD = 32;
 /** Model calls in flight: the next batch decodes (sharp's threads) while this one infers (ONNX Runtime's). */
