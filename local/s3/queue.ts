@@ -148,7 +148,7 @@ export class LocalEventQueue {
     try {
       this.options.onBatch?.(timing);
     } catch (err) {
-      this.options.logger.error('event queue: the onBatch hook failed', err);
+      this.options.logger.error('event queue: the onBatch hook failed', { error: err });
     }
   }
 
