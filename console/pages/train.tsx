@@ -18,6 +18,8 @@ function NumberField(props: { label: string; value: string; onInput: (value: str
 export function TrainForm(props: { dataset: string; heads: ModelSummary[] }) {
   const [defaults, setDefaults] = useState<Defaults>();
   const [mode, setMode] = useState<Mode>('head');
+  /** A head as POST /train chooses it when 'head' is left out, or one with the settings below. */
+  const [custom, setCustom] = useState(false);
   const [fields, setFields] = useState<Record<string, string>>({});
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
@@ -68,6 +70,7 @@ export function TrainForm(props: { dataset: string; heads: ModelSummary[] }) {
               augment: fields.augment === 'true',
               ...(fields.fromHead ? { fromHead: fields.fromHead } : {}),
             };
+      if (mode === 'head' && !custom) delete (body as { head?: unknown }).head;
       const { jobId } = await post<{ jobId: string }>('/train', body);
       navigate(`/jobs/${encodeURIComponent(jobId)}`);
     } catch (e) {
@@ -89,9 +92,20 @@ export function TrainForm(props: { dataset: string; heads: ModelSummary[] }) {
           <input type="radio" name="mode" value="finetune" checked={mode === 'finetune'} onChange={() => setMode('finetune')} /> fine-tune the top of the base with a head (minutes to hours)
         </label>
       </fieldset>
+      {mode === 'head' && (
+        <fieldset>
+          <legend>Which head</legend>
+          <label>
+            <input type="radio" name="head-settings" value="default" checked={!custom} onChange={() => setCustom(false)} /> the API's choice (POST /train without 'head')
+          </label>
+          <label>
+            <input type="radio" name="head-settings" value="custom" checked={custom} onChange={() => setCustom(true)} /> these settings
+          </label>
+        </fieldset>
+      )}
       {mode === 'head' ? (
-        <fieldset class="fields">
-          <legend>Head settings (the API's defaults)</legend>
+        <fieldset class="fields" disabled={!custom}>
+          <legend>Head settings (pre-filled with the API's defaults)</legend>
           <label>
             Hidden layers (units, comma-separated)
             <input type="text" value={fields.hidden} onInput={(e) => set('hidden')(e.currentTarget.value)} />

@@ -169,7 +169,13 @@ describeWhen({ reason: missing.join('; ') || undefined }, `the console in headle
     await page.keyboard.press('Enter');
     await page.waitForFunction(`location.pathname.startsWith('/console/jobs/')`);
     await page.waitForFunction(`document.querySelector('.status')?.textContent === 'succeeded'`, { timeout: 60_000 });
-    const job = (await (await fetch(`${stack.api.url}/jobs/${decodeURIComponent(page.url().split('/').pop()!)}`, { headers: { 'x-api-key': KEY } })).json()) as { history: unknown[]; headId: string };
+    const job = (await (await fetch(`${stack.api.url}/jobs/${decodeURIComponent(page.url().split('/').pop()!)}`, { headers: { 'x-api-key': KEY } })).json()) as {
+      history: unknown[];
+      headId: string;
+      request: { head?: unknown };
+    };
+    // "The API's choice" is the default: the request leaves 'head' out, as the README's curl does.
+    expect(job.request.head).toBeUndefined();
     headId = job.headId;
     // One point per epoch the API recorded, on both curves of both charts.
     const points = await page.$$eval('.chart', (charts) => charts.map((c) => [...c.querySelectorAll('g.s-train circle, g.s-val circle')].length));
@@ -226,6 +232,7 @@ describeWhen({ reason: missing.join('; ') || undefined }, `the console in headle
   it('stops a long training run from its job page (POST /jobs/{id}/stop): the job ends failed with JobStopped', async () => {
     await page.goto(`${stack.api.url}/console/datasets/shop`);
     await page.waitForSelector('form.train');
+    await page.click('form.train input[name=head-settings][value=custom]');
     const epochs = await page.$$('form.train input[type=number]');
     // Epochs (the 3rd number field) and patience (the 6th): far more than the test waits for.
     for (const index of [2, 5]) {
