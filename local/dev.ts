@@ -119,17 +119,6 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
     cleanup.unshift(() => queue.close());
     s3.events.on('objectCreated', (record) => queue.enqueue(record));
 
-    const localApi = createLocalApi({
-      store,
-      namespace: async () => namespace,
-      uploads: new S3UploadSigner(presignClient({ endpoint: s3.endpoint }), s3.bucket),
-      backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, `images/${dataset}/`)),
-      home: config.home,
-      finetuneWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, log },
-      extraRoutes: thumbnailRoutes({ store }),
-    });
-    const { handler: apiHandler, launcher: trainer, finetuneLauncher: finetuner } = localApi;
-    cleanup.unshift(() => localApi.close());
     const classify = createClassifyRoutes({
       store,
       defaultModel: config.model,
@@ -139,6 +128,18 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       home: config.home,
     });
     cleanup.push(() => classify.dispose());
+    const localApi = createLocalApi({
+      store,
+      namespace: async () => namespace,
+      uploads: new S3UploadSigner(presignClient({ endpoint: s3.endpoint }), s3.bucket),
+      backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, `images/${dataset}/`)),
+      embed: async (bytes) => (await classify.service.features({ name: 0, bytes }, {})).features,
+      home: config.home,
+      finetuneWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, log },
+      extraRoutes: thumbnailRoutes({ store }),
+    });
+    const { handler: apiHandler, launcher: trainer, finetuneLauncher: finetuner } = localApi;
+    cleanup.unshift(() => localApi.close());
     await classify.warmUp();
     const classifyHandler = createClassifyHandler(async () => classify.routes);
 

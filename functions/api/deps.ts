@@ -3,6 +3,7 @@ import type { ObjectStore } from '../../src/store/index.js';
 import type { BackfillLauncher } from './backfill.js';
 import type { TrainLauncher } from './launchers.js';
 import type { Route } from './router.js';
+import type { Embedder } from './routes/similar.js';
 import type { UploadSigner } from './uploads.js';
 
 /** What the API handler works with; created once per process (warm Lambda, local server). */
@@ -23,6 +24,8 @@ export interface ApiDeps {
   uploadTtlSeconds?: number;
   /** Runs POST /backfill; absent when the deployment has no GPU batch path (answers 409). */
   backfill?: BackfillLauncher;
+  /** Feature vectors of sent images for POST /similar (the classify service's); absent: /similar answers `{ key }`s from the cache only. */
+  embed?: Embedder;
   /** More routes served by the same handler (e.g. POST /classify and POST /features from functions/classify). */
   extraRoutes?: readonly Route[];
 }

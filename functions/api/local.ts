@@ -8,6 +8,7 @@ import { runFinetuneWorker, type FinetuneWorkerOptions } from './finetune-worker
 import { createApiHandler } from './handler.js';
 import { InProcessTrainLauncher } from './launchers.js';
 import type { Route } from './router.js';
+import type { Embedder } from './routes/similar.js';
 import type { UploadSigner } from './uploads.js';
 import type { BackfillLauncher } from './backfill.js';
 import { logger } from '../../src/logger.js';
@@ -18,6 +19,8 @@ export interface LocalApiOptions {
   uploads: UploadSigner;
   uploadTtlSeconds?: number;
   extraRoutes?: readonly Route[];
+  /** Feature vectors of sent images for POST /similar. */
+  embed?: Embedder;
   /** Runs POST /backfill in this process (InProcessBackfillLauncher). */
   backfill?: BackfillLauncher;
   /** The weights cache fine-tuning starts from ($HEADSTART_HOME). */

@@ -74,6 +74,33 @@ export async function loadDatasetFeatures(
 ): Promise<DatasetFeatures> {
   const prefix = shardPrefix(ns, dataset);
   const current = index ?? (await buildDatasetIndex(store, ns, dataset));
+  return loadShards(store, ns, dataset, prefix, current);
+}
+
+/**
+ * The dataset's shards as last built, without reading every image's link to check they are current (a
+ * dataset index is one GET per image); built first when there are none. For reads that may lag the
+ * latest uploads by one rebuild (similarity search), not for training.
+ */
+export async function loadBuiltDatasetFeatures(store: ObjectStore, ns: FeatureNamespace, dataset: string): Promise<DatasetFeatures> {
+  const prefix = shardPrefix(ns, dataset);
+  const manifest = await readManifest(store, prefix);
+  if (!manifest) return loadDatasetFeatures(store, ns, dataset);
+  return { ...(await readShards(store, manifest)), manifest, rebuilt: false };
+}
+
+async function readShards(store: ObjectStore, manifest: ShardManifest): Promise<Pick<DatasetFeatures, 'features' | 'dim' | 'labels' | 'keys'>> {
+  const parts = await mapLimit(manifest.shards, 4, async (key) => decodeSafetensors(await store.get(key)).tensors.features!.data);
+  const features = new Float32Array(manifest.rows * manifest.dim);
+  let offset = 0;
+  for (const part of parts) {
+    features.set(part, offset);
+    offset += part.length;
+  }
+  return { features, dim: manifest.dim, labels: manifest.labels, keys: manifest.keys };
+}
+
+async function loadShards(store: ObjectStore, ns: FeatureNamespace, dataset: string, prefix: string, current: DatasetIndex): Promise<DatasetFeatures> {
   const { fingerprint, rows } = fingerprintOf(current);
   if (rows.length === 0) throw new NoFeaturesError(dataset);
   let manifest = await readManifest(store, prefix);
@@ -87,14 +114,7 @@ export async function loadDatasetFeatures(
     // Best effort: a leftover shard costs storage (the bucket's lifecycle rule expires it), never correctness.
     await Promise.all((previous?.shards ?? []).filter((k) => !keep.has(k)).map((k) => store.delete(k).catch(() => undefined)));
   }
-  const parts = await mapLimit(manifest.shards, 4, async (key) => decodeSafetensors(await store.get(key)).tensors.features!.data);
-  const features = new Float32Array(manifest.rows * manifest.dim);
-  let offset = 0;
-  for (const part of parts) {
-    features.set(part, offset);
-    offset += part.length;
-  }
-  return { features, dim: manifest.dim, labels: manifest.labels, keys: manifest.keys, manifest, rebuilt };
+  return { ...(await readShards(store, manifest)), manifest, rebuilt };
 }
 
 async function buildShards(

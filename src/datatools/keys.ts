@@ -1,0 +1,15 @@
+import { FEATURES_PREFIX } from '../features/keys.js';
+import { type FeatureNamespace, namespaceId } from '../features/namespace.js';
+
+/** Bumped when the issue finders change what they report, so a cached answer of the old rules is never served. */
+export const ISSUES_VERSION = 'v1';
+
+/**
+ * `features/<ns>/issues/<dataset>/<version>-<fingerprint>[-vs-<other>-<fingerprint>].json`: a dataset's
+ * issues, keyed by the shard fingerprints they were computed from, so a changed dataset (or `against`
+ * dataset) is a new key and a stale answer is never read. Derived data: deleting it costs a recomputation.
+ */
+export function issuesKey(ns: FeatureNamespace, dataset: string, fingerprint: string, against?: { dataset: string; fingerprint: string }): string {
+  const vs = against ? `-vs-${against.dataset}-${against.fingerprint.slice(0, 16)}` : '';
+  return `${FEATURES_PREFIX}${namespaceId(ns)}/issues/${dataset}/${ISSUES_VERSION}-${fingerprint.slice(0, 16)}${vs}.json`;
+}

@@ -1,0 +1,38 @@
+import type { DatasetFeatures } from '../features/shards.js';
+import { nearestRows, normalizeRows } from './vectors.js';
+
+/** Most neighbours one request may ask for. */
+export const MAX_SIMILAR_K = 100;
+
+/**
+ * A cosine at or above this is the query image itself: the same bytes through the same model give the
+ * same vector, and distinct images of the measured datasets stay below 0.9999 (find-issues.ts).
+ */
+export const SELF_COSINE = 1 - 1e-5;
+
+export interface SimilarImage {
+  key: string;
+  label: string;
+  score: number;
+}
+
+/**
+ * The `k` images of a dataset most similar to `query` (a raw feature vector of the dataset's namespace),
+ * by cosine, best first; exact search, one pass over the dataset's [N, D] rows. The query image is never
+ * its own neighbour: the row with key `selfKey`, and any row whose cosine says it is the same picture
+ * (same bytes under another name count as the same image), are skipped.
+ *
+ * Exact search costs N×D multiply-adds per query (≈ 20 ms for 10,000 × 1,024 here, docs/benchmarks.md);
+ * an approximate index (HNSW, IVF-PQ) pays once a dataset is in the millions or queries come in bulk.
+ */
+export function similarImages(data: Pick<DatasetFeatures, 'features' | 'dim' | 'keys' | 'labels'>, query: Float32Array, k: number, selfKey?: string): SimilarImage[] {
+  const unit = normalizeRows(data.features, data.dim);
+  const [q] = [normalizeRows(query, data.dim)];
+  const self = selfKey === undefined ? -1 : data.keys.indexOf(selfKey);
+  // Ask for a few extra: rows that turn out to be the query itself are dropped afterwards.
+  const found = nearestRows(unit, data.dim, q!, k + 4, (row) => row === self);
+  return found
+    .filter((n) => n.score < SELF_COSINE)
+    .slice(0, k)
+    .map((n) => ({ key: data.keys[n.row]!, label: data.labels[n.row]!, score: n.score }));
+}
