@@ -43,6 +43,12 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/datasets/{name}', target: 'api', throttle: LIGHT },
   { method: 'POST', path: '/uploads', target: 'api', throttle: LIGHT },
   { method: 'POST', path: '/backfill', target: 'api', throttle: JOBS },
+  // Cached features only: the API function answers them (a sent image needs the classify function's model: send { key }).
+  { method: 'GET', path: '/datasets/{name}/issues', target: 'api', throttle: COMPUTE },
+  { method: 'POST', path: '/similar', target: 'api', throttle: COMPUTE },
+  { method: 'GET', path: '/reviews', target: 'api', throttle: LIGHT },
+  { method: 'POST', path: '/reviews/{id}', target: 'api', throttle: LIGHT },
+  { method: 'DELETE', path: '/reviews/{id}', target: 'api', throttle: LIGHT },
 ];
 
 /** Images and form uploads arrive base64-encoded in the proxy event; JSON stays text. */
@@ -156,8 +162,11 @@ export class Api extends Construct {
     grantPrefixes(fn, props.bucket, {
       // write: the presigned PUT URLs it hands out are signed with this role's credentials.
       [PREFIX.images]: ['read', 'write'],
-      [PREFIX.features]: ['read'],
+      // write, delete: /similar and /datasets/{name}/issues (re)build a dataset's shards and cache its issues there.
+      [PREFIX.features]: ['read', 'write', 'delete'],
       [PREFIX.models]: ['read', 'delete'],
+      // The review queue: listed, labelled (moved into images/) and discarded here.
+      [PREFIX.reviews]: ['read', 'delete'],
       // write: POST /train records the job as queued before the trainer starts, so GET /jobs/{id} answers at once;
       // POST /jobs/{id}/stop writes a stop request, which POST /jobs/{id}/resume deletes.
       [PREFIX.jobs]: ['read', 'write', 'delete'],

@@ -66,6 +66,8 @@ export class Classify extends Construct {
       // GET /thumbnails: reads the image, caches its thumbnail.
       [PREFIX.images]: ['read'],
       [PREFIX.thumbnails]: ['read', 'write'],
+      // POST /classify with review=true or under minConfidence keeps the image and its prediction there.
+      [PREFIX.reviews]: ['write'],
     });
   }
 }

@@ -13,6 +13,8 @@ export const PREFIX = {
   weights: 'weights/',
   /** Small JPEGs of images/ for the console (GET /thumbnails), a cache: made again when missing. */
   thumbnails: 'thumbnails/',
+  /** Images waiting for a person's label, with their predictions (src/datatools/reviews.ts). */
+  reviews: 'reviews/',
 } as const;
 
 /**

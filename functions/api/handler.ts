@@ -15,11 +15,12 @@ import { logger } from '../../src/logger.js';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { defaultsRoutes } from './routes/defaults.js';
 import { issuesRoutes } from './routes/issues.js';
+import { reviewRoutes } from './routes/reviews.js';
 import { similarRoutes } from './routes/similar.js';
 
 /** The routes this handler serves itself (infra/api.ts API_ROUTES with target 'api'). */
 export function apiRoutes(deps: ApiDeps): Route[] {
-  return [...trainRoutes(deps), ...defaultsRoutes(deps), ...jobRoutes(deps), ...modelRoutes(deps), ...datasetRoutes(deps), ...uploadRoutes(deps), ...backfillRoutes(deps), ...issuesRoutes(deps), ...similarRoutes(deps), ...(deps.extraRoutes ?? [])];
+  return [...trainRoutes(deps), ...defaultsRoutes(deps), ...jobRoutes(deps), ...modelRoutes(deps), ...datasetRoutes(deps), ...uploadRoutes(deps), ...backfillRoutes(deps), ...issuesRoutes(deps), ...similarRoutes(deps), ...reviewRoutes(deps), ...(deps.extraRoutes ?? [])];
 }
 
 /** Dependencies that cannot be built are a broken deployment (a missing variable, no weights index): 500, not 400. */

@@ -3,6 +3,7 @@ import { InvalidArgumentError, listValues } from '../../src/errors.js';
 import type { FeatureCut } from '../../src/features/pipeline.js';
 import { validateFinetunedId } from '../../src/finetune/keys.js';
 import { validateHeadId } from '../../src/registry/keys.js';
+import { validateDatasetName } from '../../src/features/keys.js';
 import { getModelSpec, MODEL_IDS } from '../../src/zoo/index.js';
 import type { Pooling } from '../../src/zoo/types.js';
 
@@ -18,6 +19,12 @@ export interface ClassifyQuery {
   /** A published head id: base features, then the head's labels. */
   head?: string;
   top: number;
+  /** Keep every image for a person's review (`review=true`), under `reviews/<dataset>/`. */
+  review?: boolean;
+  /** Keep images whose top score is below this for review. */
+  minConfidence?: number;
+  /** The dataset whose review queue gets them; default: the head's training dataset. */
+  dataset?: string;
 }
 
 export interface FeaturesQuery {
@@ -30,12 +37,33 @@ export interface FeaturesQuery {
 
 /** `?model=&head=&top=` of POST /classify, validated with messages that list the valid values. */
 export function parseClassifyQuery(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): ClassifyQuery {
-  const query = readQuery(event, ['model', 'head', 'top']);
+  const query = readQuery(event, ['model', 'head', 'top', 'review', 'minConfidence', 'dataset']);
   const model = parseModel(query.model);
   if (model.finetuned !== undefined && query.head !== undefined) {
     throw new InvalidArgumentError(`Give 'model=${model.finetuned}' (a fine-tuned model, with its own labels) or 'head', not both.`);
   }
-  return { ...model, head: query.head === undefined ? undefined : validateHeadId(query.head), top: parseTop(query.top) };
+  return {
+    ...model,
+    head: query.head === undefined ? undefined : validateHeadId(query.head),
+    top: parseTop(query.top),
+    ...parseReview(query),
+  };
+}
+
+/** `review=true|false`, `minConfidence=0…1`, `dataset=<name>`: which images go to the review queue, and whose. */
+function parseReview(query: Record<string, string | undefined>): Pick<ClassifyQuery, 'review' | 'minConfidence' | 'dataset'> {
+  const out: Pick<ClassifyQuery, 'review' | 'minConfidence' | 'dataset'> = {};
+  if (query.review !== undefined) {
+    if (query.review !== 'true' && query.review !== 'false') throw new InvalidArgumentError(`'review' must be 'true' or 'false', got '${query.review}'.`);
+    out.review = query.review === 'true';
+  }
+  if (query.minConfidence !== undefined) {
+    const value = Number(query.minConfidence);
+    if (!(value >= 0 && value <= 1)) throw new InvalidArgumentError(`'minConfidence' must be a number from 0 to 1, got '${query.minConfidence}'.`);
+    out.minConfidence = value;
+  }
+  if (query.dataset !== undefined) out.dataset = validateDatasetName(query.dataset);
+  return out;
 }
 
 /** A zoo id (`model`), else the id of a fine-tuned model (`finetuned`); the registry says whether one is published. */

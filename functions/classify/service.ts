@@ -7,6 +7,7 @@ import type { ObjectStore } from '../../src/store/index.js';
 import { finetunedPointerKey } from '../../src/finetune/keys.js';
 import { openFinetunedPipeline } from '../../src/finetune/serve.js';
 import { getModelSpec, MODEL_IDS } from '../../src/zoo/index.js';
+import { keepForReview } from '../../src/datatools/reviews.js';
 import { DEFAULT_LIMITS, type ImageSource, type RequestLimits } from './body.js';
 import { HeadBaseMismatchError, ModelNotFoundError } from './errors.js';
 import { PipelineCache, type ClassifyPipeline, type PipelineFactory } from './pipelines.js';
@@ -37,7 +38,7 @@ export interface ClassifyDeps {
 }
 
 export type ImageResult =
-  | { image: string | number; predictions: LabelScore[] }
+  | { image: string | number; predictions: LabelScore[]; review?: KeptReview }
   | { image: string | number; error: { code: string; message: string } };
 
 export interface ClassifyOutcome {
@@ -112,13 +113,17 @@ export class ClassifyService {
     const started = performance.now();
     const loaded = await loadSources(this.deps.store, sources, this.limits.maxObjectBytes);
     const fetched = performance.now();
-    const predictions = await this.pipelines.use(target.model, target.cut, async (pipeline) => {
+    const reviewDataset = reviewQueueOf(query, target);
+    const { predictions, reviews } = await this.pipelines.use(target.model, target.cut, async (pipeline) => {
       if (target.head) assertSameBase(target.head.id, target.head.info.base, pipeline.namespace);
-      return this.predict(pipeline, loaded, target, query.top);
+      const features: Array<Float32Array | undefined> = [];
+      const tops = await this.predict(pipeline, loaded, target, query.top, features);
+      const kept = reviewDataset ? await this.keepForReview(reviewDataset, pipeline, loaded, tops, features, target, query) : [];
+      return { predictions: tops, reviews: kept };
     });
     const errors = loaded.map((source, i) => ('error' in source ? source.error : isError(predictions[i]) ? predictions[i] : undefined));
     return {
-      results: loaded.map((source, i) => toResult(source.name, errors[i], predictions[i])),
+      results: loaded.map((source, i) => toResult(source.name, errors[i], predictions[i], reviews[i])),
       firstError: errors.find(isError),
       model: target.finetuned ?? target.model,
       ...(target.head ? { head: target.head.id } : {}),
@@ -194,13 +199,56 @@ export class ClassifyService {
     throw new ModelNotFoundError(modelId, MODEL_IDS);
   }
 
-  /** Per source: its top labels, or the error its decoding hit. */
-  private async predict(pipeline: ClassifyPipeline, loaded: LoadedSource[], target: Target, top: number): Promise<Array<LabelScore[] | HeadstartError | undefined>> {
+  /**
+   * The review-queue hook: an image goes to `reviews/<dataset>/` when the caller asked (`review=true`) or
+   * its top score is under `minConfidence`, with its prediction, and with its feature vector when that is
+   * a head's base features (the service's cut), so a person's label makes it trainable at once.
+   */
+  private async keepForReview(
+    dataset: string,
+    pipeline: ClassifyPipeline,
+    loaded: LoadedSource[],
+    tops: Array<LabelScore[] | HeadstartError | undefined>,
+    features: Array<Float32Array | undefined>,
+    target: Target,
+    query: ClassifyQuery,
+  ): Promise<Array<KeptReview | undefined>> {
+    return Promise.all(
+      tops.map(async (top, i) => {
+        const source = loaded[i]!;
+        if (!Array.isArray(top) || !('bytes' in source)) return undefined;
+        const low = query.minConfidence !== undefined && (top[0]?.score ?? 0) < query.minConfidence;
+        if (!query.review && !low) return undefined;
+        const vector = target.head ? features[i] : undefined;
+        const record = await keepForReview(this.deps.store, {
+          dataset,
+          bytes: source.bytes,
+          reason: query.review ? 'requested' : 'lowConfidence',
+          predictions: top,
+          model: target.finetuned ?? target.model,
+          head: target.head?.id,
+          minConfidence: query.minConfidence,
+          features: vector && { namespace: pipeline.namespace, vector, metadata: pipeline.metadata('review') },
+        });
+        return { id: record.id, reason: record.reason };
+      }),
+    );
+  }
+
+  /** Per source: its top labels, or the error its decoding hit; `features` gets each image's vector. */
+  private async predict(
+    pipeline: ClassifyPipeline,
+    loaded: LoadedSource[],
+    target: Target,
+    top: number,
+    features: Array<Float32Array | undefined> = [],
+  ): Promise<Array<LabelScore[] | HeadstartError | undefined>> {
     const readable = loaded.flatMap((s, i) => ('bytes' in s ? [{ i, bytes: s.bytes }] : []));
     const out: Array<LabelScore[] | HeadstartError | undefined> = new Array(loaded.length);
     if (readable.length === 0) return out;
     const extracted = await pipeline.extract(readable.map((r) => r.bytes));
     const good = extracted.flatMap((result, j) => (result.ok ? [{ i: readable[j]!.i, features: result.features }] : []));
+    for (const g of good) features[g.i] = g.features;
     extracted.forEach((result, j) => {
       if (!result.ok) out[readable[j]!.i] = result.error;
     });
@@ -245,7 +293,23 @@ function isError(value: unknown): value is HeadstartError {
   return value instanceof HeadstartError;
 }
 
-function toResult(image: string | number, error: HeadstartError | undefined, prediction: unknown): ImageResult {
+function toResult(image: string | number, error: HeadstartError | undefined, prediction: unknown, review?: KeptReview): ImageResult {
   if (error) return { image, error: { code: error.code, message: error.message } };
-  return { image, predictions: prediction as LabelScore[] };
+  return { image, predictions: prediction as LabelScore[], ...(review ? { review } : {}) };
+}
+
+/** An image kept in a review queue: its review id and why. */
+export interface KeptReview {
+  id: string;
+  reason: string;
+}
+
+/** The dataset whose review queue this request feeds, if any: `dataset`, else the head's training dataset. */
+function reviewQueueOf(query: ClassifyQuery, target: Target): string | undefined {
+  if (!query.review && query.minConfidence === undefined) return undefined;
+  const dataset = query.dataset ?? target.head?.info.dataset;
+  if (!dataset) {
+    throw new InvalidArgumentError("'review' and 'minConfidence' keep images in a dataset's review queue: add 'dataset=<name>' (a head defaults to its training dataset).");
+  }
+  return dataset;
 }

@@ -37,7 +37,7 @@ describe('parseClassifyQuery', () => {
   });
 
   it('an unknown parameter lists the known ones', () => {
-    expect(() => parseClassifyQuery(q({ topk: '3' }))).toThrow(new InvalidArgumentError("Unknown query parameter 'topk': expected 'model', 'head' or 'top'."));
+    expect(() => parseClassifyQuery(q({ topk: '3' }))).toThrow(new InvalidArgumentError("Unknown query parameter 'topk': expected 'model', 'head', 'top', 'review', 'minConfidence' or 'dataset'."));
   });
 });
 

@@ -46,11 +46,14 @@ describe('routes', () => {
 
     expect(routes).toEqual([
       'DELETE /models/{id}',
+      'DELETE /reviews/{id}',
       'GET /datasets',
       'GET /datasets/{name}',
+      'GET /datasets/{name}/issues',
       'GET /jobs/{id}',
       'GET /models',
       'GET /models/{id}',
+      'GET /reviews',
       'GET /thumbnails',
       'GET /train/defaults',
       'POST /backfill',
@@ -58,6 +61,8 @@ describe('routes', () => {
       'POST /features',
       'POST /jobs/{id}/resume',
       'POST /jobs/{id}/stop',
+      'POST /reviews/{id}',
+      'POST /similar',
       'POST /train',
       'POST /uploads',
     ]);

@@ -54,19 +54,19 @@ describe('least privilege in the bucket', () => {
   it('classify reads models/ and features/, and fills the features/ cache; GET /thumbnails reads images/ and caches under thumbnails/', () => {
     expect(s3Access(statementsOfFunction(stack.classify.fn))).toEqual({
       get: ['/features/*', '/images/*', '/models/*', '/thumbnails/*', '/weights/*'],
-      put: ['/features/*', '/thumbnails/*', '/weights/*'],
-      abort: ['/features/*', '/thumbnails/*', '/weights/*'],
+      put: ['/features/*', '/reviews/*', '/thumbnails/*', '/weights/*'],
+      abort: ['/features/*', '/reviews/*', '/thumbnails/*', '/weights/*'],
       delete: [],
       list: [''],
     });
   });
 
-  it('the API reads what it serves, presigns PUTs to images/, records jobs (and stop requests), deletes models and stop requests only', () => {
+  it('the API reads what it serves, presigns PUTs to images/, records jobs (and stop requests), builds shards, deletes models, stop requests and reviews', () => {
     expect(s3Access(statementsOfFunction(stack.api.fn))).toEqual({
-      get: ['/features/*', '/images/*', '/jobs/*', '/models/*', '/weights/*'],
-      put: ['/images/*', '/jobs/*'],
-      abort: ['/images/*', '/jobs/*'],
-      delete: ['/jobs/*', '/models/*'],
+      get: ['/features/*', '/images/*', '/jobs/*', '/models/*', '/reviews/*', '/weights/*'],
+      put: ['/features/*', '/images/*', '/jobs/*'],
+      abort: ['/features/*', '/images/*', '/jobs/*'],
+      delete: ['/features/*', '/jobs/*', '/models/*', '/reviews/*'],
       list: [''],
     });
   });
