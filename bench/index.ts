@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--only zoo,pipeline,ingest,heads,classify,finetune] [--quick] [--models …] [--out …]`
+ * `npm run bench -- [--only zoo,pipeline,ingest,heads,classify,finetune,data] [--quick] [--models …] [--out …]`
  * Prints one Markdown table per section (stdout carries nothing else) and writes them all as JSON.
  * See bench/README.md for what each table measures and how long a run takes.
  */
@@ -7,6 +7,7 @@ import os from 'node:os';
 import { InvalidArgumentError } from '../src/errors.js';
 import { parseBenchArgs, reproduceCommand, USAGE, type BenchArgs, type Section } from './args.js';
 import { runClassify } from './classify.js';
+import { runData } from './data.js';
 import type { SectionContext, SectionRunners } from './context.js';
 import { runFinetune } from './finetune-table.js';
 import { runHeads } from './heads-table.js';
@@ -25,6 +26,7 @@ const RUNNERS: SectionRunners = {
   heads: runHeads,
   classify: runClassify,
   finetune: runFinetune,
+  data: runData,
 };
 
 /** The sections that run against local dev stacks (StackPool). */

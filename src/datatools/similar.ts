@@ -22,15 +22,13 @@ export interface SimilarImage {
  * its own neighbour: the row with key `selfKey`, and any row whose cosine says it is the same picture
  * (same bytes under another name count as the same image), are skipped.
  *
- * Exact search costs N×D multiply-adds per query (≈ 20 ms for 10,000 × 1,024 here, docs/benchmarks.md);
+ * Exact search costs N×D multiply-adds per query, one pass over the raw rows (docs/benchmarks.md has the times);
  * an approximate index (HNSW, IVF-PQ) pays once a dataset is in the millions or queries come in bulk.
  */
 export function similarImages(data: Pick<DatasetFeatures, 'features' | 'dim' | 'keys' | 'labels'>, query: Float32Array, k: number, selfKey?: string): SimilarImage[] {
-  const unit = normalizeRows(data.features, data.dim);
-  const [q] = [normalizeRows(query, data.dim)];
   const self = selfKey === undefined ? -1 : data.keys.indexOf(selfKey);
   // Ask for a few extra: rows that turn out to be the query itself are dropped afterwards.
-  const found = nearestRows(unit, data.dim, q!, k + 4, (row) => row === self);
+  const found = nearestRows(data.features, data.dim, normalizeRows(query, data.dim), k + 4, (row) => row === self, false);
   return found
     .filter((n) => n.score < SELF_COSINE)
     .slice(0, k)

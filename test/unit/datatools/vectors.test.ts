@@ -36,6 +36,11 @@ describe('cosine search', () => {
     const found = nearestRows(unit, dim, query, 5, (row) => row === 7);
     expect(found.map((n) => n.row)).toEqual(expected.map((n) => n.row));
     found.forEach((n, i) => expect(n.score).toBeCloseTo(expected[i]!.score, 5));
+    // Raw rows, scaled by their norms in the same pass: the same neighbours and cosines.
+    const raw = unit.map((v, i) => v * (1 + (Math.floor(i / dim) % 5)));
+    const fromRaw = nearestRows(raw, dim, query, 5, (row) => row === 7, false);
+    expect(fromRaw.map((n) => n.row)).toEqual(expected.map((n) => n.row));
+    fromRaw.forEach((n, i) => expect(n.score).toBeCloseTo(expected[i]!.score, 5));
   });
 
   it('nearestNeighbourTable matches nearestRows for every row, never lists a row as its own neighbour, and leaks no tensor', () => {
