@@ -1,6 +1,6 @@
 import { HeadstartError, InvalidArgumentError, listValues } from '../../src/errors.js';
 import type { FeatureNamespace } from '../../src/features/pipeline.js';
-import { namespaceId } from '../../src/features/pipeline.js';
+import { namespaceId, precisionOf } from '../../src/features/pipeline.js';
 
 /**
  * Errors of the classify HTTP edge. Each has a stable `code`; `http.ts` maps codes to statuses.
@@ -64,10 +64,15 @@ export class TooManyImagesError extends InvalidArgumentError {
  */
 export class HeadBaseMismatchError extends HeadstartError {
   constructor(headId: string, head: FeatureNamespace, service: FeatureNamespace) {
+    const [trained, served] = [precisionOf(head), precisionOf(service)];
     super(
       'HeadBaseMismatch',
-      `Head '${headId}' was trained on features from ${describe(head)}, but this service extracts ${describe(service)}. ` +
-        'Retrain the head on this service, or deploy the weights it was trained with.',
+      trained !== served
+        ? `Head '${headId}' was trained on ${trained} features (${describe(head)}), but this service extracts ${served} features ` +
+            `(${describe(service)}); ${trained} and ${served} features are never mixed. Retrain the head on this service's features, ` +
+            `or run the service with HEADSTART_PRECISION=${trained}.`
+        : `Head '${headId}' was trained on features from ${describe(head)}, but this service extracts ${describe(service)}. ` +
+            'Retrain the head on this service, or deploy the weights it was trained with.',
     );
   }
 }

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { calibrationImages } from '../../src/features/calibration.js';
 import { FeaturePipeline } from '../../src/features/pipeline.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import { readCacheEntry, weightsCacheDir } from '../../src/weights/cache.js';
@@ -44,7 +45,8 @@ export async function pipelineFromConfig(config: RuntimeConfig, store: ObjectSto
   for (const variant of variants) {
     if (await syncWeightsFromStore(store, config.model, variant, config.home)) break;
   }
-  const pipeline = await FeaturePipeline.create({ model: config.model, cut: config.cut, home: config.home });
+  const calibration = config.calibration === undefined ? undefined : await calibrationImages(config.calibration);
+  const pipeline = await FeaturePipeline.create({ model: config.model, cut: config.cut, home: config.home, precision: config.precision ?? 'fp32', calibration });
   await publishWeightsIndex(store, config.model, variants, config.home);
   return pipeline;
 }

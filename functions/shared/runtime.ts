@@ -1,3 +1,4 @@
+import { parsePrecision, type Precision } from '../../src/engine/extractor.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import type { FeatureCut } from '../../src/features/pipeline.js';
 import { createS3Client, S3Store, type ObjectStore } from '../../src/store/index.js';
@@ -14,6 +15,10 @@ export interface RuntimeConfig {
   model: string;
   cut?: FeatureCut;
   home: string;
+  /** HEADSTART_PRECISION: 'int8' extracts (and so trains and classifies) in the int8 namespace. @default 'fp32' */
+  precision?: Precision;
+  /** HEADSTART_CALIBRATION: a folder of calibration images, for when no int8 graph is cached yet. */
+  calibration?: string;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
@@ -28,6 +33,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     cut: layer ? { layer } : pooling ? { pooling } : undefined,
     // Lambda's only writable disk is /tmp.
     home: headstartHome(env.HEADSTART_HOME ?? (env.AWS_LAMBDA_FUNCTION_NAME ? '/tmp/headstart' : undefined)),
+    ...(parsePrecision(env.HEADSTART_PRECISION) === 'int8' ? { precision: 'int8' as const } : {}),
+    ...(env.HEADSTART_CALIBRATION ? { calibration: env.HEADSTART_CALIBRATION } : {}),
   };
 }
 
@@ -97,5 +104,6 @@ export async function namespaceFor(config: RuntimeConfig, options: NamespaceOpti
     inputSize: [spec.inputSize, spec.inputSize],
     interpolation: 'nearest',
     dtype: 'float32',
+    ...(config.precision === 'int8' ? { precision: 'int8' as const } : {}),
   };
 }

@@ -30,4 +30,6 @@ export const modelOptions = {
   json: { type: 'boolean' },
   batch: { type: 'string' },
   threads: { type: 'string' },
+  precision: { type: 'string' },
+  calibration: { type: 'string' },
 } as const satisfies Options;

@@ -9,14 +9,19 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, listValues } from '../errors.js';
 import { UnsupportedLayerError } from './onnx/errors.js';
+import { exportCached } from './onnx/cache.js';
+import { EngineUnavailableError } from './onnx/errors.js';
+import { exportToOnnx } from './onnx/export.js';
 import { createOnnxExtractor, OnnxExtractor, type OnnxExtractorSettings } from './onnx/extractor.js';
 import { imageModelIO } from './onnx/io.js';
+import type { CalibrationBatch } from './onnx/quantize/index.js';
+import { int8Graph } from './onnx/quantize/cache.js';
 import { onnxRuntimeAvailable } from './onnx/runtime.js';
 import { OnnxModel } from './onnx/session.js';
 import { TfjsExtractor } from './tfjs-extractor.js';
-import { ENGINE_NAMES, type EngineName, type Extractor } from './types.js';
+import { ENGINE_NAMES, PRECISIONS, type EngineName, type Extractor, type Precision } from './types.js';
 
-export { ENGINE_NAMES, type EngineName, type Extractor } from './types.js';
+export { ENGINE_NAMES, PRECISIONS, type EngineName, type Extractor, type Precision } from './types.js';
 export { TfjsExtractor } from './tfjs-extractor.js';
 
 /** How to run a model, as a caller asks for it; what is not given comes from the environment. */
@@ -27,6 +32,8 @@ export interface EngineOptions {
   threads?: number;
   /** ONNX Runtime execution providers in order, e.g. ['cuda', 'cpu']. @default HEADSTART_EXECUTION_PROVIDERS (comma-separated), else ['cpu'] */
   executionProviders?: readonly string[];
+  /** 'int8' runs the graph quantized from the fp32 export (ONNX Runtime only). @default HEADSTART_PRECISION, else 'fp32' */
+  precision?: Precision;
 }
 
 /** The engine settings every extractor is opened with (`engineSettings` resolves them). */
@@ -34,6 +41,7 @@ export interface EngineSettings {
   engine: EngineName | 'auto';
   intraOpThreads?: number;
   executionProviders?: readonly string[];
+  precision?: Precision;
 }
 
 export interface ExtractorOptions extends Partial<EngineSettings> {
@@ -46,6 +54,8 @@ export interface ExtractorOptions extends Partial<EngineSettings> {
    * cut from when they share layers. @default nothing: the model stays the caller's
    */
   owns?: { dispose(): void };
+  /** Preprocessed calibration images for 'int8', asked for only when no cached int8 graph fits. */
+  calibration?: () => Promise<CalibrationBatch[]>;
 }
 
 const ENGINE_CHOICES = [...ENGINE_NAMES, 'auto'] as const;
@@ -61,6 +71,15 @@ export function parseEngine(name: string | undefined): EngineName | 'auto' {
   return engine as EngineName | 'auto';
 }
 
+/** Validates a precision ('' and undefined mean 'fp32'). */
+export function parsePrecision(name: string | undefined): Precision {
+  const precision = name === undefined || name === '' ? 'fp32' : name;
+  if (!(PRECISIONS as readonly string[]).includes(precision)) {
+    throw new InvalidArgumentError(`Unknown precision '${precision}': expected ${listValues(PRECISIONS)}.`);
+  }
+  return precision as Precision;
+}
+
 function parseThreads(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const threads = Number(value);
@@ -74,14 +93,23 @@ function parseProviders(value: string | undefined): string[] | undefined {
 }
 
 /**
- * The settings to open extractors with: the caller's options first, then HEADSTART_ENGINE, HEADSTART_THREADS and
- * HEADSTART_EXECUTION_PROVIDERS. Validates the engine and the thread count.
+ * The settings to open extractors with: the caller's options first, then HEADSTART_ENGINE, HEADSTART_THREADS,
+ * HEADSTART_EXECUTION_PROVIDERS and HEADSTART_PRECISION. Validates the engine, the thread count and the precision.
  */
 export function engineSettings(options: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env): EngineSettings {
   const engine = parseEngine(options.engine ?? env.HEADSTART_ENGINE);
   const intraOpThreads = options.threads ?? parseThreads(env.HEADSTART_THREADS);
   const executionProviders = options.executionProviders ?? parseProviders(env.HEADSTART_EXECUTION_PROVIDERS);
-  return { engine, ...(intraOpThreads !== undefined ? { intraOpThreads } : {}), ...(executionProviders ? { executionProviders } : {}) };
+  const precision = parsePrecision(options.precision ?? env.HEADSTART_PRECISION);
+  if (precision === 'int8' && engine === 'tfjs') {
+    throw new InvalidArgumentError("precision 'int8' runs on ONNX Runtime: use engine 'onnx' or 'auto', or precision 'fp32' with 'tfjs'.");
+  }
+  return {
+    engine,
+    ...(intraOpThreads !== undefined ? { intraOpThreads } : {}),
+    ...(executionProviders ? { executionProviders } : {}),
+    ...(precision === 'int8' ? { precision } : {}),
+  };
 }
 
 /** Whether these settings run a ready ONNX graph in ONNX Runtime: 'onnx', or 'auto' where onnxruntime-node loads. */
@@ -129,6 +157,12 @@ export async function createExtractor(model: tf.LayersModel, options: ExtractorO
 
 async function chooseExtractor(model: tf.LayersModel, options: Omit<ExtractorOptions, 'owns'>): Promise<Extractor> {
   const engine = parseEngine(options.engine ?? process.env.HEADSTART_ENGINE);
+  if (options.precision === 'int8') {
+    // int8 features are a namespace of their own: never silently fp32 instead.
+    if (engine === 'tfjs') throw new InvalidArgumentError("precision 'int8' runs on ONNX Runtime: use engine 'onnx' or 'auto'.");
+    if (engine === 'auto' && !(await onnxRuntimeAvailable())) throw new EngineUnavailableError("precision 'int8' needs onnxruntime-node, which could not be loaded.");
+    return exportAndOpen(model, options);
+  }
   if (engine === 'tfjs') return new TfjsExtractor(model);
   if (engine === 'onnx') return exportAndOpen(model, options);
   imageModelIO(model); // a bad model is the caller's error whatever the engine
@@ -142,11 +176,28 @@ async function chooseExtractor(model: tf.LayersModel, options: Omit<ExtractorOpt
 }
 
 async function exportAndOpen(model: tf.LayersModel, options: Omit<ExtractorOptions, 'owns'>): Promise<Extractor> {
-  const { engine: _engine, ...onnxOptions } = options;
+  const open = options.precision === 'int8' ? openInt8 : openFp32;
   try {
-    return await createOnnxExtractor(model, onnxOptions);
+    return await open(model, options);
   } catch (error) {
     if (options.cacheDir === undefined || !READ_ONLY_CODES.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-    return await createOnnxExtractor(model, { ...onnxOptions, cacheDir: join(tmpdir(), 'headstart') });
+    return await open(model, { ...options, cacheDir: join(tmpdir(), 'headstart') });
   }
+}
+
+function openFp32(model: tf.LayersModel, options: Omit<ExtractorOptions, 'owns'>): Promise<Extractor> {
+  const { cacheDir, cacheKey, intraOpThreads, executionProviders } = options;
+  return createOnnxExtractor(model, { cacheDir, cacheKey, intraOpThreads, executionProviders });
+}
+
+/** The fp32 export (cached), quantized to int8 once (cached beside it, behind the fidelity gate), in ONNX Runtime. */
+async function openInt8(model: tf.LayersModel, options: Omit<ExtractorOptions, 'owns'>): Promise<Extractor> {
+  const io = imageModelIO(model);
+  const { cacheDir, cacheKey } = options;
+  if ((cacheDir === undefined) !== (cacheKey === undefined)) {
+    throw new InvalidArgumentError('cacheDir and cacheKey go together: give both to cache the ONNX export, or neither.');
+  }
+  const fp32 = cacheDir !== undefined && cacheKey !== undefined ? (await exportCached(model, { cacheDir, key: cacheKey })).path : exportToOnnx(model);
+  const int8 = await int8Graph(fp32, { cacheDir, key: cacheKey, calibration: options.calibration });
+  return openOnnxExtractor(int8.model, { ...io, precision: 'int8' }, options);
 }

@@ -5,6 +5,7 @@ import type { Extractor } from './types.js';
 /** Runs the TF.js model itself (`predict` inside tidy): the reference for numbers. */
 export class TfjsExtractor implements Extractor {
   readonly engine = 'tfjs' as const;
+  readonly precision = 'fp32' as const;
   readonly inputSize: [number, number];
   readonly outputShape: number[];
 

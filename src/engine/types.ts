@@ -2,9 +2,15 @@
 export const ENGINE_NAMES = ['onnx', 'tfjs'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
+/** What the model computes in: fp32, or the int8 graph quantized from it (ONNX Runtime only). */
+export const PRECISIONS = ['fp32', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
 /** Runs a feature model on batches of preprocessed images, whichever engine is underneath. */
 export interface Extractor {
   readonly engine: EngineName;
+  /** 'int8' for a quantized ONNX graph; 'fp32' otherwise. */
+  readonly precision: Precision;
   /** [height, width] of the images the model takes. */
   readonly inputSize: [number, number];
   /** The per-image output shape (without the batch). */

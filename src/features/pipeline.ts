@@ -1,4 +1,5 @@
-import { createExtractor, engineSettings, type Extractor, type EngineName } from '../engine/extractor.js';
+import { createExtractor, engineSettings, type Extractor, type EngineName, type Precision } from '../engine/extractor.js';
+import type { CalibrationBatch } from '../engine/onnx/quantize/index.js';
 import { initBackend, type BackendName } from '../engine/backend.js';
 import { HeadstartError } from '../errors.js';
 import { loadImage, type DecodedImage } from '../image/load.js';
@@ -6,10 +7,10 @@ import { preprocessInto } from '../image/preprocess.js';
 import { LIBRARY_VERSION } from '../version.js';
 import { featureExtractor, getModelSpec } from '../zoo/index.js';
 import type { Interpolation, ModelSpec, Pooling } from '../zoo/types.js';
-import type { FeatureNamespace } from './namespace.js';
+import { precisionOf, type FeatureNamespace } from './namespace.js';
 import type { StageRecorder } from './stages.js';
 
-export { namespaceId, type FeatureNamespace } from './namespace.js';
+export { namespaceId, precisionOf, type FeatureNamespace } from './namespace.js';
 import { headstartHome, loadModel } from '../weights/index.js';
 
 /** Where to cut the network: a named layer, the no-top model plus global pooling, or the ImageNet classifier. */
@@ -30,10 +31,20 @@ export interface PipelineOptions {
   threads?: number;
   /** Images per model call. @default 8 */
   batchSize?: number;
+  /** 'int8' extracts with the graph quantized from the fp32 export (its own feature namespace). @default HEADSTART_PRECISION, else 'fp32' */
+  precision?: Precision;
+  /**
+   * Calibration images for 'int8' (bytes or paths; CALIBRATION_IMAGES of them, evenly spaced), needed only the first
+   * time: the int8 graph is cached beside the fp32 export.
+   */
+  calibration?: ReadonlyArray<Buffer | Uint8Array | string>;
   /** The weights and ONNX cache ($HEADSTART_HOME). */
   home?: string;
 }
 
+
+/** How many calibration images int8 quantization uses at most (measured enough for DenseNet121: docs/benchmarks.md). */
+export const CALIBRATION_IMAGES = 32;
 
 export type ExtractResult =
   | { ok: true; features: Float32Array; shape: number[] }
@@ -72,10 +83,13 @@ export class FeaturePipeline {
     const digest = weightsDigest ?? 'random';
     // Random weights differ on every build: only real weights get a cached ONNX export.
     const cacheKey = `${spec.id}@${digest}/${layer}`;
-    const settings = engineSettings({ engine: options.engine, threads: options.threads });
+    const settings = engineSettings({ engine: options.engine, threads: options.threads, precision: options.precision });
     const cache = weightsDigest ? { cacheDir: headstartHome(options.home), cacheKey } : {};
+    const interpolation = options.interpolation ?? 'nearest';
+    const images = options.calibration && spread(options.calibration, CALIBRATION_IMAGES);
+    const calibration = images && (() => calibrationBatches(images, [spec.inputSize, spec.inputSize], spec.preprocess, interpolation));
     // The extractor takes the loaded model (the cut shares its layers): ONNX Runtime lets it go, TF.js keeps it.
-    const extractor = await createExtractor(cutModel, { ...settings, ...cache, owns: model });
+    const extractor = await createExtractor(cutModel, { ...settings, ...cache, owns: model, calibration });
     const namespace: FeatureNamespace = {
       model: spec.id,
       weightsDigest: digest,
@@ -83,8 +97,9 @@ export class FeaturePipeline {
       pooling,
       preprocess: spec.preprocess,
       inputSize: extractor.inputSize,
-      interpolation: options.interpolation ?? 'nearest',
+      interpolation,
       dtype: 'float32',
+      ...(extractor.precision === 'int8' ? { precision: 'int8' as const } : {}),
     };
     return new FeaturePipeline(spec, namespace, backend, extractor, options.batchSize ?? 8);
   }
@@ -126,6 +141,7 @@ export class FeaturePipeline {
       input_size: `${ns.inputSize[0]}x${ns.inputSize[1]}`,
       interpolation: ns.interpolation,
       dtype,
+      precision: precisionOf(ns),
       engine: this.engine,
       source,
       library: `headstart ${LIBRARY_VERSION}`,
@@ -186,6 +202,32 @@ export class FeaturePipeline {
 
 /** No clock: each stage just runs. */
 const UNTIMED: StageRecorder = { time: async (_stage, run) => run() };
+
+/** At most `count` items, evenly spaced (a class-folder listing gives every class its share). */
+function spread<T>(items: readonly T[], count: number): T[] {
+  if (items.length <= count) return [...items];
+  return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]!);
+}
+
+/** Calibration images decoded and preprocessed as the pipeline does, in batches of 8; unreadable ones are skipped. */
+async function calibrationBatches(
+  images: ReadonlyArray<Buffer | Uint8Array | string>,
+  [height, width]: [number, number],
+  preprocess: ModelSpec['preprocess'],
+  interpolation: Interpolation,
+): Promise<CalibrationBatch[]> {
+  const decoded = await Promise.allSettled(images.map((image) => loadImage(image, { targetSize: [height, width], interpolation })));
+  const good = decoded.flatMap((d) => (d.status === 'fulfilled' ? [d.value] : []));
+  const pixels = height * width * 3;
+  const batches: CalibrationBatch[] = [];
+  for (let start = 0; start < good.length; start += 8) {
+    const chunk = good.slice(start, start + 8);
+    const data = new Float32Array(chunk.length * pixels);
+    chunk.forEach((image, j) => preprocessInto(image.data, data, j * pixels, preprocess));
+    batches.push({ data, dims: [chunk.length, height, width, 3] });
+  }
+  return batches;
+}
 
 function asHeadstartError(error: unknown): HeadstartError {
   if (error instanceof HeadstartError) return error;

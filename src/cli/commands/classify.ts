@@ -3,18 +3,18 @@ import { FeaturePipeline } from '../../features/pipeline.js';
 import { intOption, modelOptions, parse } from '../args.js';
 import type { Command } from '../io.js';
 import { ProgressBar } from '../progress.js';
-import { pipelineOptions } from './model-options.js';
+import { calibrationImages, pipelineOptions } from './model-options.js';
 
 export const classifyCommand: Command = {
   name: 'classify',
   summary: 'classify images with a pretrained ImageNet model (top-k labels, Keras decode_predictions)',
   usage:
     'headstart classify <image…> --model <id> [--top 5] [--json] [--interpolation nearest|bilinear|bicubic|lanczos] ' +
-    '[--engine onnx|tfjs|auto] [--backend tensorflow|wasm|cpu] [--batch 8] [--verbose]',
+    '[--engine onnx|tfjs|auto] [--precision fp32|int8 [--calibration <folder>]] [--backend tensorflow|wasm|cpu] [--batch 8] [--verbose]',
   async run(args, io) {
     const { values, positionals } = parse(args, { ...modelOptions, top: { type: 'string' } }, { minPositionals: 1 });
     const top = intOption(values.top, 'top', 5);
-    const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut: 'classifier' });
+    const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut: 'classifier', calibration: await calibrationImages(values.calibration, positionals) });
     try {
       if (values.verbose) io.err(`model ${pipeline.spec.id}, engine ${pipeline.engine}, backend ${pipeline.backend}`);
       const progress = new ProgressBar(positionals.length, 'classify', !values.json && process.stderr.isTTY === true);

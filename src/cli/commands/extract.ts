@@ -4,14 +4,14 @@ import { intOption, modelOptions, parse } from '../args.js';
 import { type Command, UsageError } from '../io.js';
 import { ProgressBar } from '../progress.js';
 import { openStoreSource } from '../store-source.js';
-import { cutOption, pipelineOptions } from './model-options.js';
+import { calibrationImages, cutOption, pipelineOptions } from './model-options.js';
 
 export const extractCommand: Command = {
   name: 'extract',
   summary: 'bulk-extract features for every image under a bucket prefix or local folder that lacks them (resumable)',
   usage:
     'headstart extract <s3://bucket/images/<dataset>/ | dir> --model <id> [--layer L | --pooling avg|max] [--batch 16] ' +
-    '[--shards N [--shard I]] [--endpoint URL] [--engine onnx|tfjs|auto] [--json]',
+    '[--shards N [--shard I]] [--endpoint URL] [--engine onnx|tfjs|auto] [--precision fp32|int8 [--calibration <folder>]] [--json]',
   async run(args, io) {
     const { values, positionals } = parse(
       args,
@@ -25,7 +25,7 @@ export const extractCommand: Command = {
     const shards = intOption(values.shards, 'shards', 1);
     const shard = intOption(values.shard ?? process.env.AWS_BATCH_JOB_ARRAY_INDEX, 'shard', 0, 0);
     if (shard >= shards) throw new UsageError(`--shard ${shard} is out of range for --shards ${shards} (0…${shards - 1})`);
-    const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut, batchSize: batch });
+    const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut, batchSize: batch, calibration: values.calibration === undefined ? undefined : await calibrationImages(values.calibration) });
     try {
       let progress: ProgressBar | undefined;
       const result = await backfill(source.store, pipeline, source.prefix, {

@@ -7,7 +7,7 @@ import { modelOptions, parse } from '../args.js';
 import type { Command } from '../io.js';
 import { UsageError } from '../io.js';
 import { ProgressBar } from '../progress.js';
-import { cutOption, oneOf, pipelineOptions } from './model-options.js';
+import { calibrationImages, cutOption, oneOf, pipelineOptions } from './model-options.js';
 
 const FORMATS = ['safetensors', 'npy'] as const;
 const DTYPES = ['float32', 'float16'] as const;
@@ -17,7 +17,7 @@ export const featuresCommand: Command = {
   summary: 'extract feature vectors from images and write one tensor file per image (safetensors or npy)',
   usage:
     'headstart features <image…> --model <id> [--layer L | --pooling avg|max] --out <dir> ' +
-    '[--format safetensors|npy] [--dtype float32|float16] [--json] [--engine onnx|tfjs|auto] [--interpolation …]',
+    '[--format safetensors|npy] [--dtype float32|float16] [--json] [--engine onnx|tfjs|auto] [--precision fp32|int8 [--calibration <folder>]] [--interpolation …]',
   async run(args, io) {
     const { values, positionals } = parse(
       args,
@@ -37,7 +37,7 @@ export const featuresCommand: Command = {
     const cut = cutOption(values);
     const outDir = resolve(values.out);
     await mkdir(outDir, { recursive: true });
-    const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut });
+    const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut, calibration: await calibrationImages(values.calibration, positionals) });
     try {
       if (values.verbose) io.err(`model ${pipeline.spec.id}, layer ${pipeline.namespace.layer}, engine ${pipeline.engine}, backend ${pipeline.backend}`);
       const progress = new ProgressBar(positionals.length, 'features', !values.json && process.stderr.isTTY === true);

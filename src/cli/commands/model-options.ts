@@ -1,5 +1,6 @@
-import type { EngineName } from '../../engine/extractor.js';
+import { parsePrecision, type EngineName } from '../../engine/extractor.js';
 import { InvalidArgumentError, listValues } from '../../errors.js';
+export { calibrationImages } from '../../features/calibration.js';
 import type { FeatureCut, PipelineOptions } from '../../features/pipeline.js';
 import type { Interpolation } from '../../zoo/types.js';
 import { intOption } from '../args.js';
@@ -16,6 +17,7 @@ interface ModelFlags {
   weights?: string;
   batch?: string;
   threads?: string;
+  precision?: string;
 }
 
 /** Turns the shared model flags into pipeline options, validating each with the valid values in the message. */
@@ -36,6 +38,7 @@ export function pipelineOptions(values: ModelFlags): Omit<PipelineOptions, 'cut'
     weights: values.weights === 'random' ? null : values.weights,
     batchSize: intOption(values.batch, 'batch', 8),
     threads: values.threads === undefined ? undefined : intOption(values.threads, 'threads', 1),
+    ...(values.precision !== undefined ? { precision: parsePrecision(values.precision) } : {}),
   };
 }
 

@@ -32,7 +32,7 @@ interface ExportRecord {
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._@+=-]*$/;
 const inFlight = new Map<string, Promise<CachedExport>>();
 
-function checkKey(key: string): void {
+export function checkKey(key: string): void {
   if (!key.split('/').every((segment) => SEGMENT.test(segment))) {
     throw new InvalidArgumentError(
       `Invalid ONNX cache key '${key}': expected '/'-separated segments of letters, digits and . _ @ + = - ` +
@@ -42,7 +42,7 @@ function checkKey(key: string): void {
 }
 
 /** tmp + rename in the same folder: readers see the old file or the whole new one, never a part. */
-async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
+export async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomUUID()}.tmp`;
   try {
     await writeFile(tmp, data);

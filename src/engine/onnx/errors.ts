@@ -36,3 +36,10 @@ export class EngineUnavailableError extends HeadstartError {
     super('EngineUnavailable', message, options);
   }
 }
+
+/** The int8 graph's features stray too far from fp32 ones on the calibration images: int8 is refused for the model. */
+export class Int8FidelityError extends HeadstartError {
+  constructor(message: string) {
+    super('Int8Refused', message);
+  }
+}

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../../errors.js';
-import type { Extractor } from '../types.js';
+import type { Extractor, Precision } from '../types.js';
 import { exportCached } from './cache.js';
 import { OnnxModelError } from './errors.js';
 import { exportToOnnx } from './export.js';
@@ -14,6 +14,8 @@ export interface OnnxExtractorSettings {
   inputLayout?: 'NHWC' | 'NCHW';
   /** The output to read. @default the first */
   outputName?: string;
+  /** What the graph computes in. @default 'fp32' */
+  precision?: Precision;
   /** A batch size fixed in the model's input; batches are run in chunks of it (the last one zero-padded). */
   fixedBatch?: number;
 }
@@ -21,6 +23,7 @@ export interface OnnxExtractorSettings {
 /** An Extractor over an ONNX Runtime session; owns the session. */
 export class OnnxExtractor implements Extractor {
   readonly engine = 'onnx' as const;
+  readonly precision: Precision;
   readonly inputSize: [number, number];
   readonly outputShape: number[];
   private readonly featureSize: number;
@@ -29,6 +32,7 @@ export class OnnxExtractor implements Extractor {
     private readonly model: OnnxModel,
     private readonly settings: OnnxExtractorSettings,
   ) {
+    this.precision = settings.precision ?? 'fp32';
     this.inputSize = settings.inputSize;
     this.outputShape = settings.outputShape;
     this.featureSize = settings.outputShape.reduce((a, b) => a * b, 1);
