@@ -1,10 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as batch from 'aws-cdk-lib/aws-batch';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -49,6 +50,28 @@ export class Alarms extends Construct {
     }
     this.anyAbove('Api5xx', 'The API answered 5xx', props.restApi.metricServerError({ period: PERIOD, statistic: 'Sum' }));
     if (props.jobQueue) this.batchFailureRule = this.watchBatch(props.jobQueue);
+    this.allowAlarmsToPublish();
+  }
+
+  /**
+   * The topic's policy replaces SNS's default one (enforceSSL and the EventBridge target write it), and that
+   * default is what let same-account CloudWatch alarms publish. Without this statement no alarm ever notifies.
+   * Only this stack's alarms, from this account: https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
+   */
+  private allowAlarmsToPublish(): void {
+    const stack = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': this.alarms.map((alarm) => alarm.alarmArn) },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
   }
 
   /** Alarm when the metric is above zero; missing data (no traffic) is fine. */

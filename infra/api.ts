@@ -7,17 +7,22 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { GpuBatch } from './batch.js';
-import type { ExtractionMode } from './config.js';
+import type { ApiAuth, ExtractionMode } from './config.js';
 import { grantPrefixes } from './grants.js';
 import { nodeFunction } from './node-function.js';
 import { PREFIX } from './storage.js';
 
-/** Which function serves a route, and how hard each key may call it (requests/s, burst). */
+/** Which function serves a route, and how hard it may be called (requests/s, burst). */
 interface Route {
   readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly target: 'api' | 'classify';
   readonly throttle: apigw.ThrottleSettings;
+  /**
+   * Starts GPU or training work: takes an API key in every auth mode, so the usage plan's quota meters it
+   * (API Gateway meters only methods that require a key).
+   */
+  readonly metered?: boolean;
 }
 
 const COMPUTE = { rateLimit: 10, burstLimit: 20 };
@@ -31,10 +36,10 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/classify', target: 'classify', throttle: COMPUTE },
   { method: 'POST', path: '/features', target: 'classify', throttle: COMPUTE },
   { method: 'GET', path: '/thumbnails', target: 'classify', throttle: THUMBNAILS },
-  { method: 'POST', path: '/train', target: 'api', throttle: JOBS },
+  { method: 'POST', path: '/train', target: 'api', throttle: JOBS, metered: true },
   { method: 'GET', path: '/train/defaults', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/jobs/{id}', target: 'api', throttle: LIGHT },
-  { method: 'POST', path: '/jobs/{id}/resume', target: 'api', throttle: JOBS },
+  { method: 'POST', path: '/jobs/{id}/resume', target: 'api', throttle: JOBS, metered: true },
   { method: 'POST', path: '/jobs/{id}/stop', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/models', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/models/{id}', target: 'api', throttle: LIGHT },
@@ -42,7 +47,7 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/datasets', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/datasets/{name}', target: 'api', throttle: LIGHT },
   { method: 'POST', path: '/uploads', target: 'api', throttle: LIGHT },
-  { method: 'POST', path: '/backfill', target: 'api', throttle: JOBS },
+  { method: 'POST', path: '/backfill', target: 'api', throttle: JOBS, metered: true },
   // Cached features only: the API function answers them (a sent image needs the classify function's model: send { key }).
   { method: 'GET', path: '/datasets/{name}/issues', target: 'api', throttle: COMPUTE },
   { method: 'POST', path: '/similar', target: 'api', throttle: COMPUTE },
@@ -54,12 +59,13 @@ export const API_ROUTES: readonly Route[] = [
 /** Images and form uploads arrive base64-encoded in the proxy event; JSON stays text. */
 export const BINARY_MEDIA_TYPES = ['image/*', 'multipart/form-data', 'application/octet-stream'];
 export const STAGE_NAME = 'v1';
-/** One JSON line per request, with the API key id so usage can be traced to a caller. */
+/** One JSON line per request, with the caller (IAM user or role ARN, API key id) so usage can be traced. */
 export const ACCESS_LOG_FORMAT = apigw.AccessLogFormat.custom(
   JSON.stringify({
     requestId: apigw.AccessLogField.contextRequestId(),
     requestTime: apigw.AccessLogField.contextRequestTime(),
     ip: apigw.AccessLogField.contextIdentitySourceIp(),
+    caller: apigw.AccessLogField.contextIdentityUserArn(),
     apiKeyId: apigw.AccessLogField.contextIdentityApiKeyId(),
     httpMethod: apigw.AccessLogField.contextHttpMethod(),
     resourcePath: apigw.AccessLogField.contextResourcePath(),
@@ -83,6 +89,10 @@ export interface ApiProps {
   readonly extractionMode: ExtractionMode;
   readonly corsOrigins: readonly string[];
   readonly retainLogs: boolean;
+  /** SigV4 on every method ('iam'), or an API key alone ('apiKey'). */
+  readonly auth: ApiAuth;
+  /** The usage plan's quota: each key's metered calls per day. */
+  readonly quotaPerDay: number;
   /** Serves POST /classify and POST /features. */
   readonly classify: lambda.IFunction;
   /** Started asynchronously by POST /train. */
@@ -99,7 +109,12 @@ export interface ApiProps {
   readonly batch?: Pick<GpuBatch, 'jobQueue' | 'extract' | 'finetune'>;
 }
 
-/** API Gateway REST API: every method needs an API key, is throttled by a usage plan, and is access-logged. */
+/**
+ * API Gateway REST API. Every method is SigV4-authorized by default (auth 'iam'; API keys identify usage plans,
+ * they are not authorization), or needs an API key alone (auth 'apiKey', for quick trials). The job-starting
+ * routes take a key in both modes so the usage plan's quota meters them; every method is throttled per stage
+ * and per key; access and execution logs (errors, never bodies) go to CloudWatch Logs.
+ */
 export class Api extends Construct {
   readonly restApi: apigw.RestApi;
   readonly fn: NodejsFunction;
@@ -112,13 +127,19 @@ export class Api extends Construct {
     this.fn = this.createFunction(props);
     this.restApi = this.createRestApi(props);
     const targets = { api: this.fn, classify: props.classify };
+    const authorization =
+      props.auth === 'iam'
+        ? { authorizationType: apigw.AuthorizationType.IAM }
+        : { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: true };
     for (const route of API_ROUTES) {
       const integration = new apigw.LambdaIntegration(targets[route.target], { proxy: true, allowTestInvoke: false });
-      this.methods.push(this.restApi.root.resourceForPath(route.path).addMethod(route.method, integration));
+      const options = { ...authorization, ...(route.metered ? { apiKeyRequired: true } : {}) };
+      this.methods.push(this.restApi.root.resourceForPath(route.path).addMethod(route.method, integration, options));
     }
     this.usagePlan = this.restApi.addUsagePlan('UsagePlan', {
       description: 'headstart API keys',
       throttle: LIGHT,
+      quota: { limit: props.quotaPerDay, period: apigw.Period.DAY },
       apiStages: [
         {
           api: this.restApi,
@@ -200,11 +221,19 @@ export class Api extends Construct {
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: ACCESS_LOG_FORMAT,
         metricsEnabled: true,
-        // Stage-wide ceiling for all keys together; the usage plan limits each key per method.
+        // Execution logs: errors only, and never request or response bodies (they are images and features).
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        // Stage-wide ceiling for all callers together; each route's own below, and the usage plan per key.
         throttlingRateLimit: 100,
         throttlingBurstLimit: 200,
+        methodOptions: Object.fromEntries(
+          API_ROUTES.map((route) => [
+            `${route.path}/${route.method}`,
+            { throttlingRateLimit: route.throttle.rateLimit, throttlingBurstLimit: route.throttle.burstLimit },
+          ]),
+        ),
       },
-      defaultMethodOptions: { apiKeyRequired: true },
       defaultCorsPreflightOptions: {
         allowOrigins: [...props.corsOrigins],
         allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],

@@ -25,7 +25,15 @@ export interface GpuBatchProps {
   readonly finetune: boolean;
   /** Attempt timeout of a fine-tuning job. @default Duration.hours(24) */
   readonly finetuneTimeout?: Duration;
+  /**
+   * How long a job may wait RUNNABLE at the head of the queue for GPU capacity before Batch cancels it with the
+   * reason (no capacity: vCPU quota, region, instance type). @default Duration.hours(6)
+   */
+  readonly maxRunnableWait?: Duration;
 }
+
+/** A job the compute environment can never run (too few vCPUs allowed, no instance type fits) is cancelled this soon. */
+export const MISCONFIGURED_WAIT = Duration.minutes(30);
 
 /** A job definition and the role its container runs as. */
 export interface GpuJob {
@@ -99,6 +107,13 @@ export class GpuBatch extends Construct {
     this.jobQueue = new batch.JobQueue(this, 'JobQueue', {
       computeEnvironments: [{ computeEnvironment: this.computeEnvironment, order: 1 }],
       priority: 1,
+      // Without these a job waits RUNNABLE for ever when the account has no G-instance vCPU quota or the
+      // region no capacity; cancelled, it fails with this reason, which GET /jobs/{id} shows.
+      jobStateTimeLimitActions: [
+        { reason: batch.JobStateTimeLimitActionsReason.INSUFFICIENT_INSTANCE_CAPACITY, maxTime: props.maxRunnableWait ?? Duration.hours(6) },
+        { reason: batch.JobStateTimeLimitActionsReason.COMPUTE_ENVIRONMENT_MAX_RESOURCE, maxTime: MISCONFIGURED_WAIT },
+        { reason: batch.JobStateTimeLimitActionsReason.JOB_RESOURCE_REQUIREMENT, maxTime: MISCONFIGURED_WAIT },
+      ],
     });
     // One log group; each job kind writes under its own stream prefix.
     this.logGroup = new logs.LogGroup(this, 'JobLogs', {

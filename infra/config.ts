@@ -12,6 +12,14 @@ export type ExtractionMode = (typeof EXTRACTION_MODES)[number];
  * x86 NVIDIA families the ECS AL2023 GPU AMI supports and our CUDA images (12 for extraction, 11.8 for
  * fine-tuning) run on. Not p3/g3 (the AL2023 NVIDIA AMI drops them), not g5g (Graviton: the images are x86-64).
  */
+/**
+ * How callers authenticate. 'iam': SigV4-signed requests (AWS_IAM on every method; callers need
+ * execute-api:Invoke), the default. 'apiKey': an API key alone, for quick trials; AWS documents API keys as
+ * usage-plan identifiers, not authorization, so a leaked key is full access.
+ */
+export const API_AUTH_MODES = ['iam', 'apiKey'] as const;
+export type ApiAuth = (typeof API_AUTH_MODES)[number];
+
 export const GPU_INSTANCE_FAMILIES = ['g4dn', 'g5', 'g6', 'g6e', 'p4d', 'p5'] as const;
 
 /** The knobs of the stack. Every field can also come from CDK context (`cdk deploy -c extractionMode=both`). */
@@ -45,11 +53,27 @@ export interface HeadstartConfig {
   /**
    * Fine-tuning as a GPU Batch job (POST /train with mode 'finetune'). Adds the GPU Batch path (VPC without NAT,
    * compute environment at 0 vCPUs, job queue: idle, only its image's ECR storage is billed) even in 'lambda'
-   * mode. @default true
+   * mode. Off by default: its CUDA image (several GB) is built on every `cdk deploy`, and a user who wants Lambda
+   * extraction and heads should not need it. @default false
    */
   readonly finetune?: boolean;
   /** Attempt timeout of a fine-tuning job; a timed-out attempt fails and is not retried. @default 24 */
   readonly finetuneTimeoutHours?: number;
+  /** How API callers authenticate (API_AUTH_MODES). @default 'iam' */
+  readonly apiAuth?: ApiAuth;
+  /**
+   * Each API key's metered calls per day (the usage plan's quota). With apiAuth 'iam' only the job-starting
+   * routes take a key (POST /train, /backfill, /jobs/{id}/resume), so only they count; with 'apiKey' every call
+   * does. @default 500
+   */
+  readonly apiQuotaPerDay?: number;
+  /** S3 server access logs of the data bucket, into a log bucket of their own. @default true */
+  readonly bucketAccessLogs?: boolean;
+  /**
+   * A Batch job RUNNABLE longer than this is cancelled, its reason recorded (no GPU capacity: quota, region, type).
+   * @default 6
+   */
+  readonly gpuWaitHours?: number;
 }
 
 export type ResolvedConfig = Required<Omit<HeadstartConfig, 'alarmEmail'>> & { readonly alarmEmail?: string };
@@ -67,8 +91,12 @@ export const DEFAULTS: ResolvedConfig = {
   provisionedConcurrency: 0,
   corsOrigins: ['*'],
   retainData: true,
-  finetune: true,
+  finetune: false,
   finetuneTimeoutHours: 24,
+  apiAuth: 'iam',
+  apiQuotaPerDay: 500,
+  bucketAccessLogs: true,
+  gpuWaitHours: 6,
 };
 
 const CONFIG_KEYS = Object.keys(DEFAULTS).concat('alarmEmail') as (keyof HeadstartConfig)[];
@@ -81,14 +109,19 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function resolveConfig(input: HeadstartConfig = {}): ResolvedConfig {
   const merged = { ...DEFAULTS, ...configFields(input) } as ResolvedConfig;
   oneOf('extractionMode', merged.extractionMode, EXTRACTION_MODES);
+  oneOf('apiAuth', merged.apiAuth, API_AUTH_MODES);
   oneOf('baseModel', merged.baseModel, MODEL_IDS);
   for (const key of MEMORY_KEYS) integerIn(key, merged[key], 128, 10_240, ' (MB)');
   integerIn('provisionedConcurrency', merged.provisionedConcurrency, 0, 1_000);
   integerIn('maxGpuVcpus', merged.maxGpuVcpus, 4, 4_096);
   integerIn('finetuneTimeoutHours', merged.finetuneTimeoutHours, 1, 168, ' (hours)');
+  integerIn('apiQuotaPerDay', merged.apiQuotaPerDay, 1, 10_000_000);
+  // Batch accepts 600 s to 86,400 s for a RUNNABLE time limit.
+  integerIn('gpuWaitHours', merged.gpuWaitHours, 1, 24, ' (hours)');
   boolean('spot', merged.spot);
   boolean('retainData', merged.retainData);
   boolean('finetune', merged.finetune);
+  boolean('bucketAccessLogs', merged.bucketAccessLogs);
   gpuInstanceTypes(merged.gpuInstanceTypes);
   corsOrigins(merged.corsOrigins);
   if (merged.alarmEmail !== undefined && (typeof merged.alarmEmail !== 'string' || !EMAIL.test(merged.alarmEmail))) {

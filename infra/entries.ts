@@ -12,6 +12,8 @@ export interface HandlerEntries {
   readonly extract: string;
   /** Trains a head from cached features (zip, TF.js layer). */
   readonly train: string;
+  /** The train function's on-failure destination: marks a job whose trainer died failed (zip). */
+  readonly trainFailed: string;
   /** REST proxy handler for every route but /classify and /features (zip). */
   readonly api: string;
   /** POST /classify and POST /features (container image, same image as extract). */
@@ -21,6 +23,7 @@ export interface HandlerEntries {
 export const DEFAULT_ENTRIES: HandlerEntries = {
   extract: 'functions/extract/index.ts',
   train: 'functions/train/index.ts',
+  trainFailed: 'functions/train-failed/index.ts',
   api: 'functions/api/index.ts',
   classify: 'functions/classify/index.ts',
 };

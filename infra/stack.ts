@@ -42,7 +42,9 @@ export class HeadstartStack extends Stack {
     const { config } = this;
     const retainLogs = config.retainData;
 
-    this.storage = new Storage(this, 'Storage', { retainData: config.retainData, corsOrigins: config.corsOrigins });
+    this.storage = new Storage(this, 'Storage', {
+      retainData: config.retainData, corsOrigins: config.corsOrigins, accessLogs: config.bucketAccessLogs,
+    });
     const { bucket } = this.storage;
     // 'lambda' and 'both': every upload is extracted as it arrives. 'batch': uploads wait for a GPU backfill.
     if (config.extractionMode !== 'batch') {
@@ -55,12 +57,12 @@ export class HeadstartStack extends Stack {
     if (batchExtraction || config.finetune) {
       this.gpuBatch = new GpuBatch(this, 'GpuBatch', {
         projectRoot, bucket, baseModel: config.baseModel, instanceTypes: config.gpuInstanceTypes,
-        spot: config.spot, maxvCpus: config.maxGpuVcpus, retainLogs,
+        spot: config.spot, maxvCpus: config.maxGpuVcpus, retainLogs, maxRunnableWait: Duration.hours(config.gpuWaitHours),
         extract: batchExtraction, finetune: config.finetune, finetuneTimeout: Duration.hours(config.finetuneTimeoutHours),
       });
     }
     this.train = new Train(this, 'Train', {
-      projectRoot, entry: entries.train, bucket, baseModel: config.baseModel, memorySize: config.trainMemoryMb,
+      projectRoot, entry: entries.train, failedEntry: entries.trainFailed, bucket, baseModel: config.baseModel, memorySize: config.trainMemoryMb,
       retainLogs, layerCode: props.trainLayerCode,
     });
     this.classify = new Classify(this, 'Classify', {
@@ -70,6 +72,7 @@ export class HeadstartStack extends Stack {
     this.api = new Api(this, 'Api', {
       projectRoot, entry: entries.api, bucket, baseModel: config.baseModel, memorySize: config.apiMemoryMb,
       extractionMode: config.extractionMode, corsOrigins: config.corsOrigins, retainLogs,
+      auth: config.apiAuth, quotaPerDay: config.apiQuotaPerDay,
       classify: this.classify.target, train: this.train.fn, tfjsLayer: this.train.layer, batch: this.gpuBatch,
     });
     this.alarms = new Alarms(this, 'Alarms', {
@@ -77,6 +80,7 @@ export class HeadstartStack extends Stack {
       functions: {
         ...(this.ingest ? { Extract: this.ingest.fn } : {}),
         Train: this.train.fn,
+        TrainFailed: this.train.failedFn,
         Classify: this.classify.fn,
         Api: this.api.fn,
       },
@@ -89,7 +93,10 @@ export class HeadstartStack extends Stack {
 
   private addOutputs(): void {
     const out = (id: string, value: string, description: string): CfnOutput => new CfnOutput(this, id, { value, description });
-    out('ApiUrl', this.api.restApi.url, 'Base URL of the REST API (send the key in the x-api-key header)');
+    const auth = this.config.apiAuth === 'iam'
+      ? 'sign every request with SigV4 (execute-api); POST /train, /backfill and /jobs/{id}/resume also take x-api-key'
+      : 'send the key in the x-api-key header';
+    out('ApiUrl', this.api.restApi.url, `Base URL of the REST API (${auth})`);
     out('ApiKeyId', this.api.apiKey.keyId, 'aws apigateway get-api-key --include-value --api-key <id> prints the key');
     out('BucketName', this.storage.bucket.bucketName, 'Upload images to s3://<bucket>/images/<dataset>/<label>/');
     if (this.ingest) {

@@ -28,7 +28,12 @@ export interface StorageProps {
   readonly retainData: boolean;
   /** Browser origins allowed to PUT presigned uploads. */
   readonly corsOrigins: readonly string[];
+  /** S3 server access logs of the bucket, into a log bucket of their own (kept 90 days). */
+  readonly accessLogs: boolean;
 }
+
+/** How long S3 server access logs are kept. */
+export const ACCESS_LOG_RETENTION = Duration.days(90);
 
 /**
  * One private bucket for everything. Versioned: a published model pointer overwritten by a bad training run,
@@ -37,9 +42,24 @@ export interface StorageProps {
  */
 export class Storage extends Construct {
   readonly bucket: s3.Bucket;
+  /** Where the bucket's S3 server access logs go, when they are on. */
+  readonly accessLogBucket?: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
+    if (props.accessLogs) {
+      this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        // S3's log delivery writes only to SSE-S3 buckets (it cannot use a customer KMS key).
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        enforceSSL: true,
+        minimumTLSVersion: 1.2,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycleRules: [{ id: 'expire-access-logs', expiration: ACCESS_LOG_RETENTION }],
+        removalPolicy: props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        autoDeleteObjects: !props.retainData,
+      });
+    }
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       // SSE-S3, not KMS: no key policy to keep in step with every role, no per-request KMS cost, and presigned
@@ -61,6 +81,8 @@ export class Storage extends Construct {
       ],
       removalPolicy: props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       autoDeleteObjects: !props.retainData,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: this.accessLogBucket ? 'data-bucket/' : undefined,
     });
   }
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LambdaDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -13,6 +14,8 @@ export interface TrainProps {
   readonly projectRoot: string;
   /** Handler entry, relative to projectRoot. */
   readonly entry: string;
+  /** The on-failure handler's entry, relative to projectRoot. */
+  readonly failedEntry: string;
   readonly bucket: s3.IBucket;
   readonly baseModel: string;
   readonly memorySize: number;
@@ -24,10 +27,16 @@ export interface TrainProps {
 /** Training takes minutes at most on cached features; API Gateway waits 29 s, so it always runs asynchronously. */
 export const TRAIN_TIMEOUT = Duration.minutes(15);
 
-/** The train function: a zip Lambda on a TF.js + wasm layer, started asynchronously by POST /train. */
+/**
+ * The train function: a zip Lambda on a TF.js + wasm layer, started asynchronously by POST /train. An invocation
+ * that fails outside our code (its time limit, out of memory, a runtime crash, an event too old to run) goes to
+ * its on-failure destination, a small function that marks the job failed with the reason.
+ */
 export class Train extends Construct {
   readonly fn: NodejsFunction;
   readonly layer: lambda.LayerVersion;
+  /** The on-failure destination of `fn`'s asynchronous invocations. */
+  readonly failedFn: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: TrainProps) {
     super(scope, id);
@@ -53,9 +62,24 @@ export class Train extends Construct {
         HEADSTART_BACKEND: 'wasm',
       },
     });
+    this.failedFn = nodeFunction(this, 'FailedFunction', {
+      projectRoot: props.projectRoot,
+      entry: props.failedEntry,
+      description: 'headstart: marks a training job failed when its trainer died (timeout, out of memory, crash)',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      retainLogs: props.retainLogs,
+      environment: { HEADSTART_BUCKET: props.bucket.bucketName },
+    });
+    grantPrefixes(this.failedFn, props.bucket, { [PREFIX.jobs]: ['read', 'write'] });
     // A failed training run records its failure in jobs/<id>.json; Lambda's two automatic retries of an
     // asynchronous invocation would only train the same head again.
-    this.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.hours(1) });
+    this.fn.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.hours(1),
+      // responseOnly false: the record carries the original { jobId } and the condition.
+      onFailure: new LambdaDestination(this.failedFn, { responseOnly: false }),
+    });
     grantPrefixes(this.fn, props.bucket, {
       [PREFIX.features]: ['read'],
       // delete: a rebuilt shard set replaces the old one (written first, manifest last, then the old parts go).

@@ -14,7 +14,7 @@ let resources: Record<string, CfnResource>;
 
 beforeAll(() => {
   // 'batch' mode with provisioned concurrency and one browser origin: the API's every optional branch.
-  ({ stack, template } = synthStack({ extractionMode: 'batch', provisionedConcurrency: 2, corsOrigins: ['https://app.example'] }));
+  ({ stack, template } = synthStack({ extractionMode: 'batch', finetune: true, provisionedConcurrency: 2, corsOrigins: ['https://app.example'] }));
   resources = template.toJSON().Resources;
 });
 
@@ -68,12 +68,27 @@ describe('routes', () => {
     ]);
   });
 
-  it('requires an API key on every method except the CORS preflights', () => {
+  it('authorizes every method but the CORS preflights with SigV4, and meters the job-starting routes with a key', () => {
     const all = methods();
+    const metered = all.filter((m) => m.apiKeyRequired === true).map((m) => m.route).sort();
 
-    expect(all.filter((m) => !m.route.startsWith('OPTIONS') && m.apiKeyRequired !== true)).toEqual([]);
-    // Browsers never send x-api-key on a preflight: OPTIONS must stay open, and only OPTIONS.
+    expect(all.filter((m) => !m.route.startsWith('OPTIONS') && m.authorization !== 'AWS_IAM')).toEqual([]);
+    expect(metered).toEqual(['POST /backfill', 'POST /jobs/{id}/resume', 'POST /train']);
+    // Browsers never sign or send x-api-key on a preflight: OPTIONS must stay open, and only OPTIONS.
     expect(all.filter((m) => m.route.startsWith('OPTIONS')).every((m) => m.apiKeyRequired !== true && m.authorization === 'NONE')).toBe(true);
+  });
+
+  it("keeps today's API-key-only mode behind apiAuth 'apiKey' (and bucketAccessLogs turns the log bucket off)", () => {
+    const { stack: keyedStack, template: keyed } = synthStack({ apiAuth: 'apiKey', bucketAccessLogs: false });
+    const keyedMethods = Object.values(keyed.findResources('AWS::ApiGateway::Method')).map(
+      (r) => r.Properties as { HttpMethod: string; ApiKeyRequired?: boolean; AuthorizationType?: string },
+    );
+    const open = keyedMethods.filter((m) => m.HttpMethod !== 'OPTIONS' && (m.ApiKeyRequired !== true || m.AuthorizationType !== 'NONE'));
+
+    expect(keyedMethods.length).toBeGreaterThan(10);
+    expect(open).toEqual([]);
+    expect(keyedStack.storage.accessLogBucket).toBeUndefined();
+    expect(Object.values(keyed.findResources('AWS::S3::Bucket')).map((b) => b.Properties?.LoggingConfiguration)).toEqual([undefined]);
   });
 
   it('sends /classify, /features and /thumbnails to the classify alias (sharp is in its image), everything else to the API function', () => {
@@ -102,14 +117,18 @@ describe('API settings', () => {
         DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] },
         Format: Match.stringLikeRegexp('"apiKeyId":"\\$context.identity.apiKeyId"'),
       },
-      MethodSettings: [Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 })],
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200, LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+        Match.objectLike({ HttpMethod: 'POST', ResourcePath: '/~1train', ThrottlingRateLimit: 1, ThrottlingBurstLimit: 5 }),
+      ]),
     });
     template.hasResourceProperties('AWS::ApiGateway::Account', {});
   });
 
-  it('throttles every method per key through the usage plan, and attaches the key', () => {
+  it('throttles every method per key through the usage plan, caps each key per day, and attaches the key', () => {
     const plan = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::UsagePlan')?.Properties as {
       Throttle: object;
+      Quota: object;
       ApiStages: { Throttle: Record<string, { RateLimit: number; BurstLimit: number }> }[];
     };
     const throttled = Object.keys(plan.ApiStages[0].Throttle).sort();
@@ -122,6 +141,7 @@ describe('API settings', () => {
     expect(plan.ApiStages[0].Throttle['/train/POST']).toEqual({ RateLimit: 1, BurstLimit: 5 });
     expect(plan.ApiStages[0].Throttle['/classify/POST']).toEqual({ RateLimit: 10, BurstLimit: 20 });
     expect(plan.Throttle).toEqual({ RateLimit: 20, BurstLimit: 40 });
+    expect(plan.Quota).toEqual({ Limit: 500, Period: 'DAY' });
     template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
       KeyId: { Ref: logicalId(stack, stack.api.apiKey) },
       KeyType: 'API_KEY',
@@ -190,7 +210,7 @@ describe("'batch' mode", () => {
     template.resourceCountIs('AWS::SQS::Queue', 0);
     template.resourceCountIs('AWS::Batch::JobQueue', 1);
     expect(Object.keys(template.toJSON().Outputs)).not.toContain('IngestQueueUrl');
-    // Errors and Throttles of train, classify and API, API 5xx, failed Batch jobs.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 2 + 1 + 1);
+    // Errors and Throttles of train, its on-failure handler, classify and API, API 5xx, failed Batch jobs.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4 * 2 + 1 + 1);
   });
 });

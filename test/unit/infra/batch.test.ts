@@ -16,7 +16,7 @@ let template: Template;
 let outdir: string;
 
 beforeAll(() => {
-  ({ stack, template, outdir } = synthStack({ extractionMode: 'both', spot: true, gpuInstanceTypes: ['g5.xlarge', 'g4dn.2xlarge'] }));
+  ({ stack, template, outdir } = synthStack({ extractionMode: 'both', finetune: true, spot: true, gpuInstanceTypes: ['g5.xlarge', 'g4dn.2xlarge'] }));
 });
 
 
@@ -71,6 +71,16 @@ describe('GPU compute environment', () => {
     template.hasResourceProperties('AWS::Batch::JobQueue', {
       ComputeEnvironmentOrder: [
         { ComputeEnvironment: { 'Fn::GetAtt': [logicalId(stack, stack.gpuBatch!.computeEnvironment), 'ComputeEnvironmentArn'] }, Order: 1 },
+      ],
+    });
+  });
+
+  it('cancels a job left RUNNABLE without capacity after gpuWaitHours, and a misconfigured one after 30 minutes', () => {
+    template.hasResourceProperties('AWS::Batch::JobQueue', {
+      JobStateTimeLimitActions: [
+        { Action: 'CANCEL', MaxTimeSeconds: 6 * 3600, Reason: 'CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY', State: 'RUNNABLE' },
+        { Action: 'CANCEL', MaxTimeSeconds: 1800, Reason: 'MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE', State: 'RUNNABLE' },
+        { Action: 'CANCEL', MaxTimeSeconds: 1800, Reason: 'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT', State: 'RUNNABLE' },
       ],
     });
   });
@@ -232,7 +242,7 @@ describe("'lambda' mode with fine-tuning (the default)", () => {
   let lambda: { stack: HeadstartStack; template: Template };
 
   beforeAll(() => {
-    lambda = synthStack({ finetuneTimeoutHours: 6 });
+    lambda = synthStack({ finetune: true, finetuneTimeoutHours: 6 });
   });
 
   it('keeps the GPU queue for the fine-tuning job only, with the configured timeout', () => {

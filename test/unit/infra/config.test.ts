@@ -15,7 +15,7 @@ describe('resolveConfig', () => {
     expect(config.baseModel).toBe('mobilenet_v2');
     expect(config.gpuInstanceTypes).toEqual(['g5.xlarge', 'g4dn.xlarge']);
     expect(config.provisionedConcurrency).toBe(0);
-    expect(config.finetune).toBe(true);
+    expect(config.finetune).toBe(false);
     expect(config.finetuneTimeoutHours).toBe(24);
   });
 

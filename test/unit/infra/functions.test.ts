@@ -34,8 +34,8 @@ describe('runtimes', () => {
     const ours = functions.filter((f) => f.Properties.Description?.startsWith('headstart:'));
     const zips = ours.filter((f) => f.Properties.PackageType !== 'Image');
 
-    expect(ours).toHaveLength(4);
-    expect(zips.map((f) => f.Properties.Runtime)).toEqual(['nodejs22.x', 'nodejs22.x']);
+    expect(ours).toHaveLength(5);
+    expect(zips.map((f) => f.Properties.Runtime)).toEqual(['nodejs22.x', 'nodejs22.x', 'nodejs22.x']);
   });
 
   it('runs train and API as arm64 zip functions with an ESM handler', () => {
@@ -101,9 +101,8 @@ describe('outputs', () => {
     expect(outputs.BucketName.Value).toEqual({ Ref: logicalId(stack, stack.storage.bucket) });
     expect(outputs.ApiKeyId.Value).toEqual({ Ref: logicalId(stack, stack.api.apiKey) });
     expect(outputs.IngestQueueUrl.Value).toEqual({ Ref: logicalId(stack, stack.ingest!.queue) });
-    // Fine-tuning is on by default: its queue and definition, but no GPU extraction in 'lambda' mode.
-    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['BatchJobQueueArn', 'FinetuneJobDefinitionArn']));
-    expect(outputs).not.toHaveProperty('BatchJobDefinitionArn');
+    // Fine-tuning is off by default (its CUDA image would be built on every deploy): no GPU path at all.
+    for (const gpuOutput of ['BatchJobQueueArn', 'FinetuneJobDefinitionArn', 'BatchJobDefinitionArn']) expect(outputs).not.toHaveProperty(gpuOutput);
   });
 });
 
@@ -131,7 +130,7 @@ describe('alarms', () => {
   });
 
   it('watches Errors and Throttles of every function', () => {
-    for (const fn of [stack.ingest!.fn, stack.train.fn, stack.classify.fn, stack.api.fn]) {
+    for (const fn of [stack.ingest!.fn, stack.train.fn, stack.train.failedFn, stack.classify.fn, stack.api.fn]) {
       for (const metric of ['Errors', 'Throttles']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
           Namespace: 'AWS/Lambda',
@@ -160,7 +159,17 @@ describe('alarms', () => {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
-    // DLQ, Errors and Throttles of four functions, API 5xx, failed GPU jobs (the fine-tuning queue).
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 4 * 2 + 1 + 1);
+    // DLQ, Errors and Throttles of five functions, API 5xx; no GPU queue by default.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 5 * 2 + 1);
+  });
+
+  it("lets CloudWatch publish to the topic, for this stack's alarms and account only", () => {
+    const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy')) as { Properties: { PolicyDocument: { Statement: Record<string, any>[] } } }[];
+    const publish = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).find((s) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
+    const alarmArns = stack.alarms.alarms.map((alarm) => ({ 'Fn::GetAtt': [logicalId(stack, alarm), 'Arn'] }));
+
+    expect(publish).toMatchObject({ Effect: 'Allow', Action: 'sns:Publish', Resource: topic() });
+    expect(publish?.Condition.ArnLike['aws:SourceArn']).toEqual(alarmArns);
+    expect(publish?.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
   });
 });

@@ -13,7 +13,7 @@ let bucketId: string;
 
 beforeAll(() => {
   // 'both' deploys every role there is: the four functions and the two GPU job roles (extraction, fine-tuning).
-  ({ stack, template } = synthStack({ extractionMode: 'both' }));
+  ({ stack, template } = synthStack({ extractionMode: 'both', finetune: true }));
   bucketId = logicalId(stack, stack.storage.bucket);
 });
 
@@ -160,9 +160,14 @@ describe('beyond the bucket', () => {
   });
 
   it('grants train, classify and extract nothing inline beyond S3 (and SQS for extract); logs come from the managed basic role', () => {
-    for (const fn of [stack.train.fn, stack.classify.fn]) {
+    for (const fn of [stack.train.failedFn, stack.classify.fn]) {
       expect(actionsOf(statementsOfFunction(fn)).filter((a) => !a.startsWith('s3:'))).toEqual([]);
     }
+    // The trainer may invoke its on-failure destination, and nothing else.
+    const trainOther = statementsOfFunction(stack.train.fn).filter((s) => actionsOf([s]).some((a) => !a.startsWith('s3:')));
+    expect(trainOther.map((s) => [actionsOf([s]), s.Resource])).toEqual([
+      [['lambda:InvokeFunction'], [{ 'Fn::GetAtt': [logicalId(stack, stack.train.failedFn), 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack, stack.train.failedFn), 'Arn'] }, ':*']] }]],
+    ]);
     expect(actionsOf(statementsOfFunction(stack.ingest!.fn)).filter((a) => !a.startsWith('s3:') && !a.startsWith('sqs:'))).toEqual([]);
   });
 });

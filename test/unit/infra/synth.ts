@@ -11,6 +11,7 @@ import { HeadstartStack, type HeadstartStackProps } from '../../../infra/stack.j
 export const FIXTURE_ENTRIES = {
   extract: 'test/fixtures/infra/extract/index.ts',
   train: 'test/fixtures/infra/train/index.ts',
+  trainFailed: 'test/fixtures/infra/train-failed/index.ts',
   api: 'test/fixtures/infra/api/index.ts',
   classify: 'test/fixtures/infra/classify/index.ts',
 } as const;

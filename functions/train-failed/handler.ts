@@ -1,0 +1,72 @@
+import middy from '@middy/core';
+import { HeadstartError } from '../../src/errors.js';
+import { failJob, validateJobId, type StoredJob } from '../../src/jobs/index.js';
+import type { ObjectStore } from '../../src/store/index.js';
+
+/**
+ * What Lambda sends an asynchronous invocation's on-failure destination
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html): the original event, why
+ * it failed, and the function's error when it ran at all.
+ */
+export interface AsyncFailureRecord {
+  requestContext: { requestId: string; functionArn: string; condition: 'RetriesExhausted' | 'EventAgeExceeded' | string; approximateInvokeCount: number };
+  requestPayload: unknown;
+  responseContext?: { statusCode?: number; functionError?: string };
+  responsePayload?: { errorType?: string; errorMessage?: string } | null;
+}
+
+export interface TrainFailedDeps {
+  store: ObjectStore;
+}
+
+/**
+ * Why the trainer could not record its own end: killed at its time limit, out of memory, a crash of the runtime,
+ * or never started (the event aged out of Lambda's queue). Our own errors never get here: the trainer records
+ * them and returns.
+ */
+export function trainerFailure(record: AsyncFailureRecord): HeadstartError {
+  const { errorType = '', errorMessage = '' } = record.responsePayload ?? {};
+  if (record.requestContext.condition === 'EventAgeExceeded') {
+    return new HeadstartError(
+      'TrainerNeverStarted',
+      "The train function never ran this job: the request waited in Lambda's asynchronous queue past its maximum age (the function was throttled or failing). Start a new job.",
+    );
+  }
+  const timedOut = /Task timed out.*/i.exec(errorMessage);
+  if (timedOut) {
+    return new HeadstartError('TrainerTimedOut', `The train function was stopped at its time limit (${timedOut[0]}): lower head.epochs or head.patience, or train on fewer images.`);
+  }
+  if (/OutOfMemory/i.test(errorType) || /signal: killed/i.test(errorMessage)) {
+    return new HeadstartError('TrainerOutOfMemory', "The train function ran out of memory: raise its memory (trainMemoryMb), train on fewer images, or pick a smaller feature layer or head.");
+  }
+  const detail = [errorType, errorMessage].filter(Boolean).join(': ') || 'no error reported';
+  return new HeadstartError('TrainerCrashed', `The train function failed outside the training code (${detail}); its logs have the details. Start a new job.`);
+}
+
+/** The job id of the original `{ jobId }` event, or undefined when the payload is not one (nothing to mark). */
+function jobIdOf(payload: unknown): string | undefined {
+  const jobId = (payload as { jobId?: unknown } | null)?.jobId;
+  if (typeof jobId !== 'string') return undefined;
+  try {
+    return validateJobId(jobId);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The train function's on-failure destination: marks the job failed with the reason, when it is still queued or
+ * running (a job whose trainer recorded an end is left as it said).
+ */
+export function createTrainFailedHandler(resolveDeps: () => Promise<TrainFailedDeps>) {
+  return middy(async (record: AsyncFailureRecord): Promise<Pick<StoredJob, 'jobId' | 'status'> | { skipped: string }> => {
+    const jobId = jobIdOf(record.requestPayload);
+    if (!jobId) {
+      console.error(JSON.stringify({ level: 'error', message: 'on-failure record without a job id', record: JSON.stringify(record).slice(0, 2000) }));
+      return { skipped: 'no jobId in the request payload' };
+    }
+    const { store } = await resolveDeps();
+    const job = await failJob(store, jobId, trainerFailure(record), ['queued', 'running']);
+    return { jobId: job.jobId, status: job.status };
+  });
+}
