@@ -221,6 +221,7 @@ export class Api extends Construct {
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: ACCESS_LOG_FORMAT,
         metricsEnabled: true,
+        tracingEnabled: true,
         // Execution logs: errors only, and never request or response bodies (they are images and features).
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,

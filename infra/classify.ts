@@ -43,6 +43,7 @@ export class Classify extends Construct {
       architecture: lambda.Architecture.X86_64,
       memorySize: props.memorySize,
       timeout: CLASSIFY_TIMEOUT,
+      tracing: lambda.Tracing.ACTIVE,
       environment: { HEADSTART_BUCKET: props.bucket.bucketName, HEADSTART_MODEL: props.baseModel, HEADSTART_ENGINE: 'onnx' },
       logGroup: new logs.LogGroup(this, 'FunctionLogs', {
         retention: logs.RetentionDays.ONE_MONTH,

@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { acknowledgeFindings } from './acknowledgments.js';
 import { Alarms } from './alarms.js';
 import { Api } from './api.js';
 import { GpuBatch } from './batch.js';
@@ -89,6 +90,7 @@ export class HeadstartStack extends Stack {
       alarmEmail: config.alarmEmail,
     });
     this.addOutputs();
+    acknowledgeFindings(this);
   }
 
   private addOutputs(): void {
