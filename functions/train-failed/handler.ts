@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { HeadstartError } from '../../src/errors.js';
-import { failJob, validateJobId, type StoredJob } from '../../src/jobs/index.js';
+import { failJob, validateJobId } from '../../src/jobs/records.js';
+import type { StoredJob } from '../../src/jobs/types.js';
 import type { ObjectStore } from '../../src/store/index.js';
 
 /**
