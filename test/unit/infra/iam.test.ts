@@ -159,15 +159,19 @@ describe('beyond the bucket', () => {
     expect(actionsOf(sqs)).toContain('sqs:DeleteMessage');
   });
 
-  it('grants train, classify and extract nothing inline beyond S3 (and SQS for extract); logs come from the managed basic role', () => {
-    for (const fn of [stack.train.failedFn, stack.classify.fn]) {
-      expect(actionsOf(statementsOfFunction(fn)).filter((a) => !a.startsWith('s3:'))).toEqual([]);
-    }
+  it('grants train, classify and extract nothing inline beyond S3, X-Ray segments (and SQS for extract); logs come from the managed basic role', () => {
+    const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+    const beyond = (fn: Parameters<typeof statementsOfFunction>[0], also: (a: string) => boolean = () => false) =>
+      actionsOf(statementsOfFunction(fn)).filter((a) => !a.startsWith('s3:') && !XRAY.includes(a) && !also(a));
+    for (const fn of [stack.train.failedFn, stack.classify.fn]) expect(beyond(fn)).toEqual([]);
+    expect(beyond(stack.ingest!.fn, (a) => a.startsWith('sqs:'))).toEqual([]);
+    // X-Ray takes no resource ARN: '*', for exactly those two actions.
+    const xray = statementsOfFunction(stack.classify.fn).filter((s) => actionsOf([s]).some((a) => a.startsWith('xray:')));
+    expect(xray.map((s) => [actionsOf([s]), s.Resource])).toEqual([[XRAY, '*']]);
     // The trainer may invoke its on-failure destination, and nothing else.
-    const trainOther = statementsOfFunction(stack.train.fn).filter((s) => actionsOf([s]).some((a) => !a.startsWith('s3:')));
+    const trainOther = statementsOfFunction(stack.train.fn).filter((s) => actionsOf([s]).some((a) => !a.startsWith('s3:') && !XRAY.includes(a)));
     expect(trainOther.map((s) => [actionsOf([s]), s.Resource])).toEqual([
       [['lambda:InvokeFunction'], [{ 'Fn::GetAtt': [logicalId(stack, stack.train.failedFn), 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack, stack.train.failedFn), 'Arn'] }, ':*']] }]],
     ]);
-    expect(actionsOf(statementsOfFunction(stack.ingest!.fn)).filter((a) => !a.startsWith('s3:') && !a.startsWith('sqs:'))).toEqual([]);
   });
 });
