@@ -80,3 +80,13 @@ export class FinetuneUnavailableError extends HeadstartError {
     );
   }
 }
+
+/**
+ * The process running the job stopped (a crash, `kill -9`, a power cut) before the job recorded its end;
+ * found when the local server starts again. Head training keeps no checkpoint, so it fails with this.
+ */
+export class TrainerRestartedError extends HeadstartError {
+  constructor(jobId: string, at: string) {
+    super('TrainerLost', `The server running job '${jobId}' stopped ${at} without recording its end (a crash or kill); found on restart. Head training keeps no checkpoint: POST /train again.`);
+  }
+}

@@ -8,6 +8,7 @@ export { createJob, createFinetuneJob, failJob, presentJob, queuedJob, queuedFin
 export { parseTrainRequest, InvalidTrainRequestError, HEAD_LIMITS } from './request.js';
 export { checkBaseModel } from './base.js';
 export { resumeJob, showJob, withWorker, type JobLauncher } from './transitions.js';
+export { recoverJobs, type RecoveredJobs } from './recover.js';
 export { checkTrainingDataset, listDatasets, trainingLabels } from './preflight.js';
 export { checkMemoryBudget, estimateTrainingBytes, isAllocationFailure, memoryLimitBytes } from './memory.js';
 export * from './errors.js';

@@ -1,0 +1,56 @@
+import type { ObjectStore } from '../store/index.js';
+import { FinetuneUnavailableError, TrainerRestartedError } from './errors.js';
+import { failJob, JOBS_PREFIX, readJob, writeJob } from './records.js';
+import type { JobLauncher } from './transitions.js';
+import type { StoredJob } from './types.js';
+import { logger } from '../logger.js';
+
+/** `jobs/<jobId>.json` (not the `jobs/<jobId>/…` objects beside it: stop requests, checkpoints). */
+const JOB_RECORD = /^jobs\/(job-[^/]+)\.json$/;
+
+export interface RecoveredJobs {
+  /** Queued jobs handed to their launcher again. */
+  relaunched: string[];
+  /** Running fine-tuning jobs queued again: they continue from their last complete epoch (the checkpoint). */
+  resumed: string[];
+  /** Running head training jobs failed with TrainerLost (no checkpoint to continue from). */
+  failed: string[];
+}
+
+/**
+ * What a restarted server does with the jobs its previous run left unfinished, whose in-memory queues are
+ * gone: each `queued` job is launched again, each `running` fine-tuning job goes back to queued and is
+ * launched (it resumes from its checkpoint), each `running` head training job fails at once with
+ * TrainerLost. Jobs run in creation order (job ids sort by time). Nothing is left `running` or `queued`
+ * without a runner: a launch that fails records the job as failed.
+ */
+export async function recoverJobs(store: ObjectStore, launcherFor: (kind: StoredJob['kind']) => JobLauncher | undefined): Promise<RecoveredJobs> {
+  const ids: string[] = [];
+  for await (const info of store.listAll(JOBS_PREFIX)) {
+    const id = JOB_RECORD.exec(info.key)?.[1];
+    if (id) ids.push(id);
+  }
+  const recovered: RecoveredJobs = { relaunched: [], resumed: [], failed: [] };
+  for (const jobId of ids.sort()) {
+    const job = await readJob(store, jobId);
+    if (job.status !== 'queued' && job.status !== 'running') continue;
+    if (job.status === 'running' && job.kind === 'train') {
+      const at = job.progress.epoch ? `after epoch ${job.progress.epoch} of ${job.progress.epochs}` : 'before its first epoch ended';
+      await failJob(store, jobId, new TrainerRestartedError(jobId, at), ['running']);
+      recovered.failed.push(jobId);
+      continue;
+    }
+    const launcher = launcherFor(job.kind);
+    try {
+      if (!launcher) throw new FinetuneUnavailableError();
+      if (job.status === 'running') await writeJob(store, { ...job, status: 'queued' });
+      await launcher.launch(jobId);
+      (job.status === 'running' ? recovered.resumed : recovered.relaunched).push(jobId);
+    } catch (error) {
+      logger.warn('could not restart a job after a restart', { jobId, error });
+      await failJob(store, jobId, error, ['queued', 'running']);
+      recovered.failed.push(jobId);
+    }
+  }
+  return recovered;
+}
