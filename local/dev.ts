@@ -23,6 +23,7 @@ import { startLocalApi, type LocalApi, type ProxyHandler } from './http/server.j
 import { assertPortFree, listenOn, type StackPort } from './ports.js';
 import { LocalEventQueue, startLocalS3Process, type LocalS3, type QueueBatchTiming } from './s3/index.js';
 import { checkPort } from './s3/server.js';
+import { StartupRecovery } from './recovery.js';
 
 export interface DevOptions {
   /** @default 3000 */
@@ -58,6 +59,8 @@ export interface DevStack {
   trainer: InProcessTrainLauncher;
   /** Fine-tuning jobs (worker processes), beside head training. */
   finetuner: InProcessTrainLauncher;
+  /** The startup reconciliation: jobs and pending images the last run left undone. */
+  recovery: StartupRecovery;
   config: RuntimeConfig;
   close(): Promise<void>;
 }
@@ -128,8 +131,10 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       home: config.home,
     });
     cleanup.push(() => classify.dispose());
+    const recovery = new StartupRecovery({ store, pipeline: featurePipeline, log });
     const localApi = createLocalApi({
       store,
+      recovery,
       namespace: async () => namespace,
       uploads: new S3UploadSigner(presignClient({ endpoint: s3.endpoint }), s3.bucket),
       backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, `images/${dataset}/`)),
@@ -147,6 +152,9 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       CLASSIFY_PATHS.has(event.path) ? classifyHandler(event, context) : apiHandler(event, context);
     const apiKey = options.apiKey ?? process.env.HEADSTART_API_KEY;
     const assets = (await createConsoleAssets()).handle;
+    // What the last run left undone (a crash, kill -9): jobs before the API answers, pending images after.
+    await recovery.start({ train: trainer, finetune: finetuner });
+    cleanup.unshift(() => recovery.close());
     const api = await listenOn(apiPort, () => startLocalApi({ handler, assets, apiKey: apiKey || undefined, host: apiPort.host, port: apiPort.port }));
     cleanup.unshift(() => api.close());
 
@@ -173,6 +181,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       queue,
       trainer,
       finetuner,
+      recovery,
       config,
       close: async () => {
         for (const step of cleanup) await step();

@@ -26,6 +26,24 @@ export interface ApiDeps {
   backfill?: BackfillLauncher;
   /** Feature vectors of sent images for POST /similar (the classify service's); absent: /similar answers `{ key }`s from the cache only. */
   embed?: Embedder;
+  /** What the server is recovering after a restart (the local stack's startup reconciliation), shown by GET /datasets/{name}. */
+  recovery?: RecoveryStatus;
   /** More routes served by the same handler (e.g. POST /classify and POST /features from functions/classify). */
   extraRoutes?: readonly Route[];
+}
+
+/** Work a restarted server found left undone by its previous run, per dataset. */
+export interface RecoveryStatus {
+  forDataset(dataset: string): DatasetRecovery | undefined;
+}
+
+export interface DatasetRecovery {
+  /** 'extracting' while it runs, 'done' after. */
+  state: 'extracting' | 'done';
+  /** Images without features (no link, no error record) found at startup. */
+  found: number;
+  extracted: number;
+  failed: number;
+  /** What is going on, in a sentence. */
+  message: string;
 }

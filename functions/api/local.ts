@@ -3,7 +3,7 @@ import { runFinetuneJob } from '../../src/finetune/index.js';
 import { runTrainingJob } from '../../src/heads/job.js';
 import { readJob, watchForStop } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
-import type { ApiDeps } from './deps.js';
+import type { ApiDeps, RecoveryStatus } from './deps.js';
 import { runFinetuneWorker, type FinetuneWorkerOptions } from './finetune-worker.js';
 import { createApiHandler } from './handler.js';
 import { InProcessTrainLauncher } from './launchers.js';
@@ -21,6 +21,8 @@ export interface LocalApiOptions {
   extraRoutes?: readonly Route[];
   /** Feature vectors of sent images for POST /similar. */
   embed?: Embedder;
+  /** The startup reconciliation's progress, for GET /datasets/{name} (local/recovery.ts). */
+  recovery?: RecoveryStatus;
   /** Runs POST /backfill in this process (InProcessBackfillLauncher). */
   backfill?: BackfillLauncher;
   /** The weights cache fine-tuning starts from ($HEADSTART_HOME). */

@@ -16,9 +16,11 @@ export interface BackfillOptions {
   /** Split the work into `shards` by key hash and take shard `shard` (an AWS Batch array job's child). @default 1, 0 */
   shards?: number;
   shard?: number;
-  /** Called once the work is known, then after every image. */
-  onPlan?: (plan: { pending: number; alreadyDone: number }) => void;
+  /** Called once the work is known (with the keys still to extract), then after every image. */
+  onPlan?: (plan: { pending: number; alreadyDone: number; keys: readonly string[] }) => void;
   onOutcome?: (outcome: IngestOutcome) => void;
+  /** Stops between ingest calls (the server shutting down); what is done stays done, a rerun takes the rest. */
+  signal?: AbortSignal;
 }
 
 export interface BackfillSummary {
@@ -46,12 +48,12 @@ export async function backfill(store: ObjectStore, pipeline: IngestPipeline, pre
   const { batch = 16, shards = 1, shard = 0 } = options;
   const all = await pendingImages(store, pipeline.namespace, prefix);
   const pending = shards === 1 ? all.pending : all.pending.filter((o) => shardOf(o.key, shards) === shard);
-  options.onPlan?.({ pending: pending.length, alreadyDone: all.done });
+  options.onPlan?.({ pending: pending.length, alreadyDone: all.done, keys: pending.map((o) => o.key) });
   const ingestor = new Ingestor(store, pipeline);
   const outcomes: IngestOutcome[] = [];
   const started = Date.now();
   const perCall = batch * BATCHES_PER_CALL;
-  for (let i = 0; i < pending.length; i += perCall) {
+  for (let i = 0; i < pending.length && !options.signal?.aborted; i += perCall) {
     const slice = pending.slice(i, i + perCall).map((o) => ({ key: o.key, size: o.size, etag: o.etag }));
     for (const outcome of await ingestor.ingest(slice)) {
       outcomes.push(outcome);

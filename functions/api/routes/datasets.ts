@@ -14,7 +14,8 @@ const MAX_LABEL_IMAGES = 500;
 /**
  * GET /datasets: the dataset names (folders under images/). GET /datasets/{name}: per label, images and how many are extracted, failed and pending under the
  * service's namespace, with totals; the failed images with their reasons; and whether POST /train
- * would find the dataset trainable now (else the reason, as the job would report it). With `?label=<label>`,
+ * would find the dataset trainable now (else the reason, as the job would report it); after a restart of the
+ * local stack, the `recovery` it is doing (images the last run left pending, extracted again). With `?label=<label>`,
  * also that label's images (key, status, failure) for a thumbnail grid.
  */
 export function datasetRoutes(deps: ApiDeps): Route[] {
@@ -40,12 +41,16 @@ export function datasetRoutes(deps: ApiDeps): Route[] {
       training = { ready: false, error: jobErrorOf(error, '') };
     }
     const failed = index.images.filter((i) => i.status === 'failed');
+    const recovery = deps.recovery?.forDataset(index.dataset);
+    // "Wait for pending extractions" then says what is extracting them.
+    if (recovery?.state === 'extracting' && training.error) training.error = { ...training.error, message: `${training.error.message} ${recovery.message}` };
     return {
       dataset: index.dataset,
       namespace: index.namespace,
       labels: index.labels,
       totals: index.totals,
       training,
+      ...(recovery ? { recovery } : {}),
       failures: failed.slice(0, MAX_FAILURES).map(({ key, label, code, reason }) => ({ key, label, code, reason })),
       failuresTruncated: failed.length > MAX_FAILURES,
       ...(label === undefined ? {} : labelImages(index.images.filter((i) => i.label === label))),

@@ -1,0 +1,121 @@
+import type { DatasetRecovery, RecoveryStatus } from '../functions/api/deps.js';
+import type { TrainLauncher } from '../functions/api/launchers.js';
+import { backfill } from '../src/features/backfill.js';
+import { IMAGES_PREFIX, parseImageKey } from '../src/features/keys.js';
+import type { FeaturePipeline } from '../src/features/pipeline.js';
+import { recoverJobs } from '../src/jobs/index.js';
+import { logger } from '../src/logger.js';
+import type { ObjectStore } from '../src/store/index.js';
+
+/** Passes over the images a transient failure (S3 busy, a timeout) left pending, then they wait for POST /backfill. */
+const PASSES = 3;
+const RETRY_DELAY_MS = 2000;
+
+export interface RecoveryOptions {
+  store: ObjectStore;
+  pipeline: FeaturePipeline;
+  log: (line: string) => void;
+}
+
+/**
+ * The local stack's startup reconciliation: what its previous run left undone, found from the bucket
+ * alone, because the bucket is the journal. An upload is acknowledged only once its object is on disk,
+ * and an image is done only once its link (features or the failure) is written, so "images with no
+ * up-to-date link" (src/features/pending.ts) is exactly the work lost with the in-memory event queue
+ * (a crash, `kill -9`, a restart); a separate journal would record the same thing twice and could
+ * disagree with the bucket. Jobs: src/jobs/recover.ts.
+ *
+ * `start` recovers jobs before the API answers (so a new POST /train is never launched twice), then
+ * extracts the pending images in the background with the bulk backfill; GET /datasets/{name} shows its
+ * progress (`forDataset`). `close` stops it between batches; the next start takes the rest.
+ */
+export class StartupRecovery implements RecoveryStatus {
+  private readonly datasets = new Map<string, DatasetRecovery>();
+  private readonly controller = new AbortController();
+  private extraction: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: RecoveryOptions) {}
+
+  forDataset(dataset: string): DatasetRecovery | undefined {
+    const note = this.datasets.get(dataset);
+    return note && { ...note };
+  }
+
+  /** Jobs first (awaited), then the extraction of pending images (in the background: `idle()` waits for it). */
+  async start(launchers: { train: TrainLauncher; finetune?: TrainLauncher }): Promise<void> {
+    const jobs = await recoverJobs(this.options.store, (kind) => (kind === 'train' ? launchers.train : launchers.finetune));
+    if (jobs.relaunched.length + jobs.resumed.length + jobs.failed.length) {
+      this.options.log(
+        `Recovering jobs the last run left unfinished: ${jobs.relaunched.length} queued started again, ` +
+          `${jobs.resumed.length} fine-tuning resumed from their checkpoints, ${jobs.failed.length} failed (TrainerLost, see GET /jobs/{id}).`,
+      );
+    }
+    this.extraction = this.extractPending().catch((error: unknown) => logger.error('startup reconciliation failed', { error }));
+  }
+
+  /** Resolves when the startup extraction has finished (or stopped). */
+  idle(): Promise<void> {
+    return this.extraction;
+  }
+
+  async close(): Promise<void> {
+    this.controller.abort();
+    await this.extraction;
+  }
+
+  private async extractPending(): Promise<void> {
+    const { store, pipeline, log } = this.options;
+    const signal = this.controller.signal;
+    for (let pass = 1; pass <= PASSES && !signal.aborted; pass++) {
+      let retry = 0;
+      const summary = await backfill(store, pipeline, IMAGES_PREFIX, {
+        signal,
+        onPlan: ({ keys }) => {
+          const found = new Map<string, number>();
+          for (const key of keys) {
+            const dataset = parseImageKey(key)!.dataset;
+            found.set(dataset, (found.get(dataset) ?? 0) + 1);
+          }
+          for (const [dataset, count] of found) {
+            const note = this.datasets.get(dataset);
+            // A later pass keeps the first pass's counts: it only retries what that one could not do.
+            if (!note) this.datasets.set(dataset, { state: 'extracting', found: count, extracted: 0, failed: 0, message: '' });
+            else note.state = 'extracting';
+            this.describe(dataset);
+          }
+          if (pass === 1 && keys.length) log(`Recovering after a restart: extracting ${keys.length} images the last run left pending (${[...found.keys()].join(', ')}).`);
+        },
+        onOutcome: (outcome) => {
+          const note = this.datasets.get(parseImageKey(outcome.key)?.dataset ?? '');
+          if (!note) return;
+          if (outcome.status === 'extracted' || outcome.status === 'cached') note.extracted++;
+          else if (outcome.status === 'failed') note.failed++;
+          else if (outcome.status === 'retry') retry++;
+          this.describe(parseImageKey(outcome.key)!.dataset);
+        },
+      });
+      if (signal.aborted) return;
+      if (retry === 0 || pass === PASSES) {
+        for (const [dataset, note] of this.datasets) {
+          note.state = 'done';
+          this.describe(dataset, retry);
+        }
+        if (summary.extracted + summary.cached + summary.failed + retry > 0 || pass > 1) {
+          log(`Recovered after a restart: ${[...this.datasets.values()].reduce((n, d) => n + d.extracted, 0)} pending images extracted, ${[...this.datasets.values()].reduce((n, d) => n + d.failed, 0)} failed${retry ? `, ${retry} still failing transiently (POST /backfill retries them)` : ''}.`);
+        }
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * pass));
+    }
+  }
+
+  private describe(dataset: string, stillPending = 0): void {
+    const note = this.datasets.get(dataset)!;
+    const failed = note.failed ? `, ${note.failed} failed (see failures)` : '';
+    note.message =
+      note.state === 'extracting'
+        ? `Recovering after a restart: extracting the ${note.found} images the last run left pending (startup reconciliation); ${note.extracted} done${failed}.`
+        : `Recovered after a restart: ${note.extracted} of the ${note.found} images the last run left pending were extracted${failed}` +
+          `${stillPending ? `; some still fail transiently, POST /backfill retries them` : ''}.`;
+  }
+}
