@@ -33,6 +33,8 @@ export interface RequestImages {
   sources: ImageSource[];
   /** Sent as a batch (`images`, multipart): answered 200 with per-image results even when some fail. */
   batch: boolean;
+  /** `minConfidence` of a JSON body, unparsed (parseMinConfidence checks it). */
+  minConfidence?: unknown;
 }
 
 /**
@@ -84,17 +86,18 @@ function fromJson(body: Buffer): RequestImages {
     throw new InvalidArgumentError(`The JSON body must be an object with 'image' (base64), 'key' or 'images', got ${kind(parsed)}.`);
   }
   const object = parsed as Record<string, unknown>;
+  const options = object.minConfidence === undefined ? {} : { minConfidence: object.minConfidence };
   if ('images' in object) {
     if (!Array.isArray(object.images)) throw new InvalidArgumentError(`'images' must be an array, got ${kind(object.images)}.`);
     if (object.images.length === 0) throw new EmptyBodyError("'images' is an empty array");
-    return { sources: object.images.map((entry, i) => fromEntry(entry, i)), batch: true };
+    return { sources: object.images.map((entry, i) => fromEntry(entry, i)), batch: true, ...options };
   }
   if (!('image' in object) && !('key' in object)) {
     throw new InvalidArgumentError("The JSON body must have 'image' (base64 bytes), 'key' (an object under images/) or 'images' (an array of either).");
   }
   const single = fromEntry(object, 0);
   if ('error' in single) throw single.error;
-  return { sources: [single], batch: false };
+  return { sources: [single], batch: false, ...options };
 }
 
 /** One image entry: a base64 string, `{ image, name? }` or `{ key }`. Problems stay with the entry. */

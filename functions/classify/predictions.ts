@@ -25,3 +25,22 @@ export function headTop(probabilities: Float32Array, labels: readonly string[], 
     return order.slice(0, k).map((i) => ({ label: labels[i]!, score: row[i]! }));
   });
 }
+
+/** The answer's label: the top prediction's, or null below `minConfidence` (the caller's threshold). */
+export interface LabelDecision {
+  label: string | null;
+  /** True when the top score is lower than `minConfidence` (label is then null). */
+  belowThreshold: boolean;
+}
+
+/**
+ * With `minConfidence`, the label to act on: the top label, or `label: null, belowThreshold: true` when
+ * the top score is lower, so a caller never acts on a guess it said it would not take. (Auto heads
+ * answer calibrated probabilities, so the threshold means what it says.) Without one, nothing is added.
+ */
+export function decideLabel(predictions: readonly LabelScore[], minConfidence: number | undefined): LabelDecision | undefined {
+  if (minConfidence === undefined) return undefined;
+  const top = predictions[0];
+  const below = !top || top.score < minConfidence;
+  return { label: below ? null : top.label, belowThreshold: below };
+}

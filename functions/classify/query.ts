@@ -21,7 +21,10 @@ export interface ClassifyQuery {
   top: number;
   /** Keep every image for a person's review (`review=true`), under `reviews/<dataset>/`. */
   review?: boolean;
-  /** Keep images whose top score is below this for review. */
+  /**
+   * Below this top probability the answer's label is null (`belowThreshold: true`), and the image is kept
+   * for review; query or JSON body.
+   */
   minConfidence?: number;
   /** The dataset whose review queue gets them; default: the head's training dataset. */
   dataset?: string;
@@ -57,13 +60,16 @@ function parseReview(query: Record<string, string | undefined>): Pick<ClassifyQu
     if (query.review !== 'true' && query.review !== 'false') throw new InvalidArgumentError(`'review' must be 'true' or 'false', got '${query.review}'.`);
     out.review = query.review === 'true';
   }
-  if (query.minConfidence !== undefined) {
-    const value = Number(query.minConfidence);
-    if (!(value >= 0 && value <= 1)) throw new InvalidArgumentError(`'minConfidence' must be a number from 0 to 1, got '${query.minConfidence}'.`);
-    out.minConfidence = value;
-  }
+  if (query.minConfidence !== undefined) out.minConfidence = parseMinConfidence(query.minConfidence);
   if (query.dataset !== undefined) out.dataset = validateDatasetName(query.dataset);
   return out;
+}
+
+/** `minConfidence` from the query (text) or a JSON body (a number): a probability from 0 to 1. */
+export function parseMinConfidence(value: unknown): number {
+  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!(number >= 0 && number <= 1)) throw new InvalidArgumentError(`'minConfidence' must be a number from 0 to 1, got ${JSON.stringify(value)}.`);
+  return number;
 }
 
 /** A zoo id (`model`), else the id of a fine-tuned model (`finetuned`); the registry says whether one is published. */

@@ -4,7 +4,7 @@ import { encodeSafetensors } from '../../src/features/format/safetensors.js';
 import { namespaceId } from '../../src/features/pipeline.js';
 import { readRequestImages } from './body.js';
 import { binaryResponse, errorResponse, header, jsonResponse } from './http.js';
-import { parseClassifyQuery, parseFeaturesQuery } from './query.js';
+import { parseClassifyQuery, parseFeaturesQuery, parseMinConfidence } from './query.js';
 import { ClassifyService, type ClassifyDeps } from './service.js';
 
 export type RouteHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
@@ -75,11 +75,14 @@ async function classifyRequest(service: ClassifyService, event: APIGatewayProxyE
   const query = parseClassifyQuery(event);
   const images = await readRequestImages(event, service.limits);
   const parsed = performance.now();
-  const outcome = await service.classify(images.sources, query);
+  const minConfidence = query.minConfidence ?? (images.minConfidence === undefined ? undefined : parseMinConfidence(images.minConfidence));
+  const outcome = await service.classify(images.sources, { ...query, minConfidence });
   if (!images.batch && outcome.firstError) return errorResponse(outcome.firstError, event);
   const [only] = outcome.results;
   return jsonResponse(200, {
-    ...(outcome.results.length === 1 && only && 'predictions' in only ? { predictions: only.predictions } : {}),
+    ...(outcome.results.length === 1 && only && 'predictions' in only
+      ? { ...(only.belowThreshold === undefined ? {} : { label: only.label, belowThreshold: only.belowThreshold }), predictions: only.predictions }
+      : {}),
     results: outcome.results,
     model: outcome.model,
     ...(outcome.head ? { head: outcome.head } : {}),

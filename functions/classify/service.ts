@@ -11,7 +11,7 @@ import { keepForReview } from '../../src/datatools/reviews.js';
 import { DEFAULT_LIMITS, type ImageSource, type RequestLimits } from './body.js';
 import { HeadBaseMismatchError, ModelNotFoundError } from './errors.js';
 import { PipelineCache, type ClassifyPipeline, type PipelineFactory } from './pipelines.js';
-import { headTop, imagenetTop, type LabelScore } from './predictions.js';
+import { decideLabel, headTop, imagenetTop, type LabelDecision, type LabelScore } from './predictions.js';
 import type { ClassifyQuery, FeaturesQuery } from './query.js';
 import { loadSources, type LoadedSource } from './sources.js';
 
@@ -38,7 +38,7 @@ export interface ClassifyDeps {
 }
 
 export type ImageResult =
-  | { image: string | number; predictions: LabelScore[]; review?: KeptReview }
+  | ({ image: string | number; predictions: LabelScore[]; review?: KeptReview } & Partial<LabelDecision>)
   | { image: string | number; error: { code: string; message: string } };
 
 export interface ClassifyOutcome {
@@ -123,7 +123,7 @@ export class ClassifyService {
     });
     const errors = loaded.map((source, i) => ('error' in source ? source.error : isError(predictions[i]) ? predictions[i] : undefined));
     return {
-      results: loaded.map((source, i) => toResult(source.name, errors[i], predictions[i], reviews[i])),
+      results: loaded.map((source, i) => toResult(source.name, errors[i], predictions[i], query.minConfidence, reviews[i])),
       firstError: errors.find(isError),
       model: target.finetuned ?? target.model,
       ...(target.head ? { head: target.head.id } : {}),
@@ -293,9 +293,10 @@ function isError(value: unknown): value is HeadstartError {
   return value instanceof HeadstartError;
 }
 
-function toResult(image: string | number, error: HeadstartError | undefined, prediction: unknown, review?: KeptReview): ImageResult {
+function toResult(image: string | number, error: HeadstartError | undefined, prediction: unknown, minConfidence: number | undefined, review?: KeptReview): ImageResult {
   if (error) return { image, error: { code: error.code, message: error.message } };
-  return { image, predictions: prediction as LabelScore[], ...(review ? { review } : {}) };
+  const predictions = prediction as LabelScore[];
+  return { image, ...decideLabel(predictions, minConfidence), predictions, ...(review ? { review } : {}) };
 }
 
 /** An image kept in a review queue: its review id and why. */

@@ -5,7 +5,7 @@ import { namespaceId, type FeatureNamespace } from '../features/namespace.js';
 import { loadDatasetFeatures } from '../features/shards.js';
 import { newHeadId } from '../registry/keys.js';
 import { publishHead } from '../registry/publish.js';
-import type { EvaluatedOn } from '../registry/types.js';
+import type { EvaluatedOn, HeadMetricsFile } from '../registry/types.js';
 import type { ObjectStore } from '../store/index.js';
 import { LIBRARY_VERSION } from '../version.js';
 import { checkBaseModel } from '../jobs/base.js';
@@ -17,8 +17,15 @@ import { parseTrainRequest } from '../jobs/request.js';
 import type { JobData, JobRecord, TrainRequest } from '../jobs/types.js';
 import { TrainingAbortedError } from './errors.js';
 import { resolveHeadSpec } from './spec.js';
+import { isAutoSpec, resolveAutoSpec } from './auto/spec.js';
+import { trainAutoHead } from './auto/select.js';
+import type { AutoTrainedHead, ResolvedAutoHeadSpec, SearchProgress } from './auto/types.js';
+import { toHeadSet } from './dataset.js';
+import { computeMetrics } from './metrics.js';
+import { denseLayers } from './model.js';
+import { predictHead } from './predict.js';
 import { trainHead } from './train.js';
-import type { EpochLog, ResolvedHeadSpec, TrainData, TrainedHead } from './types.js';
+import type { EpochLog, HeadSpec, ResolvedHeadSpec, TrainData, TrainedHead } from './types.js';
 import { logger } from '../logger.js';
 
 export interface RunJobOptions {
@@ -82,7 +89,7 @@ interface PreparedData {
 }
 
 /** Index, checks and memory budget first (cheap, actionable), then the features through the shards. */
-async function prepareData(store: ObjectStore, request: TrainRequest, spec: ResolvedHeadSpec, options: RunJobOptions): Promise<PreparedData> {
+async function prepareData(store: ObjectStore, request: TrainRequest, hidden: readonly number[], options: RunJobOptions): Promise<PreparedData> {
   const ns = options.namespace;
   const index = await buildDatasetIndex(store, ns, request.dataset);
   const labels = await checkTrainingDataset(store, index);
@@ -92,7 +99,7 @@ async function prepareData(store: ObjectStore, request: TrainRequest, spec: Reso
     await requireImages(store, validationIndex);
   }
   const rows = extractedRows(index) + (validationIndex ? extractedRows(validationIndex) : 0);
-  const size: TrainingSize = { rows, dim: await featureDim(store, ns, index), classes: labels.length, hidden: spec.hidden };
+  const size: TrainingSize = { rows, dim: await featureDim(store, ns, index), classes: labels.length, hidden };
   checkMemoryBudget(size, options.memoryLimitBytes ?? memoryLimitBytes());
   try {
     const train = await loadDatasetFeatures(store, ns, request.dataset, index);
@@ -111,34 +118,92 @@ async function trainAndPublish(store: ObjectStore, job: JobRecord, options: RunJ
   throwIfAborted(options.signal);
   const request = parseTrainRequest(job.request);
   checkBaseModel(request, options.namespace);
-  const spec = resolveHeadSpec(request.head);
+  const head = request.head ?? 'auto';
+  const auto = isAutoSpec(head) ? resolveAutoSpec(head) : undefined;
+  const spec = auto ? undefined : resolveHeadSpec(head as HeadSpec);
   await initBackend();
-  const data = await prepareData(store, request, spec, options);
+  // The widest head the job may train: the explicit one, or the widest MLP candidate.
+  const hidden = spec ? spec.hidden : auto!.mlpUnits.length ? [Math.max(...auto!.mlpUnits)] : [];
+  const data = await prepareData(store, request, hidden, options);
   throwIfAborted(options.signal);
   const started = performance.now();
+  const draft = auto ? await trainAuto(store, job, data, auto, options) : await trainExplicit(store, job, data, spec!, options);
+  try {
+    job.data = { dim: data.train.dim, labels: draft.trained.labels, rows: draft.rows, skipped: data.skipped };
+    // The last moment a stop request can still keep the head unpublished.
+    throwIfAborted(options.signal);
+    const summary = await publishHead(store, {
+      model: draft.trained.model,
+      info: headInfo(request, job, draft.trained, options.namespace, performance.now() - started),
+      metrics: draft.metrics,
+    });
+    return summary.headId;
+  } finally {
+    draft.trained.model.dispose();
+  }
+}
+
+interface Draft {
+  trained: TrainedHead | AutoTrainedHead;
+  metrics: HeadMetricsFile;
+  rows: JobData['rows'];
+}
+
+/** An explicit head spec: trained as given, evaluated on the validation split or dataset (or the training rows). */
+async function trainExplicit(store: ObjectStore, job: JobRecord, data: PreparedData, spec: ResolvedHeadSpec, options: RunJobOptions): Promise<Draft> {
   let trained: TrainedHead;
   try {
     trained = await trainHead(data.train, spec, {
       validation: data.validation,
       signal: options.signal,
-      onEpoch: (log) => recordEpoch(store, job, spec, log, options),
+      onEpoch: (log) => recordEpoch(store, job, spec.epochs, log, options),
+    });
+  } catch (error) {
+    throw asOutOfMemory(error, 'training on', data.size);
+  }
+  const { evaluatedOn, rows } = splitRows(data, trained, spec);
+  const metrics: HeadMetricsFile = { ...trained.metrics, evaluatedOn, rows: evaluatedOn === 'training' ? rows.train : rows.validation, bestEpoch: trained.bestEpoch, history: trained.history };
+  return { trained, metrics, rows };
+}
+
+/**
+ * `head: "auto"`: the cross-validated search (its progress in the job record), the refit on every row,
+ * the calibration; metrics from the out-of-fold predictions, and a validation dataset, when named,
+ * scored by the refit head beside them.
+ */
+async function trainAuto(store: ObjectStore, job: JobRecord, data: PreparedData, auto: ResolvedAutoHeadSpec, options: RunJobOptions): Promise<Draft> {
+  let trained: AutoTrainedHead;
+  try {
+    trained = await trainAutoHead(data.train, auto, {
+      signal: options.signal,
+      onProgress: (progress) => recordSearch(store, job, progress),
+      onEpoch: (log) => recordEpoch(store, job, job.progress.epochs, log, options),
     });
   } catch (error) {
     throw asOutOfMemory(error, 'training on', data.size);
   }
   try {
-    const { evaluatedOn, rows } = splitRows(data, trained, spec);
-    job.data = { dim: data.train.dim, labels: trained.labels, rows, skipped: data.skipped };
-    // The last moment a stop request can still keep the head unpublished.
-    throwIfAborted(options.signal);
-    const summary = await publishHead(store, {
-      model: trained.model,
-      info: headInfo(request, job, trained, options.namespace, performance.now() - started),
-      metrics: { ...trained.metrics, evaluatedOn, rows: evaluatedOn === 'training' ? rows.train : rows.validation, bestEpoch: trained.bestEpoch, history: trained.history },
-    });
-    return summary.headId;
-  } finally {
+    const { selection, calibration, evaluation } = trained;
+    job.selection = { chosen: selection.chosen, reason: selection.reason, candidates: selection.candidates.map(({ folds: _perFold, ...score }) => score) };
+    const metrics: HeadMetricsFile = {
+      ...trained.metrics,
+      evaluatedOn: 'out-of-fold',
+      rows: data.train.labels.length,
+      bestEpoch: trained.bestEpoch,
+      history: trained.history,
+      selection,
+      calibration,
+      evaluation,
+    };
+    if (data.validation) {
+      const held = toHeadSet(data.validation, trained.labels, 'validation data', data.train.dim);
+      const scored = computeMetrics(predictHead(trained.model, held.features, held.dim), held.labelIndex, trained.labels);
+      metrics.validation = { ...scored, dataset: job.request.validationDataset!, rows: held.rows };
+    }
+    return { trained, metrics, rows: { train: data.train.labels.length, validation: data.validation?.labels.length ?? 0 } };
+  } catch (error) {
     trained.model.dispose();
+    throw error;
   }
 }
 
@@ -151,7 +216,7 @@ function splitRows(data: PreparedData, trained: TrainedHead, spec: ResolvedHeadS
   return { evaluatedOn: 'training', rows: { train: total, validation: 0 } };
 }
 
-function headInfo(request: TrainRequest, job: JobRecord, trained: TrainedHead, ns: FeatureNamespace, durationMs: number) {
+function headInfo(request: TrainRequest, job: JobRecord, trained: TrainedHead | AutoTrainedHead, ns: FeatureNamespace, durationMs: number) {
   return {
     headId: newHeadId(request.dataset),
     dataset: request.dataset,
@@ -166,6 +231,7 @@ function headInfo(request: TrainRequest, job: JobRecord, trained: TrainedHead, n
       rows: job.data!.rows,
       backend: tf.getBackend(),
       durationMs: Math.round(durationMs),
+      ...('selection' in trained ? autoInfo(trained) : {}),
     },
     library: LIBRARY_VERSION,
     createdAt: new Date().toISOString(),
@@ -173,11 +239,28 @@ function headInfo(request: TrainRequest, job: JobRecord, trained: TrainedHead, n
   };
 }
 
-async function recordEpoch(store: ObjectStore, job: JobRecord, spec: ResolvedHeadSpec, log: EpochLog, options: RunJobOptions): Promise<void> {
+/** What head.json keeps of an auto head: the search, and the standardization and temperature folded into the model. */
+function autoInfo(trained: AutoTrainedHead) {
+  const dense = denseLayers(trained.model);
+  return {
+    auto: { ...trained.auto, chosen: trained.selection.chosen },
+    standardization: { mean: Array.from(trained.standardization.mean), std: Array.from(trained.standardization.std), foldedInto: dense[0]!.name },
+    calibration: { ...trained.calibration, foldedInto: dense[dense.length - 1]!.name },
+  };
+}
+
+/** An auto head's search step in the job's progress (written at once: each step takes a fit). */
+async function recordSearch(store: ObjectStore, job: JobRecord, search: SearchProgress): Promise<void> {
+  job.progress = { ...job.progress, search, ...(search.phase === 'refit' && search.epochs ? { epochs: search.epochs } : {}) };
+  await writeJob(store, job);
+}
+
+async function recordEpoch(store: ObjectStore, job: JobRecord, epochs: number, log: EpochLog, options: RunJobOptions): Promise<void> {
   job.history.push(log);
   job.progress = {
+    ...(job.progress.search ? { search: job.progress.search } : {}),
     epoch: log.epoch,
-    epochs: spec.epochs,
+    epochs,
     loss: log.loss,
     accuracy: log.accuracy,
     valLoss: log.valLoss ?? null,

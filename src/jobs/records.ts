@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
+import { isAutoSpec } from '../heads/auto/spec.js';
 import { resolveHeadSpec } from '../heads/spec.js';
 import { timestampId } from '../registry/keys.js';
 import { readJson, writeJson } from '../registry/store-json.js';
@@ -48,7 +49,9 @@ function queuedFields(epochs: number, now: Date) {
 
 /** A new queued job for a validated request. */
 export function queuedJob(request: TrainRequest, now: Date = new Date()): JobRecord {
-  return { ...queuedFields(resolveHeadSpec(request.head).epochs, now), kind: 'train', request };
+  // An auto head's epochs are only known once the folds have chosen: 0 until the refit starts.
+  const epochs = request.head === undefined || isAutoSpec(request.head) ? 0 : resolveHeadSpec(request.head).epochs;
+  return { ...queuedFields(epochs, now), kind: 'train', request };
 }
 
 /** A new queued fine-tuning job; `epochs` is the request's, defaults applied (the core's FINETUNE_DEFAULTS). */
@@ -97,7 +100,15 @@ export const STALE_RUNNING_MS = 20 * 60 * 1000;
 export function presentJob<T extends StoredJob>(job: T, now: Date = new Date()): T {
   const quietMs = now.getTime() - Date.parse(job.updatedAt ?? job.startedAt ?? job.createdAt);
   if (job.status !== 'running' || !(quietMs > STALE_RUNNING_MS)) return job;
-  const at = job.progress.epoch ? `after epoch ${job.progress.epoch} of ${job.progress.epochs}` : 'before its first epoch ended';
+  const search = job.progress.search;
+  const at =
+    search?.phase === 'cross-validation'
+      ? `during cross-validation (candidate ${search.candidate} of ${search.candidates}, fold ${search.fold} of ${search.folds})`
+      : job.progress.epoch
+        ? `after epoch ${job.progress.epoch} of ${job.progress.epochs}`
+        : search
+          ? `during the ${search.phase} of ${search.name}`
+          : 'before its first epoch ended';
   const quiet = `has not reported for ${Math.round(quietMs / 60000)} minutes`;
   const message =
     job.kind === 'finetune'

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, listValues } from '../errors.js';
 import { validateDatasetName } from '../features/keys.js';
 import { resolveHeadSpec } from '../heads/spec.js';
+import { isAutoSpec, resolveAutoSpec } from '../heads/auto/spec.js';
 import type { HeadSpec } from '../heads/types.js';
 import { MODEL_IDS } from '../zoo/types.js';
 import type { TrainRequest } from './types.js';
@@ -44,9 +45,19 @@ function checkLimits(head: Record<string, unknown>): void {
   }
 }
 
-function parseHead(value: unknown): HeadSpec | undefined {
+function parseHead(value: unknown): TrainRequest['head'] {
   if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`'head' must be an object of head settings, got ${JSON.stringify(value)}.`);
+  if (isAutoSpec(value)) {
+    try {
+      resolveAutoSpec(value);
+    } catch (error) {
+      fail(`head: ${(error as Error).message}`);
+    }
+    return value;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    fail(`'head' must be "auto" or an object of head settings, got ${JSON.stringify(value)}.`);
+  }
   const head = value as Record<string, unknown>;
   checkLimits(head);
   try {

@@ -1,3 +1,4 @@
+import type { AutoHeadSpec, CandidateScore, SearchProgress } from '../heads/auto/types.js';
 import type { EpochLog, HeadSpec } from '../heads/types.js';
 import type { Interpolation } from '../zoo/types.js';
 
@@ -14,8 +15,11 @@ export interface TrainRequest {
   model?: string;
   /** The feature namespace the caller expects, `<model>@<weights-digest>/<layer>`; must be the service's. */
   namespace?: string;
-  /** Head architecture and training settings; every field has a default. */
-  head?: HeadSpec;
+  /**
+   * `"auto"` (the default, also `{ type: "auto", … }`): the head chosen by cross-validation, refit on every
+   * row and calibrated. An object of head settings (`{ hidden: [256], … }`) trains exactly that head.
+   */
+  head?: 'auto' | AutoHeadSpec | HeadSpec;
 }
 
 /** The latest epoch as the job shows it; values are null before the first epoch ends. */
@@ -30,6 +34,8 @@ export interface JobProgress {
   /** Batches done in the running epoch, of `batches` (fine-tuning, whose epochs are long, reports it as it goes). */
   batch?: number;
   batches?: number;
+  /** An auto head's model selection: candidate i of n, fold j of k, then the refit and the calibration. */
+  search?: SearchProgress;
 }
 
 /** A failure a person can act on: `code` is stable, `message` says what to do. */
@@ -76,6 +82,8 @@ export interface JobRecord extends JobRecordBase {
   request: TrainRequest;
   data?: JobData;
   headId?: string;
+  /** An auto head's cross-validation: every candidate's out-of-fold log-loss and accuracy (mean ± std), and the winner. */
+  selection?: { chosen: string; reason: string; candidates: Omit<CandidateScore, 'folds'>[] };
 }
 
 // Fine-tuning: the request (`POST /train { mode: 'finetune' }`, `headstart finetune`) and its record.

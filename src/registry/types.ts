@@ -1,5 +1,6 @@
 import type { tf } from '../engine/backend.js';
 import type { FeatureNamespace } from '../features/namespace.js';
+import type { HeadCalibration, HeadEvaluation, HeadSelection, ResolvedAutoHeadSpec } from '../heads/auto/types.js';
 import type { EpochLog, HeadMetrics, ResolvedHeadSpec } from '../heads/types.js';
 import type { HEADS } from './kinds.js';
 import type { PublishedPointer as Pointer } from './pointer.js';
@@ -11,7 +12,8 @@ export interface HeadBase extends FeatureNamespace {
 }
 
 /** Where the metrics were measured. */
-export type EvaluatedOn = 'validation-split' | 'validation-dataset' | 'training';
+/** Where the metrics were measured; 'out-of-fold': an auto head's cross-validation, one prediction per training image. */
+export type EvaluatedOn = 'validation-split' | 'validation-dataset' | 'training' | 'out-of-fold';
 
 /** `head.json`: everything needed to use a head and to know where it came from. */
 export interface HeadInfo {
@@ -33,6 +35,15 @@ export interface HeadInfo {
     rows: { train: number; validation: number };
     backend: string;
     durationMs: number;
+    /** An auto head: the search it ran (the winner's settings are `spec`). */
+    auto?: ResolvedAutoHeadSpec & { chosen: string };
+    /**
+     * An auto head's standardization (StandardScaler on the training rows), already folded into the first
+     * Dense layer: the model takes raw features. Kept here so a reader can undo or check it.
+     */
+    standardization?: { mean: number[]; std: number[]; foldedInto: string };
+    /** An auto head's temperature, already folded into the predictions layer: the model's outputs are calibrated. */
+    calibration?: HeadCalibration & { foldedInto: string };
   };
   library: string;
   createdAt: string;
@@ -47,6 +58,17 @@ export interface HeadMetricsFile extends HeadMetrics {
   rows: number;
   bestEpoch: number;
   history: EpochLog[];
+  /** An auto head: every candidate's cross-validation (mean ± std per fold), the winner and why. */
+  selection?: HeadSelection;
+  /** An auto head: the temperature and the expected calibration error of the out-of-fold predictions before and after it. */
+  calibration?: HeadCalibration;
+  /**
+   * Per-image results of the evaluation the metrics above come from: an auto head's out-of-fold
+   * predictions (calibrated), one per training image; the confusion matrix counts exactly these.
+   */
+  evaluation?: HeadEvaluation;
+  /** With a validation dataset beside an auto head: the refit head on those images. */
+  validation?: HeadMetrics & { dataset: string; rows: number };
 }
 
 /** What `GET /models` shows per head, kept in the pointer so a listing reads one small object per head. */

@@ -37,12 +37,16 @@ describe('POST /train end to end on features in the real storage layout', () => 
     await launcher.idle();
     // The API answered while the job was queued and while it ran.
     expect([...statuses]).toEqual(['queued', 'running']);
-    expect(job).toMatchObject({ status: 'succeeded', data: { dim: 32, rows: { train: 128, validation: 32 }, skipped: { pending: 3, failed: 2 } } });
-    expect(job.history.length).toBeGreaterThanOrEqual(1);
+    // The default head is 'auto': cross-validation on every row, then a refit on all of them (nothing held back).
+    expect(job).toMatchObject({ status: 'succeeded', data: { dim: 32, rows: { train: 160, validation: 0 }, skipped: { pending: 3, failed: 2 } } });
+    expect(job.selection.candidates.map((c: { name: string }) => c.name)).toEqual(['linear C=0.001', 'linear C=0.01', 'linear C=0.1', 'linear C=1', 'mlp 256']);
+    expect(job.progress.search).toMatchObject({ phase: 'calibration', name: job.selection.chosen });
     expect(tf.memory().numTensors).toBe(tensorsBefore);
 
     const details = (await call('GET', `/models/${job.headId}`)).body;
-    expect(details).toMatchObject({ labels: ['ankle_boot', 'bag', 'coat', 'dress'], training: { spec: { hidden: [256], dropout: 0.2, learningRate: 0.001 } } });
+    expect(details).toMatchObject({ labels: ['ankle_boot', 'bag', 'coat', 'dress'], training: { auto: { type: 'auto', folds: 5, chosen: job.selection.chosen } } });
+    expect(details.metrics).toMatchObject({ evaluatedOn: 'out-of-fold', rows: 160, evaluation: { source: 'out-of-fold' } });
+    expect(details.metrics.evaluation.samples).toHaveLength(160);
     expect(details.metrics.accuracy).toBeGreaterThanOrEqual(0.95);
 
     const test = await loadDatasetFeatures(store, NS, 'clothes-test');

@@ -19,7 +19,7 @@ describe('parseTrainRequest', () => {
     [[], 'The request body must be a JSON object'],
     [{ dataset: '' }, "'dataset' must be a non-empty string, got \"\"."],
     [{ dataset: 7 }, "'dataset' must be a non-empty string, got 7."],
-    [{ dataset: 'pets', head: [] }, "'head' must be an object of head settings, got []."],
+    [{ dataset: 'pets', head: [] }, `'head' must be "auto" or an object of head settings, got [].`],
     [{ dataset: 'pets', head: { hidden: new Array(9).fill(8) } }, `head.hidden has 9 layers; at most ${HEAD_LIMITS.hiddenLayers} are allowed.`],
     [{ dataset: 'pets', head: { batchSize: 100000 } }, 'head.batchSize must be at most 65536, got 100000.'],
     [{ dataset: 'pets', head: { engine: 'gpu' } }, "head: Unknown engine 'gpu': expected 'auto', 'tfjs', 'js' or 'fit'."],
@@ -39,8 +39,13 @@ describe('job ids and records', () => {
     expect(() => validateJobId('jobs/../x')).toThrow("Invalid job id \"jobs/../x\": job ids look like 'job-20250101-120000-0123abcd'.");
   });
 
+  it("starts an auto head's job queued with 0 epochs (the folds choose them)", () => {
+    expect(queuedJob({ dataset: 'pets' }).progress.epochs).toBe(0);
+    expect(queuedJob({ dataset: 'pets', head: 'auto' }).progress.epochs).toBe(0);
+  });
+
   it('starts a job queued, with the epochs it will run', () => {
-    const job = queuedJob({ dataset: 'pets' }, new Date('2025-01-01T00:00:00Z'));
+    const job = queuedJob({ dataset: 'pets', head: {} }, new Date('2025-01-01T00:00:00Z'));
     expect(job).toMatchObject({
       kind: 'train',
       status: 'queued',
@@ -54,7 +59,7 @@ describe('job ids and records', () => {
 
   it('shows a running job that stopped reporting as failed, and leaves every other job as it is', () => {
     const start = new Date('2025-01-01T00:00:00Z');
-    const queued = queuedJob({ dataset: 'pets' }, start);
+    const queued = queuedJob({ dataset: 'pets', head: {} }, start);
     const running = { ...queued, status: 'running' as const, startedAt: start.toISOString(), progress: { ...queued.progress, epoch: 4 } };
     const later = (ms: number) => new Date(start.getTime() + ms);
     expect(presentJob(running, later(STALE_RUNNING_MS - 1))).toBe(running);
