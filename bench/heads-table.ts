@@ -1,5 +1,5 @@
 /** Heads table (issue 4): bench/heads.ts's rows (its owner's benchmark), as a table with the others. */
-import { benchHeads, type Row } from './heads.js';
+import { benchAutoHeads, benchHeads, type AutoRow, type Row } from './heads.js';
 import type { SectionContext } from './context.js';
 import type { BenchTable, Cell } from './table.js';
 
@@ -44,10 +44,60 @@ function toCells(row: Row): Record<string, Cell> {
   };
 }
 
+/** Targets of issue 14: ratio ≥ 1.00; selection + refit ≤ 10 s for 1,000 × 1,024 and ≤ 60 s for 10,000 × 2,048. */
+export const AUTO_TARGETS = { ratio: 1, seconds1k: 10, seconds10k: 60 } as const;
+
+function autoCells(row: AutoRow): Record<string, Cell> {
+  return {
+    case: row.case,
+    size: `${row.rows.toLocaleString('en')} × ${row.dim.toLocaleString('en')}`,
+    ours: row.ours,
+    chosen: row.chosen,
+    sklearn: row.sklearn,
+    sklearnC: row.sklearnC,
+    ratio: row.sklearn ? row.ours / row.sklearn : null,
+    seconds: row.seconds,
+    cpuSeconds: row.cpuSeconds,
+    sklearnSeconds: row.sklearnSeconds,
+    ece: `${row.ece.before.toFixed(3)} → ${row.ece.after.toFixed(3)}`,
+  };
+}
+
+function autoTable(context: SectionContext, rows: AutoRow[]): BenchTable {
+  return {
+    id: 'heads-auto',
+    title: `head "auto" vs scikit-learn LogisticRegressionCV on the same features (targets: ratio ≥ ${AUTO_TARGETS.ratio.toFixed(2)}; selection + refit ≤ ${AUTO_TARGETS.seconds1k} s for 1,000 × 1,024, ≤ ${AUTO_TARGETS.seconds10k} s for 10,000 × 2,048)`,
+    command: context.command,
+    columns: [
+      { key: 'case', label: 'case' },
+      { key: 'size', label: 'train rows × dim' },
+      { key: 'ours', label: 'headstart auto acc', digits: 4 },
+      { key: 'chosen', label: 'chosen' },
+      { key: 'sklearn', label: 'LogisticRegressionCV acc', digits: 4 },
+      { key: 'sklearnC', label: 'its C' },
+      { key: 'ratio', label: 'ratio', digits: 3 },
+      { key: 'seconds', label: 'auto s (select + refit)', digits: 1 },
+      { key: 'cpuSeconds', label: 'auto CPU s', digits: 1 },
+      { key: 'sklearnSeconds', label: 'sklearn s', digits: 1 },
+      { key: 'ece', label: 'ECE before → after' },
+    ],
+    rows: rows.map(autoCells),
+    notes: [
+      'benchAutoHeads() from bench/heads.ts. Test accuracy on held-out rows: fashion-mnist-small train/ → test/ (DenseNet121 avg_pool features through FeaturePipeline, real weights from ../shared), the synthetic set on 2,000 fresh rows.',
+      'scikit-learn: StandardScaler + LogisticRegressionCV(Cs=[0.01, 0.1, 1, 10], cv=5, max_iter=100) on the same Float32 features, OMP/OpenBLAS threads = 1 (our fit is single-threaded). A dash: not installed (pip install scikit-learn) or a timing-only row.',
+      'auto: 5-fold stratified CV over linear C ∈ {0.001, 0.01, 0.1, 1} (L-BFGS) and an MLP 256, refit on all rows, temperature scaling; ECE of the out-of-fold predictions before → after.',
+      ...(rows.some((r) => r.sklearnNote && !r.case.startsWith('timing')) ? [`scikit-learn: ${rows.find((r) => r.sklearnNote)!.sklearnNote}`] : []),
+      ...(context.args.quick ? ['--quick: the 10,000 × 2,048 timing row is left out.'] : []),
+    ],
+  };
+}
+
 export async function runHeads(context: SectionContext): Promise<BenchTable[]> {
   const { quick } = context.args;
+  const autoRows = await benchAutoHeads({ quick, log: context.log, onRow: (row) => context.log(`heads auto: ${row.case}: ${row.ours.toFixed(4)} vs ${row.sklearn?.toFixed(4) ?? '—'} in ${row.seconds.toFixed(1)} s`) });
   const rows = await measureHeads(quick ? QUICK_HEADS_OPTIONS : undefined, quick ? QUICK_HEADS_ROWS : Infinity, context.log);
   return [
+    autoTable(context, autoRows),
     {
       id: 'heads',
       title: `Head training: 5,000 × 2048 → 256 → 10, 10 epochs (target < ${HEADS_TARGET_SECONDS} s)`,

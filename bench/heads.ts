@@ -180,6 +180,187 @@ export async function benchHeads(options: BenchHeadsOptions = {}): Promise<Row[]
   return rows;
 }
 
+// ---------------------------------------------------------------------------------------------------
+// head: "auto" against scikit-learn's LogisticRegressionCV on the same features (issue 14).
+
+export interface AutoRow {
+  case: string;
+  rows: number;
+  dim: number;
+  /** Test accuracy of the refit, calibrated head (predictHead on the held-out rows). */
+  ours: number;
+  chosen: string;
+  seconds: number;
+  cpuSeconds: number;
+  sklearn: number | null;
+  sklearnC: number | null;
+  sklearnSeconds: number | null;
+  /** Why scikit-learn has no number (not installed). */
+  sklearnNote?: string;
+  ece: { before: number; after: number };
+}
+
+interface AutoCase {
+  name: string;
+  train: TrainData;
+  test: TrainData;
+}
+
+/**
+ * A harder synthetic set: 10 classes, each a mixture of 3 far-apart clusters in 256-d with unit noise
+ * plus 768 pure-noise dimensions (1,024 in all), so a linear model has to find the few dimensions that
+ * matter and the class boundary is not linear.
+ */
+export function harderSynthetic(rows: number, seed: number, centres?: Float32Array[][]): { data: TrainData; centres: Float32Array[][] } {
+  const random = mulberry32(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const informative = 256;
+  const dim = 1024;
+  const modes = centres ?? Array.from({ length: CLASSES }, () => Array.from({ length: 3 }, () => Float32Array.from({ length: informative }, () => 0.35 * gauss())));
+  const features = new Float32Array(rows * dim);
+  const labels: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const c = r % CLASSES;
+    const centre = modes[c]![Math.floor(random() * 3)]!;
+    labels.push(`class_${String(c).padStart(2, '0')}`);
+    for (let d = 0; d < dim; d++) features[r * dim + d] = (d < informative ? centre[d]! : 0) + gauss() + 3;
+  }
+  return { data: { features, dim, labels }, centres: modes };
+}
+
+/** StandardScaler + LogisticRegressionCV(Cs=[0.01, 0.1, 1, 10], cv=5), one BLAS thread (as our single-threaded fit). */
+const SKLEARN = `
+import json, sys, time, numpy as np
+from sklearn.preprocessing import StandardScaler
+from sklearn.linear_model import LogisticRegressionCV
+d = sys.argv[1]; m = json.load(open(d + '/meta.json'))
+X = np.fromfile(d + '/train.f32', dtype=np.float32).reshape(-1, m['dim']); Xt = np.fromfile(d + '/test.f32', dtype=np.float32).reshape(-1, m['dim'])
+t = time.time(); scaler = StandardScaler().fit(X)
+clf = LogisticRegressionCV(Cs=[0.01, 0.1, 1, 10], cv=5, max_iter=100).fit(scaler.transform(X), np.array(m['train']))
+seconds = time.time() - t
+print(json.dumps({'accuracy': float((clf.predict(scaler.transform(Xt)) == np.array(m['test'])).mean()), 'C': float(clf.C_[0]), 'seconds': seconds}))
+`;
+
+async function runSklearn(train: TrainData, test: TrainData): Promise<{ accuracy: number; C: number; seconds: number } | { note: string }> {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(os.tmpdir(), 'hs-bench-sk-'));
+  try {
+    const bytes = (f: Float32Array) => Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+    writeFileSync(join(dir, 'train.f32'), bytes(train.features));
+    writeFileSync(join(dir, 'test.f32'), bytes(test.features));
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ dim: train.dim, train: train.labels, test: test.labels }));
+    const run = spawnSync('python3', ['-c', SKLEARN, dir], {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1', PYTHONWARNINGS: 'ignore' },
+    });
+    if (run.status !== 0) return { note: `scikit-learn did not run (${(run.error?.message ?? run.stderr).trim().split('\n').at(-1)}): pip install scikit-learn` };
+    return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function accuracyOf(probs: Float32Array, labels: readonly string[], truth: readonly string[]): number {
+  const classes = labels.length;
+  let correct = 0;
+  truth.forEach((label, r) => {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probs[r * classes + c]! > probs[r * classes + best]!) best = c;
+    if (labels[best] === label) correct++;
+  });
+  return correct / truth.length;
+}
+
+async function runAutoCase(c: AutoCase, withSklearn: boolean): Promise<AutoRow> {
+  const { trainAutoHead } = await import('../src/heads/auto/select.js');
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const head = await trainAutoHead(c.train, 'auto');
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const ours = accuracyOf(predictHead(head.model, c.test.features, c.test.dim), head.labels, c.test.labels);
+  head.model.dispose();
+  const sk = withSklearn ? await runSklearn(c.train, c.test) : { note: 'not run (timing case)' };
+  return {
+    case: c.name,
+    rows: c.train.labels.length,
+    dim: c.train.dim,
+    ours,
+    chosen: head.selection.chosen,
+    seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    sklearn: 'accuracy' in sk ? sk.accuracy : null,
+    sklearnC: 'accuracy' in sk ? sk.C : null,
+    sklearnSeconds: 'accuracy' in sk ? sk.seconds : null,
+    ...('note' in sk ? { sklearnNote: sk.note } : {}),
+    ece: head.calibration.ece,
+  };
+}
+
+/** DenseNet121 avg_pool features of ../shared's fashion-mnist-small, through the FeaturePipeline the stack runs. */
+async function fashionMnistFeatures(log: (line: string) => void): Promise<AutoCase | undefined> {
+  const { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { SHARED_DIR } = await import('./images.js');
+  const { FeaturePipeline } = await import('../src/features/pipeline.js');
+  const { importWeights } = await import('../src/weights/index.js');
+  const root = join(SHARED_DIR, 'datasets', 'fashion-mnist-small');
+  const weights = join(SHARED_DIR, 'models', 'densenet121');
+  if (!existsSync(root) || !existsSync(weights)) return undefined;
+  const home = mkdtempSync(join(os.tmpdir(), 'hs-bench-auto-'));
+  try {
+    await importWeights(weights, { model: 'densenet121', home });
+    const pipeline = await FeaturePipeline.create({ model: 'densenet121', home });
+    try {
+      const split = async (name: 'train' | 'test'): Promise<TrainData> => {
+        const files = readdirSync(join(root, name)).sort().flatMap((label) => readdirSync(join(root, name, label)).sort().map((f) => ({ label, path: join(root, name, label, f) })));
+        const dim = pipeline.featureShape.reduce((a, b) => a * b, 1);
+        const features = new Float32Array(files.length * dim);
+        for (let i = 0; i < files.length; i += 16) {
+          const batch = files.slice(i, i + 16);
+          const results = await pipeline.extract(batch.map((f) => readFileSync(f.path)));
+          results.forEach((r, j) => {
+            if (!r.ok) throw r.error;
+            features.set(r.features, (i + j) * dim);
+          });
+          if (i % 320 === 0) log(`heads auto: extracting fashion-mnist-small ${name} ${i}/${files.length}`);
+        }
+        return { features, dim, labels: files.map((f) => f.label), keys: files.map((f) => f.path) };
+      };
+      return { name: 'fashion-mnist-small, DenseNet121 avg_pool (train → test)', train: await split('train'), test: await split('test') };
+    } finally {
+      pipeline.dispose();
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The auto head's table: on fashion-mnist-small (real DenseNet121 features) and a harder synthetic set,
+ * headstart `auto` vs scikit-learn LogisticRegressionCV on the same features (test accuracy, ratio,
+ * seconds); then selection + refit time alone on 1,000 × 1,024 and (unless `quick`) 10,000 × 2,048.
+ */
+export async function benchAutoHeads(options: { quick?: boolean; log?: (line: string) => void; onRow?: (row: AutoRow) => void } = {}): Promise<AutoRow[]> {
+  const log = options.log ?? (() => undefined);
+  await initBackend();
+  const rows: AutoRow[] = [];
+  const push = (row: AutoRow) => (rows.push(row), options.onRow?.(row));
+  const fmnist = await fashionMnistFeatures(log);
+  if (fmnist) push(await runAutoCase(fmnist, true));
+  const harder = harderSynthetic(2000, 11);
+  push(await runAutoCase({ name: 'synthetic: 3 clusters per class, 256 of 1,024 dims informative', train: harder.data, test: harderSynthetic(2000, 12, harder.centres).data }, true));
+  const timing = (rowsN: number, dim: number) => {
+    const { data, means } = syntheticFeatures(rowsN, dim, CLASSES, 21);
+    return { name: `timing: ${rowsN.toLocaleString('en')} × ${dim.toLocaleString('en')} synthetic`, train: data, test: syntheticFeatures(1000, dim, CLASSES, 22, means).data };
+  };
+  push(await runAutoCase(timing(1000, 1024), false));
+  if (!options.quick) push(await runAutoCase(timing(10_000, 2048), false));
+  return rows;
+}
+
 function formatTable(rows: Row[]): string {
   const header = ['option', 'backend', 'batch', 'seconds', 'cpu s', 'val acc', 'epochs run'];
   const cells = rows.map((r) => [
