@@ -2,24 +2,26 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDevStack, type DevStack } from '../../local/dev.js';
 import { loadDatasetFeatures } from '../../src/features/shards.js';
 import type { HeadDetails } from '../../src/registry/index.js';
 import { createS3Client, S3Store } from '../../src/store/index.js';
-import { importWeights } from '../../src/weights/index.js';
+import { describeWhen, realWeights } from '../helpers/real-weights.js';
 
 /**
  * Issue 14's real check: fashion-mnist-small through the local stack with the real DenseNet121 weights —
  * upload, extraction on upload, `POST /train` with defaults (head "auto"), `/classify` on held-out test
  * images — against scikit-learn's LogisticRegressionCV (StandardScaler, C ∈ {0.01, 0.1, 1, 10}, 5-fold)
- * fitted on the very feature files our cache holds, in the same test. A subset keeps it to minutes:
- * HEADSTART_FMNIST_TRAIN / HEADSTART_FMNIST_TEST images per label (default 30 / 15; the full set is 100 / 50).
+ * fitted on the very feature files our cache holds, in the same test. The images: ../shared's
+ * fashion-mnist-small beside the checkout, else the project's own subset (test/fixtures: 30 / 10 per label).
+ * A subset keeps it to minutes: HEADSTART_FMNIST_TRAIN / HEADSTART_FMNIST_TEST images per label (default
+ * 30 / 15; ../shared's full set is 100 / 50). DenseNet121 comes through test/helpers/real-weights.ts.
  */
-const SHARED = join(import.meta.dirname, '../../../shared');
-const FMNIST = join(SHARED, 'datasets/fashion-mnist-small');
-const WEIGHTS = join(SHARED, 'models/densenet121');
+const SHARED_FMNIST = join(import.meta.dirname, '../../../shared/datasets/fashion-mnist-small');
+const FMNIST = existsSync(SHARED_FMNIST) ? SHARED_FMNIST : join(import.meta.dirname, '../fixtures/datasets/fashion-mnist-small');
 const PER_LABEL = { train: Number(process.env.HEADSTART_FMNIST_TRAIN ?? 30), test: Number(process.env.HEADSTART_FMNIST_TEST ?? 15) };
+const weights = await realWeights();
 
 function sklearnMissing(): string | undefined {
   const probe = spawnSync('python3', ['-c', 'import sklearn, numpy'], { encoding: 'utf8' });
@@ -27,8 +29,7 @@ function sklearnMissing(): string | undefined {
   return probe.status === 0 ? undefined : 'python3 has no scikit-learn (pip install scikit-learn; .ci/run installs it)';
 }
 
-const missing = !existsSync(FMNIST) || !existsSync(WEIGHTS) ? `../shared has no fashion-mnist-small or DenseNet121 weights (${SHARED})` : sklearnMissing();
-if (missing) console.warn(`heads-auto-fmnist: skipped: ${missing}`);
+const missing = weights.reason ?? sklearnMissing();
 
 /** scikit-learn on the same features: StandardScaler + LogisticRegressionCV, as the issue measured it. */
 const SKLEARN = `
@@ -54,7 +55,7 @@ function files(split: 'train' | 'test'): { label: string; name: string; path: st
     );
 }
 
-describe.skipIf(missing)('head "auto" on fashion-mnist-small through the local stack, beside scikit-learn', () => {
+describeWhen({ reason: missing }, 'head "auto" on fashion-mnist-small through the local stack, beside scikit-learn', () => {
   let home: string;
   let data: string;
   let stack: DevStack;
@@ -64,7 +65,7 @@ describe.skipIf(missing)('head "auto" on fashion-mnist-small through the local s
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'hs-auto-home-'));
     data = mkdtempSync(join(tmpdir(), 'hs-auto-data-'));
-    await importWeights(WEIGHTS, { model: 'densenet121', home });
+    await weights.installInto(home);
     stack = await startDevStack({ port: 0, s3Port: 0, dataDir: data, home, model: 'densenet121', apiKey: '', log: () => undefined });
     store = new S3Store(createS3Client({ endpoint: stack.s3.endpoint }), stack.s3.bucket);
     for (const [split, dataset] of [['train', 'fmnist'], ['test', 'fmnist-test']] as const) {
