@@ -1,11 +1,9 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { resolve } from 'node:path';
 import type { InProcessTrainLauncher } from '../functions/api/launchers.js';
 import { InProcessBackfillLauncher } from '../functions/api/backfill.js';
 import { createLocalApi } from '../functions/api/local.js';
 import { backfill } from '../src/features/backfill.js';
 import { presignClient, S3UploadSigner } from '../functions/api/uploads.js';
-import { createClassifyHandler } from '../functions/classify/handler.js';
 import { createClassifyRoutes } from '../functions/classify/routes.js';
 import { EXTRACT_BATCH_SIZE } from '../functions/extract/batching.js';
 import { createExtractHandler } from '../functions/extract/handler.js';
@@ -19,7 +17,7 @@ import { createS3Client, S3Store } from '../src/store/index.js';
 import { headstartHome } from '../src/weights/index.js';
 import { thumbnailRoutes } from '../functions/api/routes/thumbnails.js';
 import { createConsoleAssets } from './console/assets.js';
-import { startLocalApi, type LocalApi, type ProxyHandler } from './http/server.js';
+import { startLocalApi, type LocalApi } from './http/server.js';
 import { assertPortFree, listenOn, type StackPort } from './ports.js';
 import { LocalEventQueue, startLocalS3Process, type LocalS3, type QueueBatchTiming } from './s3/index.js';
 import { checkPort } from './s3/server.js';
@@ -65,13 +63,10 @@ export interface DevStack {
   close(): Promise<void>;
 }
 
-/** Routes API Gateway sends to the classify function; everything else goes to the API function (infra/api.ts). */
-const CLASSIFY_PATHS = new Set(['/classify', '/features']);
-
 /**
  * The whole service on one machine, with the handlers the cloud runs: the embedded S3 server, its
- * object events delivered to the extract handler as SQS batches (retries, dead letters), the API and
- * classify handlers behind a local API Gateway, and training jobs in this process off the request path.
+ * object events delivered to the extract handler as SQS batches (retries, dead letters), the API's and the
+ * classify function's routes on one router behind a local API Gateway, and training jobs off the request path.
  * The model loads (and warms up) before the server answers, so the first request is not the slow one;
  * both ports are checked before it loads, so a taken one fails at once with PortInUseError.
  */
@@ -131,6 +126,9 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       home: config.home,
     });
     cleanup.push(() => classify.dispose());
+    await classify.warmUp();
+
+    // One router for all routes: in the cloud API Gateway sends /classify, /features and /thumbnails to the classify function.
     const recovery = new StartupRecovery({ store, pipeline: featurePipeline, log });
     const localApi = createLocalApi({
       store,
@@ -141,15 +139,10 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       embed: async (bytes) => (await classify.service.features({ name: 0, bytes }, {})).features,
       home: config.home,
       finetuneWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, log },
-      extraRoutes: thumbnailRoutes({ store }),
+      routes: [...classify.routes, ...thumbnailRoutes({ store })],
     });
-    const { handler: apiHandler, launcher: trainer, finetuneLauncher: finetuner } = localApi;
+    const { handler, launcher: trainer, finetuneLauncher: finetuner } = localApi;
     cleanup.unshift(() => localApi.close());
-    await classify.warmUp();
-    const classifyHandler = createClassifyHandler(async () => classify.routes);
-
-    const handler: ProxyHandler = (event: APIGatewayProxyEvent, context) =>
-      CLASSIFY_PATHS.has(event.path) ? classifyHandler(event, context) : apiHandler(event, context);
     const apiKey = options.apiKey ?? process.env.HEADSTART_API_KEY;
     const assets = (await createConsoleAssets()).handle;
     // What the last run left undone (a crash, kill -9): jobs before the API answers, pending images after.

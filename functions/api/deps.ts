@@ -2,7 +2,6 @@ import type { FeatureNamespace } from '../../src/features/pipeline.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import type { BackfillLauncher } from './backfill.js';
 import type { TrainLauncher } from './launchers.js';
-import type { Route } from './router.js';
 import type { Embedder } from './routes/similar.js';
 import type { UploadSigner } from './uploads.js';
 
@@ -28,8 +27,6 @@ export interface ApiDeps {
   embed?: Embedder;
   /** What the server is recovering after a restart (the local stack's startup reconciliation), shown by GET /datasets/{name}. */
   recovery?: RecoveryStatus;
-  /** More routes served by the same handler (e.g. POST /classify and POST /features from functions/classify). */
-  extraRoutes?: readonly Route[];
 }
 
 /** Work a restarted server found left undone by its previous run, per dataset. */

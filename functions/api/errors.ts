@@ -1,27 +1,89 @@
 import { HeadstartError, InvalidArgumentError } from '../../src/errors.js';
+import { logger } from '../../src/logger.js';
 import { StoreError } from '../../src/store/index.js';
 
-/** An error that already knows its HTTP status (routing, body parsing). */
+/**
+ * The HTTP status of every error code the API and classify routes answer with: the one place a status is
+ * decided. A code not listed is our fault: 500. Caller mistakes are 4xx; "not an image" is 400 (the bytes are
+ * bad whatever the declared type), a real image format we do not decode (HEIC, SVG) is 415.
+ */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  // 400: the request is wrong; the message says how.
+  InvalidArgument: 400,
+  InvalidJson: 400,
+  InvalidPath: 400,
+  MalformedJson: 400,
+  MalformedMultipart: 400,
+  InvalidBase64: 400,
+  EmptyBody: 400,
+  EmptyImage: 400,
+  NotAnImage: 400,
+  CorruptImage: 400,
+  ImageFailed: 400,
+  BaseModelMismatch: 400,
+  InsufficientLabels: 400,
+  MissingFeatures: 400,
+  KeyRequired: 400,
+  // 404: no such thing (RouteNotFound: no such route).
+  RouteNotFound: 404,
+  JobNotFound: 404,
+  HeadNotFound: 404,
+  FinetunedModelNotFound: 404,
+  ModelNotFound: 404,
+  UnknownDataset: 404,
+  NoFeatures: 404,
+  NoSuchKey: 404,
+  ImageNotFound: 404,
+  ReviewNotFound: 404,
+  MethodNotAllowed: 405,
+  // 409: it exists, but conflicts with the request or with the deployment.
+  ModelIdTaken: 409,
+  NotResumable: 409,
+  JobFinished: 409,
+  HeadBaseMismatch: 409,
+  FinetuneUnavailable: 409,
+  BackfillUnavailable: 409,
+  PayloadTooLarge: 413,
+  ImageTooLarge: 413,
+  ObjectTooLarge: 413,
+  DatasetTooLarge: 413,
+  UnsupportedMediaType: 415,
+  UnsupportedFormat: 415,
+  // The service lacks a model's weights: an operator fixes it, the caller can only try another model.
+  WeightsUnavailable: 503,
+  StoreUnavailable: 503,
+};
+
+/** An error of the HTTP edge itself (routing, body parsing, a route the deployment lacks), with headers to answer with. */
 export class HttpError extends HeadstartError {
   constructor(
-    readonly statusCode: number,
     code: string,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
     super(code, message);
   }
-}
 
-/** Codes of our typed errors that mean "no such thing": 404. */
-const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['JobNotFound', 'HeadNotFound', 'FinetunedModelNotFound', 'UnknownDataset', 'NoFeatures']);
-/** Codes of a request that conflicts with what exists: 409. */
-const CONFLICT_CODES: ReadonlySet<string> = new Set(['ModelIdTaken', 'NotResumable', 'FinetuneUnavailable']);
-/** Codes that are the caller's to fix though they are not InvalidArgumentErrors: 400. */
-const BAD_REQUEST_CODES: ReadonlySet<string> = new Set(['BaseModelMismatch', 'InsufficientLabels', 'MissingFeatures']);
+  get statusCode(): number {
+    return statusOf(this);
+  }
+}
 
 export interface ErrorBody {
   error: { code: string; message: string };
+}
+
+export interface ErrorResult {
+  statusCode: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+}
+
+/** The status of any error: its code's, 503 for a transient storage error, 500 for everything else. */
+export function statusOf(error: unknown): number {
+  if (error instanceof StoreError && error.transient) return 503;
+  if (error instanceof HeadstartError) return STATUS_BY_CODE[error.code] ?? 500;
+  return 500;
 }
 
 /**
@@ -29,21 +91,26 @@ export interface ErrorBody {
  * a transient storage error is 503 (retry); anything else is our fault: 500, with the message of our own
  * typed errors but never a stack, and a generic message for errors we did not throw on purpose.
  */
-export function errorResult(error: unknown, requestId: string): { statusCode: number; body: ErrorBody; headers: Record<string, string> } {
+export function errorResult(error: unknown, requestId: string): ErrorResult {
   const body = (code: string, message: string): ErrorBody => ({ error: { code, message } });
-  if (error instanceof HttpError) return { statusCode: error.statusCode, body: body(error.code, error.message), headers: error.headers };
+  const statusCode = statusOf(error);
   if (error instanceof StoreError && error.transient) {
-    return { statusCode: 503, body: body('StoreUnavailable', 'Storage is unavailable right now; retry in a few seconds.'), headers: { 'retry-after': '5' } };
+    return { statusCode, body: body('StoreUnavailable', 'Storage is unavailable right now; retry in a few seconds.'), headers: { 'retry-after': '5' } };
   }
-  if (error instanceof InvalidArgumentError) return { statusCode: 400, body: body(codeOf(error), error.message), headers: {} };
   if (error instanceof HeadstartError) {
-    const status = NOT_FOUND_CODES.has(error.code) ? 404 : CONFLICT_CODES.has(error.code) ? 409 : BAD_REQUEST_CODES.has(error.code) ? 400 : 500;
-    return { statusCode: status, body: body(error.code, error.message), headers: {} };
+    return { statusCode, body: body(codeOf(error), error.message), headers: error instanceof HttpError ? error.headers : {} };
   }
-  return { statusCode: 500, body: body('InternalError', `Internal error; the API logs have the details (request id ${requestId}).`), headers: {} };
+  return { statusCode, body: body('InternalError', `Internal error; the API logs have the details (request id ${requestId}).`), headers: {} };
+}
+
+/** The error answer; a 5xx is logged with its stack (never sent), a 4xx is the caller's business. */
+export function errorResponse(error: unknown, request: { requestId: string; route: string }): ErrorResult {
+  const result = errorResult(error, request.requestId);
+  if (result.statusCode >= 500) logger.error('request failed', { ...request, error });
+  return result;
 }
 
 /** InvalidArgumentError subclasses share the code 'InvalidArgument'; their class name is more telling. */
-function codeOf(error: InvalidArgumentError): string {
-  return error.name !== 'InvalidArgumentError' ? error.name.replace(/Error$/, '') : error.code;
+function codeOf(error: HeadstartError): string {
+  return error instanceof InvalidArgumentError && error.name !== 'InvalidArgumentError' ? error.name.replace(/Error$/, '') : error.code;
 }

@@ -19,7 +19,11 @@ export interface ApiRequest {
 
 export interface ApiResponse {
   statusCode: number;
-  /** JSON, or a Buffer sent as it is (base64 in the proxy result, e.g. a JPEG) with the content-type in `headers`. */
+  /**
+   * JSON, or a Buffer sent as it is (base64 with `isBase64Encoded`, e.g. a JPEG or a safetensors file) with its
+   * content-type in `headers`. API Gateway passes bytes through only for a `binaryMediaTypes` type the client
+   * accepts (infra/api.ts BINARY_MEDIA_TYPES).
+   */
   body?: unknown;
   headers?: Record<string, string>;
 }
@@ -52,7 +56,7 @@ export function toRequest(event: APIGatewayProxyEvent, params: Record<string, st
       try {
         parsed = { value: text === undefined ? undefined : (JSON.parse(text) as unknown) };
       } catch (error) {
-        throw new HttpError(400, 'InvalidJson', `The request body is not valid JSON (${(error as Error).message}).`);
+        throw new HttpError('InvalidJson', `The request body is not valid JSON (${(error as Error).message}).`);
       }
       return parsed.value;
     },
@@ -66,4 +70,13 @@ export function toResult(response: ApiResponse): APIGatewayProxyResult {
   }
   const headers = { ...JSON_HEADERS, ...response.headers };
   return { statusCode: response.statusCode, headers, body: response.body === undefined ? '' : JSON.stringify(response.body) };
+}
+
+/** A header by name, whatever its case (REST API events keep the client's spelling). */
+export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
 }

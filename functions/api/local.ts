@@ -5,7 +5,8 @@ import { readJob, watchForStop } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import type { ApiDeps, RecoveryStatus } from './deps.js';
 import { runFinetuneWorker, type FinetuneWorkerOptions } from './finetune-worker.js';
-import { createApiHandler } from './handler.js';
+import { apiRoutes } from './handler.js';
+import { createHttpHandler } from './http-handler.js';
 import { InProcessTrainLauncher } from './launchers.js';
 import type { Route } from './router.js';
 import type { Embedder } from './routes/similar.js';
@@ -18,11 +19,12 @@ export interface LocalApiOptions {
   namespace: () => Promise<FeatureNamespace>;
   uploads: UploadSigner;
   uploadTtlSeconds?: number;
-  extraRoutes?: readonly Route[];
   /** Feature vectors of sent images for POST /similar. */
   embed?: Embedder;
   /** The startup reconciliation's progress, for GET /datasets/{name} (local/recovery.ts). */
   recovery?: RecoveryStatus;
+  /** Routes served beside the API's on the same router: the classify routes (in the cloud their own function serves them). */
+  routes?: readonly Route[];
   /** Runs POST /backfill in this process (InProcessBackfillLauncher). */
   backfill?: BackfillLauncher;
   /** The weights cache fine-tuning starts from ($HEADSTART_HOME). */
@@ -71,7 +73,7 @@ async function runInProcess(options: Pick<LocalApiOptions, 'store' | 'namespace'
 }
 
 export interface LocalApi {
-  handler: ReturnType<typeof createApiHandler>;
+  handler: ReturnType<typeof createHttpHandler>;
   /** Head training jobs, one at a time. */
   launcher: InProcessTrainLauncher;
   /** Fine-tuning jobs, one at a time, beside head training: a long fine-tuning run never holds up a head. */
@@ -91,7 +93,7 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
   const finetuneLauncher = new InProcessTrainLauncher(run);
   const deps: ApiDeps = { ...options, launcher, finetuneLauncher };
   return {
-    handler: createApiHandler(deps),
+    handler: createHttpHandler(async () => [...apiRoutes(deps), ...(options.routes ?? [])]),
     launcher,
     finetuneLauncher,
     close: async () => {

@@ -27,7 +27,7 @@ function decode(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, 'InvalidPath', `The path segment '${segment}' is not valid URL encoding.`);
+    throw new HttpError('InvalidPath', `The path segment '${segment}' is not valid URL encoding.`);
   }
 }
 
@@ -46,7 +46,13 @@ function matchTemplate(template: string, path: string): Record<string, string> |
 }
 
 /**
- * A tiny router over API Gateway proxy events: routes are resource templates; an event is matched by
+ * The one router of the HTTP API: the API function, the classify function and `headstart dev` all serve
+ * `Route[]` through it (createHttpHandler in http-handler.ts). To add routes: write a `(deps) => Route[]` module
+ * under routes/ whose handlers take an ApiRequest and return an ApiResponse (JSON `body`, or a Buffer `body` of bytes),
+ * throw typed errors (their codes' statuses are in errors.ts), and mount it with one entry in `apiRoutes`
+ * (handler.ts); for the cloud, add its lines to infra/api.ts API_ROUTES.
+ *
+ * Matching over API Gateway proxy events: routes are resource templates; an event is matched by
  * its `resource` when API Gateway sent one of ours (params from `pathParameters`), else by its `path`
  * (the local HTTP server, a catch-all proxy resource). Unknown path: 404 listing the routes; known path,
  * other method: 405 with `Allow`.
@@ -84,11 +90,11 @@ export class Router {
     if (hit) return hit;
     if (candidates.length) {
       const allowed = candidates.map((c) => c.route.method);
-      throw new HttpError(405, 'MethodNotAllowed', `Method ${method} is not allowed on ${candidates[0]!.route.path}: use ${listValues(allowed)}.`, {
+      throw new HttpError('MethodNotAllowed', `Method ${method} is not allowed on ${candidates[0]!.route.path}: use ${listValues(allowed)}.`, {
         allow: allowed.join(', '),
       });
     }
-    throw new HttpError(404, 'RouteNotFound', `No route for ${method} ${event.path}: the API has ${listValues(this.describe())}.`);
+    throw new HttpError('RouteNotFound', `No route for ${method} ${event.path}: the API has ${listValues(this.describe())}.`);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { HeadstartError, InvalidArgumentError } from '../../src/errors.js';
 import { EmptyBodyError, MalformedBodyError, PayloadTooLargeError, TooManyImagesError, UnsupportedMediaTypeError } from './errors.js';
-import { header } from './http.js';
+import { header } from '../api/http.js';
 import { parseMultipart } from './multipart.js';
 
 /** What one request may carry. */

@@ -3,7 +3,7 @@ import type { FeatureNamespace } from '../../src/features/pipeline.js';
 import { namespaceId, precisionOf } from '../../src/features/pipeline.js';
 
 /**
- * Errors of the classify HTTP edge. Each has a stable `code`; `http.ts` maps codes to statuses.
+ * Errors of the classify HTTP edge. Each has a stable `code`; functions/api/errors.ts maps codes to statuses.
  * Image errors (EmptyImage, NotAnImage, CorruptImage, ImageTooLarge, ...) come from src/image unchanged.
  */
 

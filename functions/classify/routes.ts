@@ -1,25 +1,16 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { encodeSafetensors } from '../../src/features/format/safetensors.js';
 import { namespaceId } from '../../src/features/pipeline.js';
+import { header, type ApiResponse } from '../api/http.js';
+import type { Route } from '../api/router.js';
 import { readRequestImages } from './body.js';
-import { binaryResponse, errorResponse, header, jsonResponse } from './http.js';
 import { parseClassifyQuery, parseFeaturesQuery, parseMinConfidence } from './query.js';
 import { ClassifyService, type ClassifyDeps } from './service.js';
 
-export type RouteHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
-
-/** A route for the API router to mount (`createApiHandler({ ..., extraRoutes })`). */
-export interface ClassifyRoute {
-  method: 'POST';
-  path: '/classify' | '/features';
-  handler: RouteHandler;
-}
-
 export interface ClassifyRoutes {
-  routes: ClassifyRoute[];
-  classify: RouteHandler;
-  features: RouteHandler;
+  /** POST /classify and POST /features, for the API router (functions/api/http-handler.ts). */
+  routes: Route[];
   service: ClassifyService;
   /** Loads the default model and runs a dummy image through it; call once at process start. */
   warmUp(): Promise<void>;
@@ -27,42 +18,30 @@ export interface ClassifyRoutes {
 }
 
 /**
- * POST /classify and POST /features as API Gateway proxy handlers over one warm ClassifyService.
+ * POST /classify and POST /features as routes over one warm ClassifyService.
  *
  * Bodies: the image bytes (`image/*`, `application/octet-stream`; base64 with `isBase64Encoded`), JSON
  * `{ image }`, `{ key }` (under images/), `{ images: [...] }`, or multipart/form-data files; at most 10 MB
  * (413 PayloadTooLarge: upload through POST /uploads and send `{ key }`). Query: `model`, `head`, `top`
  * (POST /features: `model`, `layer`, `pooling`).
- * Every failure is answered as `{ error: { code, message } }` with its status; nothing throws. Statuses:
+ * Every failure is answered as `{ error: { code, message } }` with its status (functions/api/errors.ts):
  * 400 EmptyBody, EmptyImage, NotAnImage (bytes that are no image, whatever the Content-Type claims),
  * CorruptImage (truncated or damaged), MalformedJson, MalformedMultipart, InvalidBase64, InvalidArgument
- * (unknown model, bad top, ...); 404 HeadNotFound, NoSuchKey; 409 HeadBaseMismatch; 413 PayloadTooLarge,
+ * (bad top, ...); 404 ModelNotFound, HeadNotFound, NoSuchKey; 409 HeadBaseMismatch; 413 PayloadTooLarge,
  * ImageTooLarge (pixel bombs), ObjectTooLarge; 415 UnsupportedMediaType, UnsupportedFormat (HEIC, SVG, ...);
  * 500 for our faults (message generic, details in the logs); 503 WeightsUnavailable, transient storage errors.
  */
 export function createClassifyRoutes(deps: ClassifyDeps): ClassifyRoutes {
   const service = new ClassifyService(deps);
-  const classify: RouteHandler = (event) => guarded(event, () => classifyRequest(service, event));
-  const features: RouteHandler = (event) => guarded(event, () => featuresRequest(service, deps.defaultModel, event));
   return {
     routes: [
-      { method: 'POST', path: '/classify', handler: classify },
-      { method: 'POST', path: '/features', handler: features },
+      { method: 'POST', path: '/classify', handler: (request) => classifyRequest(service, request.event) },
+      { method: 'POST', path: '/features', handler: (request) => featuresRequest(service, deps.defaultModel, request.event) },
     ],
-    classify,
-    features,
     service,
     warmUp: () => service.warmUp(),
     dispose: () => service.dispose(),
   };
-}
-
-async function guarded(event: APIGatewayProxyEvent, answer: () => Promise<APIGatewayProxyResult>): Promise<APIGatewayProxyResult> {
-  try {
-    return await answer();
-  } catch (error) {
-    return errorResponse(error, event);
-  }
 }
 
 /**
@@ -70,28 +49,31 @@ async function guarded(event: APIGatewayProxyEvent, answer: () => Promise<APIGat
  * image. A single image that fails answers with its error's status; a batch answers 200 with the
  * failures in `results`, so one bad image never costs the others.
  */
-async function classifyRequest(service: ClassifyService, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function classifyRequest(service: ClassifyService, event: APIGatewayProxyEvent): Promise<ApiResponse> {
   const started = performance.now();
   const query = parseClassifyQuery(event);
   const images = await readRequestImages(event, service.limits);
   const parsed = performance.now();
   const minConfidence = query.minConfidence ?? (images.minConfidence === undefined ? undefined : parseMinConfidence(images.minConfidence));
   const outcome = await service.classify(images.sources, { ...query, minConfidence });
-  if (!images.batch && outcome.firstError) return errorResponse(outcome.firstError, event);
+  if (!images.batch && outcome.firstError) throw outcome.firstError;
   const [only] = outcome.results;
-  return jsonResponse(200, {
-    ...(outcome.results.length === 1 && only && 'predictions' in only
-      ? { ...(only.belowThreshold === undefined ? {} : { label: only.label, belowThreshold: only.belowThreshold }), predictions: only.predictions }
-      : {}),
-    results: outcome.results,
-    model: outcome.model,
-    ...(outcome.head ? { head: outcome.head } : {}),
-    timings: timings(started, parsed, outcome.timings),
-  });
+  return {
+    statusCode: 200,
+    body: {
+      ...(outcome.results.length === 1 && only && 'predictions' in only
+        ? { ...(only.belowThreshold === undefined ? {} : { label: only.label, belowThreshold: only.belowThreshold }), predictions: only.predictions }
+        : {}),
+      results: outcome.results,
+      model: outcome.model,
+      ...(outcome.head ? { head: outcome.head } : {}),
+      timings: timings(started, parsed, outcome.timings),
+    },
+  };
 }
 
 /** JSON `{ shape, features, namespace, metadata, timings }`, or a safetensors file for `Accept: application/octet-stream`. */
-async function featuresRequest(service: ClassifyService, defaultModel: string, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function featuresRequest(service: ClassifyService, defaultModel: string, event: APIGatewayProxyEvent): Promise<ApiResponse> {
   const started = performance.now();
   const query = parseFeaturesQuery(event, defaultModel);
   const images = await readRequestImages(event, service.limits);
@@ -102,19 +84,23 @@ async function featuresRequest(service: ClassifyService, defaultModel: string, e
   const outcome = await service.features(images.sources[0]!, query);
   if (wantsSafetensors(event)) {
     const file = encodeSafetensors({ features: { dtype: 'F32', shape: outcome.shape, data: outcome.features } }, outcome.metadata);
-    return binaryResponse(file, 'application/octet-stream', { 'Content-Disposition': 'attachment; filename="features.safetensors"', Vary: 'Accept' });
+    return {
+      statusCode: 200,
+      body: Buffer.from(file.buffer, file.byteOffset, file.byteLength),
+      headers: { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="features.safetensors"', vary: 'Accept' },
+    };
   }
-  return jsonResponse(
-    200,
-    {
+  return {
+    statusCode: 200,
+    body: {
       shape: outcome.shape,
       features: Array.from(outcome.features),
       namespace: namespaceId(outcome.namespace),
       metadata: outcome.metadata,
       timings: timings(started, parsed, outcome.timings),
     },
-    { Vary: 'Accept' },
-  );
+    headers: { vary: 'Accept' },
+  };
 }
 
 function wantsSafetensors(event: APIGatewayProxyEvent): boolean {

@@ -9,6 +9,7 @@ import { HeadCache } from '../../src/registry/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { photo } from '../helpers/fixtures.js';
 import { describeWhen, realWeights } from '../helpers/real-weights.js';
+import { serve } from '../unit/classify-api/events.js';
 
 /**
  * POST /classify with the real DenseNet121 weights (test/helpers/real-weights.ts), through the functions' own
@@ -43,7 +44,7 @@ describeWhen(weights, 'POST /classify with DenseNet121 ImageNet weights', () => 
   it("eagle.jpg → 'bald eagle' top-1, raw body, nearest interpolation", async () => {
     const eagle = await readFile(photo('eagle.jpg'));
 
-    const result = await routes.classify({
+    const result = await serve(routes.routes)({
       path: '/classify',
       httpMethod: 'POST',
       headers: { 'Content-Type': 'image/jpeg' },

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiHandler } from '../../functions/api/handler.js';
+import { apiRoutes } from '../../functions/api/handler.js';
+import { createHttpHandler } from '../../functions/api/http-handler.js';
 import { thumbnailRoutes } from '../../functions/api/routes/thumbnails.js';
 import { startConsoleServer, type ConsoleServer } from '../../local/console/server.js';
 import { startLocalApi, type LocalApi } from '../../local/http/server.js';
@@ -21,7 +22,7 @@ describe('the console for a deployed API (headstart console --api)', () => {
   let origin: string;
 
   beforeAll(async () => {
-    const handler = createApiHandler({ store, namespace: async () => NS, launcher: new RecordingLauncher(), uploads: new FakeSigner(), extraRoutes: thumbnailRoutes({ store }) });
+    const handler = createHttpHandler(async () => [...apiRoutes({ store, namespace: async () => NS, launcher: new RecordingLauncher(), uploads: new FakeSigner() }), ...thumbnailRoutes({ store })]);
     deployed = await startLocalApi({
       apiKey: KEY,
       port: 0,

@@ -15,7 +15,7 @@ import { MemoryStore } from '../../src/store/index.js';
 import { importWeights } from '../../src/weights/index.js';
 import { apiEvent, lambdaContext, parseResult, type ApiEventOptions } from '../helpers/events.js';
 import { FakeSigner } from '../unit/api/fixtures.js';
-import { jsonEvent, parseAnswer } from '../unit/classify-api/events.js';
+import { jsonEvent, parseAnswer, serve } from '../unit/classify-api/events.js';
 import { LABELS, putPatternDataset, randomBaseFolder } from '../unit/finetune/fixtures.js';
 
 /**
@@ -43,6 +43,7 @@ let baseDir: string;
 let store: MemoryStore;
 let local: ReturnType<typeof createLocalApi>;
 let classify: ClassifyRoutes;
+let classifyApi: ReturnType<typeof serve>;
 let jobId: string;
 let modelId: string;
 
@@ -78,6 +79,7 @@ beforeAll(async () => {
     heads: new HeadCache(store),
     home,
   });
+  classifyApi = serve(classify.routes);
 
   const started = await call('POST', '/train', {
     body: { mode: 'finetune', dataset: 'shapes', unfreeze: 'block_16', inputSize: SIZE, epochs: 2, batchSize: 5, learningRate: 1e-3, augment: { rotation: 5 } },
@@ -122,7 +124,7 @@ describe('POST /train {"mode": "finetune"} on the local stack', () => {
   });
 
   it('POST /classify?model=<id> answers with its own labels and the probabilities of the published model', async () => {
-    const answer = parseAnswer(await classify.classify(jsonEvent({ key: KEY }, { model: modelId })));
+    const answer = parseAnswer(await classifyApi(jsonEvent({ key: KEY }, { model: modelId })));
     expect(answer.status).toBe(200);
     expect(answer.body.model).toBe(modelId);
     const predictions = answer.body.predictions as Array<{ label: string; score: number }>;
@@ -130,14 +132,14 @@ describe('POST /train {"mode": "finetune"} on the local stack', () => {
     const { values } = await reference(KEY, 'classifier');
     for (const { label, score } of predictions) expect(score).toBeCloseTo(values[LABELS.indexOf(label as (typeof LABELS)[number])]!, 4);
     // A batch, with one bad image failing alone.
-    const batch = parseAnswer(await classify.classify(jsonEvent({ images: [{ key: KEY }, { image: Buffer.from('not an image').toString('base64') }] }, { model: modelId, top: '1' })));
+    const batch = parseAnswer(await classifyApi(jsonEvent({ images: [{ key: KEY }, { image: Buffer.from('not an image').toString('base64') }] }, { model: modelId, top: '1' })));
     expect(batch.status).toBe(200);
     expect(batch.body.results[0].predictions).toEqual([predictions[0]]);
     expect(batch.body.results[1].error.code).toBe('NotAnImage');
   });
 
   it("POST /features?model=<id> gives the fine-tuned base's pooled features in its own namespace, never the frozen base's", async () => {
-    const answer = parseAnswer(await classify.features(jsonEvent({ key: KEY }, { model: modelId }, '/features')));
+    const answer = parseAnswer(await classifyApi(jsonEvent({ key: KEY }, { model: modelId }, '/features')));
     expect(answer.status).toBe(200);
     const { values, config } = await reference(KEY, 'features');
     expect(answer.body.shape).toEqual([1280]);
@@ -151,7 +153,7 @@ describe('POST /train {"mode": "finetune"} on the local stack', () => {
   it('DELETE /models/{id} unpublishes it: classification stops at once (404), the warm pipeline is dropped', async () => {
     expect(classify.service.loadedPipelines()).toContain(`finetuned:${modelId}|classifier`);
     expect(await call('DELETE', `/models/${modelId}`)).toMatchObject({ status: 200, body: { modelId, deleted: true } });
-    const answer = parseAnswer(await classify.classify(jsonEvent({ key: KEY }, { model: modelId })));
+    const answer = parseAnswer(await classifyApi(jsonEvent({ key: KEY }, { model: modelId })));
     expect(answer).toMatchObject({ status: 404, body: { error: { code: 'ModelNotFound' } } });
     expect(classify.service.loadedPipelines().some((k) => k.startsWith('finetuned:'))).toBe(false);
     const left: string[] = [];

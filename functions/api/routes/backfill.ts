@@ -34,7 +34,6 @@ export function backfillRoutes(deps: ApiDeps): Route[] {
     const { dataset, shards } = parseBackfillRequest(request.json());
     if (!deps.backfill) {
       throw new HttpError(
-        409,
         'BackfillUnavailable',
         "This deployment has no GPU batch path: deploy with extractionMode 'batch' or 'both' (docs/deploy.md). In 'lambda' mode images are extracted as they are uploaded.",
       );

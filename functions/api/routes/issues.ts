@@ -28,7 +28,7 @@ export function issuesRoutes(deps: IssuesDeps): Route[] {
     try {
       return await datasetIssues(deps.store, await deps.namespace(), dataset, { against });
     } catch (error) {
-      if ((error as { code?: string }).code === 'DatasetTooLarge') throw new HttpError(413, 'DatasetTooLarge', (error as Error).message);
+      if ((error as { code?: string }).code === 'DatasetTooLarge') throw new HttpError('DatasetTooLarge', (error as Error).message);
       throw error;
     }
   }

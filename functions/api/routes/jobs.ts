@@ -25,7 +25,7 @@ export function jobRoutes(deps: ApiDeps): Route[] {
   async function stop(request: ApiRequest): Promise<ApiResponse> {
     const job = await showJob(await readJob(deps.store, request.params.id!), deps.finetuneLauncher);
     if (job.status === 'succeeded' || job.status === 'failed') {
-      throw new HttpError(409, 'JobFinished', `Job '${job.jobId}' has already ${job.status}: there is nothing to stop.`);
+      throw new HttpError('JobFinished', `Job '${job.jobId}' has already ${job.status}: there is nothing to stop.`);
     }
     await requestStop(deps.store, job.jobId);
     const location = `/jobs/${job.jobId}`;

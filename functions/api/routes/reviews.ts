@@ -12,7 +12,7 @@ export function reviewRoutes(deps: { store: ObjectStore }): Route[] {
     try {
       return await step();
     } catch (error) {
-      if ((error as { code?: string }).code === 'ReviewNotFound') throw new HttpError(404, 'ReviewNotFound', (error as Error).message);
+      if ((error as { code?: string }).code === 'ReviewNotFound') throw new HttpError('ReviewNotFound', (error as Error).message);
       throw error;
     }
   };

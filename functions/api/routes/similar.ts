@@ -8,7 +8,6 @@ import type { FeatureNamespace } from '../../../src/features/namespace.js';
 import { loadBuiltDatasetFeatures } from '../../../src/features/shards.js';
 import type { ObjectStore } from '../../../src/store/index.js';
 import { DEFAULT_LIMITS, readRequestImages } from '../../classify/body.js';
-import { statusOf } from '../../classify/http.js';
 import { loadSources } from '../../classify/sources.js';
 import { HttpError } from '../errors.js';
 import type { ApiRequest } from '../http.js';
@@ -25,13 +24,6 @@ export interface SimilarDeps {
 }
 
 const DEFAULT_K = 10;
-
-/** The classify edge's typed errors (EmptyBody, NotAnImage, …) with the status that edge gives them. */
-export function asHttpError(error: unknown): unknown {
-  if (!(error instanceof HeadstartError) || error instanceof HttpError) return error;
-  const status = statusOf(error);
-  return status >= 500 ? error : new HttpError(status, error.code, error.message);
-}
 
 function parseQuery(query: Record<string, string>): { dataset: string; k: number } {
   for (const name of Object.keys(query)) {
@@ -72,7 +64,7 @@ export function similarRoutes(deps: SimilarDeps): Route[] {
       if (cached) return { vector: cached, key: source.key };
       if (!deps.embed) throw new NotExtractedError(source.key);
     } else if (!deps.embed) {
-      throw new HttpError(400, 'KeyRequired', 'This endpoint answers from the feature cache only: send JSON { "key": "images/…" } of an extracted image.');
+      throw new HttpError('KeyRequired', 'This endpoint answers from the feature cache only: send JSON { "key": "images/…" } of an extracted image.');
     }
     const [loaded] = await loadSources(deps.store, [source], DEFAULT_LIMITS.maxObjectBytes);
     if ('error' in loaded!) throw loaded.error;
@@ -83,23 +75,19 @@ export function similarRoutes(deps: SimilarDeps): Route[] {
     const started = performance.now();
     const { dataset, k } = parseQuery(request.query);
     const ns = await deps.namespace();
-    try {
-      const { vector, key } = await queryVector(request, ns);
-      const embedded = performance.now();
-      const data = await loadBuiltDatasetFeatures(deps.store, ns, dataset);
-      const loaded = performance.now();
-      const neighbours = similarImages(data, vector, k, key);
-      const round = (ms: number) => Math.round(ms * 100) / 100;
-      return {
-        dataset,
-        k,
-        namespace: data.manifest.namespace,
-        neighbours,
-        timings: { queryMs: round(embedded - started), loadMs: round(loaded - embedded), searchMs: round(performance.now() - loaded) },
-      };
-    } catch (error) {
-      throw asHttpError(error);
-    }
+    const { vector, key } = await queryVector(request, ns);
+    const embedded = performance.now();
+    const data = await loadBuiltDatasetFeatures(deps.store, ns, dataset);
+    const loaded = performance.now();
+    const neighbours = similarImages(data, vector, k, key);
+    const round = (ms: number) => Math.round(ms * 100) / 100;
+    return {
+      dataset,
+      k,
+      namespace: data.manifest.namespace,
+      neighbours,
+      timings: { queryMs: round(embedded - started), loadMs: round(loaded - embedded), searchMs: round(performance.now() - loaded) },
+    };
   }
 
   return [{ method: 'POST', path: '/similar', handler: async (request) => ({ statusCode: 200, body: await similar(request) }) }];

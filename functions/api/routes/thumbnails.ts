@@ -1,11 +1,9 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import sharp from 'sharp';
 import { IMAGES_PREFIX } from '../../../src/features/keys.js';
-import { logger } from '../../../src/logger.js';
 import type { ObjectStore } from '../../../src/store/index.js';
-import { errorResult, HttpError } from '../errors.js';
-import { toRequest, toResult, type ApiRequest, type ApiResponse } from '../http.js';
-import { Router, type Route } from '../router.js';
+import { HttpError } from '../errors.js';
+import type { ApiRequest, ApiResponse } from '../http.js';
+import type { Route } from '../router.js';
 
 /** Where thumbnails are cached: `thumbnails/<size>/<key under images/>.jpg`, a prefix of their own. */
 export const THUMBNAILS_PREFIX = 'thumbnails/';
@@ -18,11 +16,11 @@ const SEGMENT = /^(?!\.{1,2}$)[^\\\x00-\x1f]+$/;
 /** The image key asked for; anything outside images/ (or a path trick to get there) is a 400. */
 export function thumbnailSourceKey(value: string | undefined): string {
   if (value === undefined || value === '') {
-    throw new HttpError(400, 'InvalidArgument', `'key' is required: an image key under ${IMAGES_PREFIX}, e.g. 'images/flowers/rose/0001.jpg'.`);
+    throw new HttpError('InvalidArgument', `'key' is required: an image key under ${IMAGES_PREFIX}, e.g. 'images/flowers/rose/0001.jpg'.`);
   }
   const segments = value.split('/');
   if (!value.startsWith(IMAGES_PREFIX) || segments.length < 2 || !segments.slice(1).every((s) => SEGMENT.test(s))) {
-    throw new HttpError(400, 'InvalidArgument', `'key' must be an image key under ${IMAGES_PREFIX} without '.', '..' or empty segments, got ${JSON.stringify(value)}.`);
+    throw new HttpError('InvalidArgument', `'key' must be an image key under ${IMAGES_PREFIX} without '.', '..' or empty segments, got ${JSON.stringify(value)}.`);
   }
   return value;
 }
@@ -31,7 +29,7 @@ function thumbnailSize(value: string | undefined): number {
   if (value === undefined) return THUMBNAIL_SIZES.default;
   const size = Number(value);
   if (!Number.isInteger(size) || size < THUMBNAIL_SIZES.min || size > THUMBNAIL_SIZES.max) {
-    throw new HttpError(400, 'InvalidArgument', `'size' must be an integer from ${THUMBNAIL_SIZES.min} to ${THUMBNAIL_SIZES.max} (pixels, the longer side), got ${JSON.stringify(value)}.`);
+    throw new HttpError('InvalidArgument', `'size' must be an integer from ${THUMBNAIL_SIZES.min} to ${THUMBNAIL_SIZES.max} (pixels, the longer side), got ${JSON.stringify(value)}.`);
   }
   return size;
 }
@@ -45,7 +43,7 @@ async function render(bytes: Buffer, size: number, key: string): Promise<Buffer>
       .jpeg({ quality: 80, mozjpeg: true })
       .toBuffer();
   } catch (error) {
-    throw Object.assign(new HttpError(415, 'NotAnImage', `'${key}' cannot be decoded as an image (${(error as Error).message}).`), { cause: error });
+    throw Object.assign(new HttpError('NotAnImage', `'${key}' cannot be decoded as an image (${(error as Error).message}).`), { cause: error });
   }
 }
 
@@ -59,7 +57,7 @@ export function thumbnailRoutes(deps: { store: ObjectStore }): Route[] {
     const key = thumbnailSourceKey(request.query.key);
     const size = thumbnailSize(request.query.size);
     const source = await deps.store.head(key);
-    if (!source) throw new HttpError(404, 'ImageNotFound', `No image '${key}' in the bucket.`);
+    if (!source) throw new HttpError('ImageNotFound', `No image '${key}' in the bucket.`);
     const cacheKey = `${THUMBNAILS_PREFIX}${size}/${key.slice(IMAGES_PREFIX.length)}.jpg`;
     const headers = { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=300' };
     const cached = await deps.store.head(cacheKey);
@@ -71,22 +69,4 @@ export function thumbnailRoutes(deps: { store: ObjectStore }): Route[] {
     return { statusCode: 200, headers: { ...headers, 'x-thumbnail-cache': 'miss' }, body: jpeg };
   }
   return [{ method: 'GET', path: '/thumbnails', handler: thumbnail }];
-}
-
-/**
- * GET /thumbnails as a proxy handler of its own, for a function that serves it beside other routes (the
- * classify function in the cloud: it has sharp, the API's zip does not). Errors as the API answers them.
- */
-export function createThumbnailHandler(resolveStore: () => Promise<ObjectStore>) {
-  return async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
-    const requestId = context?.awsRequestId ?? event.requestContext?.requestId ?? 'local';
-    try {
-      const { route, params } = new Router(thumbnailRoutes({ store: await resolveStore() })).match(event);
-      return toResult(await route.handler(toRequest(event, params)));
-    } catch (error) {
-      const result = errorResult(error, requestId);
-      if (result.statusCode >= 500) logger.error('thumbnail failed', { requestId, key: event.queryStringParameters?.key, error });
-      return toResult(result);
-    }
-  };
 }

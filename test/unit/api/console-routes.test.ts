@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { createApiHandler } from '../../../functions/api/handler.js';
+import { apiRoutes } from '../../../functions/api/handler.js';
+import { createHttpHandler } from '../../../functions/api/http-handler.js';
 import { thumbnailRoutes, THUMBNAILS_PREFIX } from '../../../functions/api/routes/thumbnails.js';
 import { DEFAULT_AUGMENT, FINETUNE_DEFAULTS } from '../../../src/finetune/request.js';
 import { DEFAULT_HEAD_SPEC } from '../../../src/heads/spec.js';
@@ -15,7 +16,7 @@ import { NS } from '../jobs/fixtures.js';
 /** The routes the console relies on besides the README's: thumbnails, the dataset list, a label's images, the form's defaults, stop. */
 describe('GET /thumbnails', () => {
   const store = new MemoryStore();
-  const handler = createApiHandler({ store, namespace: async () => NS, launcher: new RecordingLauncher(), uploads: new FakeSigner(), extraRoutes: thumbnailRoutes({ store }) });
+  const handler = createHttpHandler(async () => [...apiRoutes({ store, namespace: async () => NS, launcher: new RecordingLauncher(), uploads: new FakeSigner() }), ...thumbnailRoutes({ store })]);
   const get = async (query: Record<string, string>) => handler(apiEvent('GET', '/thumbnails', { query }), lambdaContext());
 
   it('serves a JPEG of an image under images/, its longer side the size asked, and caches it under thumbnails/', async () => {
@@ -42,7 +43,7 @@ describe('GET /thumbnails', () => {
     expect((await sharp(Buffer.from(after.body, 'base64')).metadata()).width).toBe(160);
   });
 
-  it('reaches nothing outside images/: other prefixes and path tricks are 400, a missing image 404, bytes that are no image 415', async () => {
+  it('reaches nothing outside images/: other prefixes and path tricks are 400, a missing image 404, bytes that are no image 400 (NotAnImage has one status, as for POST /classify)', async () => {
     await store.put('models/heads/h/head.json', '{}');
     await store.put('images/pets/cat/notes.txt', 'not an image');
     for (const key of ['models/heads/h/head.json', 'images/../models/heads/h/head.json', 'images/pets/./cat/a.png', 'images//a.png', 'imagesx/a.png', '', 'images/a\\b.png']) {
@@ -52,7 +53,7 @@ describe('GET /thumbnails', () => {
     expect(JSON.parse((await get({ key: 'images/pets/cat/a.png', size: '5000' })).body).error.message).toContain('from 32 to 512');
     expect((await get({ key: 'images/pets/cat/missing.png' })).statusCode).toBe(404);
     const bad = await get({ key: 'images/pets/cat/notes.txt' });
-    expect([bad.statusCode, JSON.parse(bad.body).error.code]).toEqual([415, 'NotAnImage']);
+    expect([bad.statusCode, JSON.parse(bad.body).error.code]).toEqual([400, 'NotAnImage']);
     expect(await store.exists('thumbnails/160/pets/cat/notes.txt.jpg')).toBe(false);
   });
 });

@@ -2,7 +2,9 @@ import type { FeatureNamespace } from '../../../src/features/pipeline.js';
 import type { ObjectStore } from '../../../src/store/index.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import type { ApiDeps } from '../../../functions/api/deps.js';
-import { createApiHandler } from '../../../functions/api/handler.js';
+import { apiRoutes } from '../../../functions/api/handler.js';
+import { createHttpHandler } from '../../../functions/api/http-handler.js';
+import type { Route } from '../../../functions/api/router.js';
 import type { TrainLauncher } from '../../../functions/api/launchers.js';
 import type { UploadSigner } from '../../../functions/api/uploads.js';
 import { apiEvent, lambdaContext, parseResult, type ApiEventOptions } from '../../helpers/events.js';
@@ -36,8 +38,8 @@ export interface TestApi {
   call<T = any>(method: string, path: string, options?: ApiEventOptions): Promise<{ status: number; headers: Record<string, unknown>; body: T }>;
 }
 
-/** The API handler over a MemoryStore with the test namespace; `overrides` replace any dependency. */
-export function testApi(overrides: Partial<ApiDeps> & { namespace?: () => Promise<FeatureNamespace> } = {}): TestApi {
+/** The API handler over a MemoryStore with the test namespace; `overrides` replace any dependency, `routes` are mounted beside the API's. */
+export function testApi({ routes = [], ...overrides }: Partial<ApiDeps> & { namespace?: () => Promise<FeatureNamespace>; routes?: Route[] } = {}): TestApi {
   const deps: ApiDeps = {
     store: new MemoryStore(),
     namespace: async () => NS,
@@ -45,7 +47,7 @@ export function testApi(overrides: Partial<ApiDeps> & { namespace?: () => Promis
     uploads: new FakeSigner(),
     ...overrides,
   };
-  const handler = createApiHandler(deps);
+  const handler = createHttpHandler(async () => [...apiRoutes(deps), ...routes]);
   return {
     store: deps.store,
     launcher: deps.launcher,

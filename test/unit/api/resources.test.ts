@@ -140,7 +140,7 @@ describe('routing and errors', () => {
   });
 
   it('serves extra routes given from outside (POST /classify lives in another function)', async () => {
-    const api = testApi({ extraRoutes: [{ method: 'POST', path: '/classify', handler: async (req) => ({ statusCode: 200, body: { echo: req.json() } }) }] });
+    const api = testApi({ routes: [{ method: 'POST', path: '/classify', handler: async (req) => ({ statusCode: 200, body: { echo: req.json() } }) }] });
     expect(await api.call('POST', '/classify', { body: { headId: 'x' } })).toMatchObject({ status: 200, body: { echo: { headId: 'x' } } });
   });
 

@@ -1,6 +1,9 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import sharp from 'sharp';
 import { expect } from 'vitest';
+import { createHttpHandler } from '../../../functions/api/http-handler.js';
+import type { Route } from '../../../functions/api/router.js';
+import { lambdaContext } from '../../helpers/events.js';
 
 /** An API Gateway REST proxy event, as the cloud and `headstart dev` deliver it. */
 export function apiEvent(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
@@ -46,7 +49,7 @@ export function jsonEvent(body: unknown, query?: Query, path = '/classify', head
 export const BOUNDARY = '----headstart-test-boundary';
 
 /** multipart/form-data with one file part per entry (`curl -F image=@a.jpg`), base64-encoded as binary. */
-export function multipartEvent(files: Array<{ field?: string; filename?: string; bytes: Uint8Array }>, query?: Query): APIGatewayProxyEvent {
+export function multipartEvent(files: Array<{ field?: string; filename?: string; bytes: Uint8Array }>, query?: Query, path = '/classify'): APIGatewayProxyEvent {
   const parts = files.map((f) =>
     Buffer.concat([
       Buffer.from(
@@ -59,6 +62,7 @@ export function multipartEvent(files: Array<{ field?: string; filename?: string;
   );
   const body = Buffer.concat([...parts, Buffer.from(`--${BOUNDARY}--\r\n`)]);
   return apiEvent({
+    path,
     headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` },
     body: body.toString('base64'),
     isBase64Encoded: true,
@@ -83,7 +87,13 @@ export interface JsonAnswer {
   body: Record<string, any>;
 }
 
+/** The routes as the classify function serves them (the API's HTTP handler over them): one event in, its proxy result out. */
+export function serve(routes: readonly Route[]): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  const handler = createHttpHandler(async () => routes);
+  return (event) => handler(event, lambdaContext());
+}
+
 export function parseAnswer(result: { statusCode: number; body: string; headers?: Record<string, unknown> }): JsonAnswer {
-  expect(result.headers?.['Content-Type']).toBe('application/json');
+  expect(result.headers?.['content-type']).toBe('application/json; charset=utf-8');
   return { status: result.statusCode, body: JSON.parse(result.body) as Record<string, any> };
 }

@@ -1,16 +1,20 @@
-import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createClassifyHandler, withClassifyRoutes } from '../../../functions/classify/handler.js';
-import { errorResponse, statusOf } from '../../../functions/classify/http.js';
-import type { ClassifyRoute } from '../../../functions/classify/routes.js';
+import { createLocalApi } from '../../../functions/api/local.js';
+import { errorResponse, statusOf } from '../../../functions/api/errors.js';
+import { createHttpHandler } from '../../../functions/api/http-handler.js';
+import type { Route } from '../../../functions/api/router.js';
 import { HeadstartError, InvalidArgumentError } from '../../../src/errors.js';
-import { StoreUnavailableError } from '../../../src/store/index.js';
+import { MemoryStore, StoreUnavailableError } from '../../../src/store/index.js';
+import { lambdaContext } from '../../helpers/events.js';
+import { FakeSigner } from '../api/fixtures.js';
+import { NS } from '../jobs/fixtures.js';
 import { apiEvent } from './events.js';
 
-const context = {} as Context;
+/** The classify function is the API's HTTP handler (functions/api/http-handler.ts) over the classify routes. */
+const context = lambdaContext();
 
-function fakeRoutes(): ClassifyRoute[] {
-  const answer = (name: string) => async () => ({ statusCode: 200, body: JSON.stringify({ route: name }) });
+function fakeRoutes(): Route[] {
+  const answer = (name: string) => async () => ({ statusCode: 200, body: { route: name } });
   return [
     { method: 'POST', path: '/classify', handler: answer('classify') },
     { method: 'POST', path: '/features', handler: answer('features') },
@@ -19,9 +23,9 @@ function fakeRoutes(): ClassifyRoute[] {
 
 afterEach(() => vi.restoreAllMocks());
 
-describe('createClassifyHandler', () => {
+describe('the classify routes on the HTTP handler', () => {
   it('dispatches on the resource path, with or without a trailing slash or a proxy resource', async () => {
-    const handler = createClassifyHandler(async () => fakeRoutes());
+    const handler = createHttpHandler(async () => fakeRoutes());
 
     const classify = await handler(apiEvent({ path: '/classify', resource: '/classify' }), context);
     const features = await handler(apiEvent({ path: '/features/', resource: '/{proxy+}' }), context);
@@ -31,22 +35,22 @@ describe('createClassifyHandler', () => {
   });
 
   it('404 for another path, 405 with Allow for another method', async () => {
-    const handler = createClassifyHandler(async () => fakeRoutes());
+    const handler = createHttpHandler(async () => fakeRoutes());
 
     const missing = await handler(apiEvent({ path: '/train', resource: '/train' }), context);
     const get = await handler(apiEvent({ httpMethod: 'GET' }), context);
 
     expect(missing.statusCode).toBe(404);
-    expect(JSON.parse(missing.body).error).toEqual({ code: 'NotFound', message: 'No route for /train: this function serves POST /classify, POST /features.' });
+    expect(JSON.parse(missing.body).error).toEqual({ code: 'RouteNotFound', message: "No route for POST /train: the API has 'POST /classify' or 'POST /features'." });
     expect(get.statusCode).toBe(405);
-    expect(get.headers).toMatchObject({ Allow: 'POST' });
+    expect(get.headers).toMatchObject({ allow: 'POST' });
     expect(JSON.parse(get.body).error.code).toBe('MethodNotAllowed');
   });
 
   it('a service that cannot start answers 500 with the reason, and the next request tries again', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     let calls = 0;
-    const handler = createClassifyHandler(async () => {
+    const handler = createHttpHandler(async () => {
       calls++;
       if (calls === 1) throw new InvalidArgumentError('HEADSTART_BUCKET is not set: the bucket the service reads and writes.');
       return fakeRoutes();
@@ -71,7 +75,10 @@ describe('the Lambda entry (functions/classify/index.ts)', () => {
     const result = await handler(apiEvent(), context);
 
     expect(result.statusCode).toBe(500);
-    expect(JSON.parse(result.body).error).toEqual({ code: 'InvalidArgument', message: 'HEADSTART_BUCKET is not set: the bucket the service reads and writes.' });
+    expect(JSON.parse(result.body).error).toEqual({
+      code: 'ServiceMisconfigured',
+      message: 'The API cannot start: HEADSTART_BUCKET is not set: the bucket the service reads and writes.',
+    });
     vi.unstubAllEnvs();
   });
 });
@@ -80,12 +87,10 @@ describe('error statuses', () => {
   it('our bugs are 500 with a generic message (no stack, no internals), logged', () => {
     const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
 
-    const result = errorResponse(new TypeError("Cannot read properties of undefined (reading 'x')"), apiEvent());
+    const result = errorResponse(new TypeError("Cannot read properties of undefined (reading 'x')"), { requestId: 'req-1', route: 'POST /classify' });
 
     expect(result.statusCode).toBe(500);
-    expect(JSON.parse(result.body)).toEqual({
-      error: { code: 'InternalError', message: 'Internal error: the request could not be completed; the service logs have the details.' },
-    });
+    expect(result.body).toEqual({ error: { code: 'InternalError', message: 'Internal error; the API logs have the details (request id req-1).' } });
     expect(log).toHaveBeenCalledOnce();
     expect(String(log.mock.calls[0]![0])).toContain('reading');
   });
@@ -98,22 +103,18 @@ describe('error statuses', () => {
   });
 });
 
-describe('withClassifyRoutes (one local server for both functions)', () => {
-  it('sends /classify and /features to the classify routes and everything else on', async () => {
-    const seen: string[] = [];
-    const next = async (event: { path: string }) => {
-      seen.push(event.path);
-      return { statusCode: 202, body: '{}' };
-    };
-    const handler = withClassifyRoutes(fakeRoutes(), next as never);
+describe('one router for both functions (headstart dev)', () => {
+  it('serves the classify routes beside the API routes', async () => {
+    const local = createLocalApi({ store: new MemoryStore(), namespace: async () => NS, uploads: new FakeSigner(), routes: fakeRoutes() });
 
-    const classify = await handler(apiEvent({ path: '/classify', resource: '/classify' }), context);
-    const train = await handler(apiEvent({ path: '/train', resource: '/train' }), context);
-    const get = await handler(apiEvent({ path: '/features', resource: '/features', httpMethod: 'GET' }), context);
+    const classify = await local.handler(apiEvent({ path: '/classify', resource: '/classify' }), context);
+    const models = await local.handler(apiEvent({ path: '/models', resource: '/models', httpMethod: 'GET' }), context);
+    const get = await local.handler(apiEvent({ path: '/features', resource: '/features', httpMethod: 'GET' }), context);
 
     expect(JSON.parse(classify.body)).toEqual({ route: 'classify' });
-    expect(train.statusCode).toBe(202);
-    expect(seen).toEqual(['/train']);
+    expect(models.statusCode).toBe(200);
+    expect(JSON.parse(models.body)).toHaveProperty('models');
     expect(get.statusCode).toBe(405);
+    await local.close();
   });
 });

@@ -5,11 +5,12 @@ import { FeaturePipeline } from '../../../src/features/pipeline.js';
 import { HeadCache } from '../../../src/registry/index.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import { expectNoLeak } from '../../helpers/tf.js';
-import { imageEvent, multipartEvent, solidJpeg } from './events.js';
+import { imageEvent, multipartEvent, serve, solidJpeg } from './events.js';
 import { publishTestHead } from './heads.js';
 
 /** The TF.js engine runs the network as tensors, so this is where a missing dispose would show. */
 let routes: ClassifyRoutes;
+let answer: ReturnType<typeof serve>;
 let photo: Buffer;
 
 beforeAll(async () => {
@@ -22,6 +23,7 @@ beforeAll(async () => {
     createPipeline: (model, cut) => FeaturePipeline.create({ model, cut, weights: null, engine: 'tfjs' }),
     heads: new HeadCache(store),
   });
+  answer = serve(routes.routes);
   photo = await solidJpeg();
 });
 
@@ -30,10 +32,10 @@ afterAll(() => routes?.dispose());
 /** One round of everything a client does: classify (batch with a bad image), a head, features, an error. */
 async function round(): Promise<number[]> {
   const answers = await Promise.all([
-    routes.classify(multipartEvent([{ bytes: photo }, { bytes: Buffer.from('not an image') }])),
-    routes.classify(imageEvent(photo, 'image/jpeg', { head: 'pets' })),
-    routes.features(imageEvent(photo, 'image/jpeg', undefined, '/features')),
-    routes.classify(imageEvent(Buffer.from('nope'))),
+    answer(multipartEvent([{ bytes: photo }, { bytes: Buffer.from('not an image') }])),
+    answer(imageEvent(photo, 'image/jpeg', { head: 'pets' })),
+    answer(imageEvent(photo, 'image/jpeg', undefined, '/features')),
+    answer(imageEvent(Buffer.from('nope'))),
   ]);
   return answers.map((a) => a.statusCode);
 }

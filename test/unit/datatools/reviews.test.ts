@@ -7,7 +7,7 @@ import { FeaturePipeline } from '../../../src/features/pipeline.js';
 import { HeadCache } from '../../../src/registry/index.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import { testApi, type TestApi } from '../api/fixtures.js';
-import { imageEvent, parseAnswer, solidJpeg } from '../classify-api/events.js';
+import { imageEvent, parseAnswer, serve, solidJpeg } from '../classify-api/events.js';
 import { MOBILENET_RANDOM, publishTestHead } from '../classify-api/heads.js';
 
 /** The review queue end to end: POST /classify keeps images, the API lists, labels and discards them. */
@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 afterAll(() => routes?.dispose());
 
-const classify = async (query: Record<string, string>) => parseAnswer(await routes.classify(imageEvent(photo, 'image/jpeg', query)));
+const classify = async (query: Record<string, string>) => parseAnswer(await serve(routes.routes)(imageEvent(photo, 'image/jpeg', query)));
 
 describe('the review queue', () => {
   it('review=true keeps the image with its prediction and features; a label files it in the dataset, extracted', async () => {
