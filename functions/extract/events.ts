@@ -58,6 +58,12 @@ function fromBody(body: string): IngestRecord[] {
   throw new Error('message body is neither an S3 notification nor an EventBridge S3 event');
 }
 
+/** An SQS batch: every record comes from SQS (an empty batch too, as SQS never sends one). */
+export function isSqsEvent(event: unknown): boolean {
+  const records = (event as { Records?: Array<{ eventSource?: string }> } | null)?.Records;
+  return Array.isArray(records) && records.every((r) => r?.eventSource === 'aws:sqs');
+}
+
 /**
  * Accepts the three shapes the extract function is invoked with: SQS-wrapped S3 notifications (the cloud
  * path), direct S3 notifications, and EventBridge "Object Created" events. Unknown shapes throw.
@@ -66,7 +72,7 @@ export function parseExtractEvent(event: unknown): ParsedEvent {
   if (isEventBridge(event)) return { source: 'eventbridge', messages: [{ records: fromEventBridge(event) }] };
   const records = (event as { Records?: Array<{ eventSource?: string }> })?.Records;
   if (!Array.isArray(records)) throw new TypeError('unsupported event: expected SQS, S3 or EventBridge records');
-  if (records.every((r) => r.eventSource === 'aws:sqs')) {
+  if (isSqsEvent(event)) {
     return {
       source: 'sqs',
       messages: (records as unknown as Array<{ messageId: string; body: string }>).map((m) => ({
