@@ -4,7 +4,7 @@
  * no leak). The server runs in this process, so tf.memory() is the server's.
  */
 import { tf } from '../src/engine/backend.js';
-import { mapLimit } from '../src/features/concurrency.js';
+import { mapLimit } from '../src/util/concurrency.js';
 import { getModelSpec } from '../src/zoo/index.js';
 import type { ModelId } from '../src/zoo/types.js';
 import type { SectionContext } from './context.js';

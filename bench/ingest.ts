@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadstartError } from '../src/errors.js';
-import { mapLimit } from '../src/features/concurrency.js';
+import { mapLimit } from '../src/util/concurrency.js';
 import { INGEST_STAGES, type BatchTiming, type IngestStage } from '../src/features/stages.js';
 import { createS3Client, S3Store, type ObjectStore } from '../src/store/index.js';
 import { getModelSpec } from '../src/zoo/index.js';

@@ -1,27 +1,16 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { MODEL_PREFIX, PREFIX } from '../src/layout.js';
 
-/** The bucket's top-level prefixes (DESIGN.md "Storage layout": prefixes are the API). */
-export const PREFIX = {
-  images: 'images/',
-  features: 'features/',
-  models: 'models/',
-  jobs: 'jobs/',
-  errors: 'errors/',
-  /** Weights indexes (and weights for functions without baked ones): what namespaces resolve against. */
-  weights: 'weights/',
-  /** Small JPEGs of images/ for the console (GET /thumbnails), a cache: made again when missing. */
-  thumbnails: 'thumbnails/',
-  /** Images waiting for a person's label, with their predictions (src/datatools/reviews.ts). */
-  reviews: 'reviews/',
-} as const;
+/** The bucket's top-level prefixes (src/layout.ts, DESIGN.md "Storage layout": prefixes are the API). */
+export { PREFIX };
 
 /**
- * Fine-tuned models, under models/ beside models/heads/ (src/finetune/keys.ts). A prefix of its own in grants:
- * the fine-tuning job may write here and nowhere else under models/.
+ * Fine-tuned models, under models/ beside models/heads/. A prefix of its own in grants: the fine-tuning job
+ * may write here and nowhere else under models/.
  */
-export const FINETUNED_PREFIX = `${PREFIX.models}finetuned/`;
+export const FINETUNED_PREFIX = MODEL_PREFIX.finetuned;
 
 export interface StorageProps {
   /** Keep the bucket when the stack is deleted. */

@@ -22,6 +22,7 @@ import { assertPortFree, listenOn, type StackPort } from './ports.js';
 import { LocalEventQueue, startLocalS3Process, type LocalS3, type QueueBatchTiming } from './s3/index.js';
 import { checkPort } from './s3/server.js';
 import { StartupRecovery } from './recovery.js';
+import { datasetPrefix } from '../src/layout.js';
 
 export interface DevOptions {
   /** @default 3000 */
@@ -135,7 +136,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       recovery,
       namespace: async () => namespace,
       uploads: new S3UploadSigner(presignClient({ endpoint: s3.endpoint }), s3.bucket),
-      backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, `images/${dataset}/`)),
+      backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, datasetPrefix(dataset))),
       embed: async (bytes) => (await classify.service.features({ name: 0, bytes }, {})).features,
       home: config.home,
       finetuneWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, log },

@@ -1,7 +1,7 @@
 import type { DatasetRecovery, RecoveryStatus } from '../functions/api/deps.js';
 import type { TrainLauncher } from '../functions/api/launchers.js';
 import { backfill } from '../src/features/backfill.js';
-import { IMAGES_PREFIX, parseImageKey } from '../src/features/keys.js';
+import { parseImageKey, PREFIX } from '../src/layout.js';
 import type { FeaturePipeline } from '../src/features/pipeline.js';
 import { recoverJobs } from '../src/jobs/index.js';
 import { logger } from '../src/logger.js';
@@ -68,7 +68,7 @@ export class StartupRecovery implements RecoveryStatus {
     const signal = this.controller.signal;
     for (let pass = 1; pass <= PASSES && !signal.aborted; pass++) {
       let retry = 0;
-      const summary = await backfill(store, pipeline, IMAGES_PREFIX, {
+      const summary = await backfill(store, pipeline, PREFIX.images, {
         signal,
         onPlan: ({ keys }) => {
           const found = new Map<string, number>();

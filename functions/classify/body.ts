@@ -3,6 +3,7 @@ import { HeadstartError, InvalidArgumentError } from '../../src/errors.js';
 import { EmptyBodyError, MalformedBodyError, PayloadTooLargeError, TooManyImagesError, UnsupportedMediaTypeError } from './errors.js';
 import { header } from '../api/http.js';
 import { parseMultipart } from './multipart.js';
+import { PREFIX, safePath } from '../../src/layout.js';
 
 /** What one request may carry. */
 export interface RequestLimits {
@@ -21,7 +22,7 @@ export const DEFAULT_LIMITS: RequestLimits = {
 };
 
 /** The bucket prefix a `key` may name: uploads, never weights, heads or jobs. */
-export const IMAGES_PREFIX = 'images/';
+const IMAGES_PREFIX = PREFIX.images;
 
 /** One image of a request: its bytes, a bucket key to read them from, or why its entry is unusable. */
 export type ImageSource =
@@ -125,7 +126,11 @@ function fromKey(key: unknown, index: number): ImageSource {
       error: new InvalidArgumentError(`'key' must name an object under ${IMAGES_PREFIX} (e.g. images/uploads/photo.jpg), got ${JSON.stringify(key)}.`),
     };
   }
-  return { name: key, key };
+  try {
+    return { name: key, key: safePath(key, 'key') };
+  } catch (error) {
+    return { name: key, error: error as InvalidArgumentError };
+  }
 }
 
 // Standard or URL-safe alphabet, optional padding; a data: URL prefix and whitespace are allowed around it.

@@ -3,7 +3,7 @@ import { InvalidArgumentError, listValues } from '../../src/errors.js';
 import type { FeatureCut } from '../../src/features/pipeline.js';
 import { validateFinetunedId } from '../../src/finetune/keys.js';
 import { validateHeadId } from '../../src/registry/keys.js';
-import { validateDatasetName } from '../../src/features/keys.js';
+import { validateDatasetName } from '../../src/layout.js';
 import { getModelSpec, MODEL_IDS } from '../../src/zoo/index.js';
 import type { Pooling } from '../../src/zoo/types.js';
 

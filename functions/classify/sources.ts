@@ -1,5 +1,5 @@
 import { HeadstartError } from '../../src/errors.js';
-import { mapLimit } from '../../src/features/concurrency.js';
+import { mapLimit } from '../../src/util/concurrency.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import type { ImageSource } from './body.js';
 import { ObjectTooLargeError } from './errors.js';

@@ -7,6 +7,8 @@ import type { Pooling } from '../../src/zoo/types.js';
 import type { FeatureNamespace } from '../../src/features/namespace.js';
 import { WeightsUnavailableError } from '../../src/weights/errors.js';
 import { getModelSpec, poolingLayerName } from '../../src/zoo/index.js';
+import { weightsIndexKey, weightsPrefix } from '../../src/layout.js';
+import { readJson } from '../../src/util/json.js';
 
 /** Process-wide settings of a handler, from its environment (the CDK stack and `headstart dev` set them). */
 export interface RuntimeConfig {
@@ -72,13 +74,13 @@ async function weightsDigestFor(config: RuntimeConfig, pooled: boolean, options:
     if (entry) return entry.index.digest;
   }
   for (const variant of options.store ? variants : []) {
-    const key = `weights/${config.model}/${variant}/index.json`;
-    if (await options.store!.exists(key)) return (JSON.parse((await options.store!.get(key)).toString('utf8')) as { digest: string }).digest;
+    const index = await readJson<{ digest: string }>(options.store!, weightsIndexKey(config.model, variant));
+    if (index) return index.digest;
   }
   throw new WeightsUnavailableError(
     `No weights index for '${config.model}' in ${weightsCacheDir(config.model, variants[0]!, config.home)}` +
-      `${options.store ? ` or at weights/${config.model}/${variants[0]}/ in the bucket` : ''}: ` +
-      `run \`headstart weights pull ${config.model}\` (and \`headstart weights push\` for the cloud), or set HEADSTART_WEIGHTS_DIGEST.`,
+      `${options.store ? ` or at ${weightsPrefix(config.model, variants[0]!)} in the bucket` : ''}: ` +
+      `run \`headstart weights pull ${config.model}\` (and \`headstart weights push ${config.model}\` for the cloud), or set HEADSTART_WEIGHTS_DIGEST.`,
   );
 }
 

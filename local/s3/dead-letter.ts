@@ -1,8 +1,9 @@
 import type { S3EventRecord } from 'aws-lambda';
 import type { ObjectStore } from '../../src/store/types.js';
 import { isTransientError } from '../../src/store/transient.js';
+import { DEAD_LETTER_PREFIX } from '../../src/layout.js';
 
-export const DEAD_LETTER_PREFIX = 'errors/dead-letter/';
+export { DEAD_LETTER_PREFIX };
 
 /** What a dead letter holds: enough to see why, and to replay the record by hand. */
 export interface DeadLetter {

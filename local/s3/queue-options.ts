@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../../src/errors.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import { DEAD_LETTER_PREFIX } from './dead-letter.js';
 import { logger, type Logger } from '../../src/logger.js';
+import { PREFIX } from '../../src/layout.js';
 
 /**
  * Processes one batch. Throwing fails the whole batch; returning `failedKeys` fails only those
@@ -56,7 +57,7 @@ export interface LocalEventQueueOptions {
 export type ResolvedQueueOptions = Required<Omit<LocalEventQueueOptions, 'onBatch'>> & Pick<LocalEventQueueOptions, 'onBatch'>;
 
 export const QUEUE_DEFAULTS = {
-  filter: { prefix: 'images/' },
+  filter: { prefix: PREFIX.images },
   concurrency: 2,
   batchSize: 8,
   batchWindowMs: 200,

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { createS3Client, S3Store, type ObjectStore } from '../store/index.js';
 import { FileStore } from '../store/file.js';
+import { PREFIX } from '../layout.js';
 
 export interface StoreSource {
   store: ObjectStore;
@@ -19,8 +20,8 @@ export async function openStoreSource(source: string, endpoint = process.env.HEA
   const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(source);
   if (s3) {
     const [, bucket, rest] = s3 as unknown as [string, string, string];
-    const prefix = rest === '' ? 'images/' : rest.endsWith('/') ? rest : `${rest}/`;
-    if (!prefix.startsWith('images/')) throw new InvalidArgumentError(`'${source}': the prefix must be under images/, e.g. s3://${bucket}/images/<dataset>/`);
+    const prefix = rest === '' ? PREFIX.images : rest.endsWith('/') ? rest : `${rest}/`;
+    if (!prefix.startsWith(PREFIX.images)) throw new InvalidArgumentError(`'${source}': the prefix must be under images/, e.g. s3://${bucket}/images/<dataset>/`);
     return { store: new S3Store(createS3Client({ endpoint: endpoint || undefined }), bucket), prefix, describe: `s3://${bucket}/${prefix}` };
   }
   const root = resolve(source);
@@ -33,5 +34,5 @@ export async function openStoreSource(source: string, endpoint = process.env.HEA
         `or upload it with 'headstart upload <dir> --dataset <name>'.`,
     );
   }
-  return { store: new FileStore(root), prefix: 'images/', describe: root };
+  return { store: new FileStore(root), prefix: PREFIX.images, describe: root };
 }

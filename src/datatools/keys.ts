@@ -1,5 +1,5 @@
-import { FEATURES_PREFIX } from '../features/keys.js';
-import { type FeatureNamespace, namespaceId } from '../features/namespace.js';
+import type { FeatureNamespace } from '../features/namespace.js';
+import { namespacePrefix, safeSegment } from '../layout.js';
 
 /** Bumped when the issue finders change what they report, so a cached answer of the old rules is never served. */
 export const ISSUES_VERSION = 'v1';
@@ -11,5 +11,5 @@ export const ISSUES_VERSION = 'v1';
  */
 export function issuesKey(ns: FeatureNamespace, dataset: string, fingerprint: string, against?: { dataset: string; fingerprint: string }): string {
   const vs = against ? `-vs-${against.dataset}-${against.fingerprint.slice(0, 16)}` : '';
-  return `${FEATURES_PREFIX}${namespaceId(ns)}/issues/${dataset}/${ISSUES_VERSION}-${fingerprint.slice(0, 16)}${vs}.json`;
+  return `${namespacePrefix(ns)}issues/${safeSegment(dataset, 'dataset name')}/${ISSUES_VERSION}-${fingerprint.slice(0, 16)}${vs}.json`;
 }

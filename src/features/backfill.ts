@@ -1,6 +1,6 @@
 import type { ObjectStore } from '../store/index.js';
 import { Ingestor, type IngestOutcome, type IngestPipeline } from './ingest.js';
-import { sha256Hex } from './keys.js';
+import { sha256Hex } from '../util/hash.js';
 import { pendingImages } from './pending.js';
 import type { FeatureNamespace } from './namespace.js';
 

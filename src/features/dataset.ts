@@ -1,8 +1,10 @@
 import type { ObjectInfo, ObjectStore } from '../store/index.js';
-import { mapLimit } from './concurrency.js';
+import { mapLimit } from '../util/concurrency.js';
 import type { LinkRecord } from './ingest.js';
-import { imageKeyOfLink, IMAGES_PREFIX, linkIsOutdated, linksPrefix, parseImageKey } from './keys.js';
+import { datasetPrefix, imageKeyOfLink, linksPrefix, parseImageKey } from '../layout.js';
+import { linkIsOutdated } from './links.js';
 import { type FeatureNamespace, namespaceId } from './namespace.js';
+import { getJson } from '../util/json.js';
 
 export type ImageStatus = 'extracted' | 'failed' | 'pending';
 
@@ -38,7 +40,7 @@ export interface DatasetIndex {
  */
 export async function buildDatasetIndex(store: ObjectStore, ns: FeatureNamespace, dataset: string): Promise<DatasetIndex> {
   const images: ObjectInfo[] = [];
-  for await (const info of store.listAll(`${IMAGES_PREFIX}${dataset}/`)) {
+  for await (const info of store.listAll(datasetPrefix(dataset))) {
     if (parseImageKey(info.key)) images.push(info);
   }
   const linkInfos = new Map<string, ObjectInfo>();
@@ -48,7 +50,7 @@ export async function buildDatasetIndex(store: ObjectStore, ns: FeatureNamespace
     const linkInfo = linkInfos.get(image.key);
     const base = { key: image.key, label, size: image.size };
     if (!linkInfo) return { ...base, status: 'pending' };
-    const link = JSON.parse((await store.get(linkInfo.key)).toString('utf8')) as LinkRecord;
+    const link = await getJson<LinkRecord>(store, linkInfo.key);
     if (linkIsOutdated(image, linkInfo, link)) return { ...base, status: 'pending' };
     return link.status === 'ok'
       ? { ...base, status: 'extracted', sha256: link.sha256 }

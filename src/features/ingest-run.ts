@@ -2,7 +2,8 @@ import { HeadstartError } from '../errors.js';
 import { isTransientError, type ObjectStore } from '../store/index.js';
 import { encodeSafetensors } from './format/safetensors.js';
 import type { IngestOutcome, IngestPipeline, IngestRecord, LinkRecord } from './ingest-types.js';
-import { errorKey, featureKey, linkKey, parseImageKey, sha256Hex } from './keys.js';
+import { errorKey, featureKey, linkKey, parseImageKey } from '../layout.js';
+import { sha256Hex } from '../util/hash.js';
 import type { ExtractResult } from './pipeline.js';
 import { StageClock } from './stages.js';
 

@@ -1,8 +1,10 @@
 import type { ObjectInfo, ObjectStore } from '../store/index.js';
-import { mapLimit } from './concurrency.js';
+import { mapLimit } from '../util/concurrency.js';
 import type { LinkRecord } from './ingest.js';
-import { imageKeyOfLink, linkIsOutdated, linkIsStale, linksPrefix, parseImageKey } from './keys.js';
+import { imageKeyOfLink, linksPrefix, parseImageKey } from '../layout.js';
+import { linkIsOutdated, linkIsStale } from './links.js';
 import type { FeatureNamespace } from './namespace.js';
+import { getJson } from '../util/json.js';
 
 /**
  * The images under `prefix` (a dataset or all of `images/`) that have no up-to-date link in this
@@ -22,7 +24,7 @@ export async function pendingImages(store: ObjectStore, ns: FeatureNamespace, pr
     const info = links.get(image.key);
     if (!info) return true;
     if (!linkIsStale(image, info)) return false;
-    const link = JSON.parse((await store.get(info.key)).toString('utf8')) as LinkRecord;
+    const link = await getJson<LinkRecord>(store, info.key);
     return linkIsOutdated(image, info, link);
   });
   const pending = images.filter((_, i) => outdated[i]);

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { HeadstartError } from '../errors.js';
 import type { ObjectStore } from '../store/index.js';
-import { mapLimit } from './concurrency.js';
+import { mapLimit } from '../util/concurrency.js';
 import { buildDatasetIndex, type DatasetIndex } from './dataset.js';
 import { decodeSafetensors, encodeSafetensors } from './format/safetensors.js';
-import { featureKey, shardPrefix } from './keys.js';
+import { featureKey, shardPrefix } from '../layout.js';
 import type { FeatureNamespace } from './namespace.js';
 import { LIBRARY_VERSION } from '../version.js';
+import { readJson } from '../util/json.js';
 
 /** Rows per shard object: 8192 × 1024 float32 is 32 MiB, a comfortable single GET. */
 const ROWS_PER_SHARD = 8192;
@@ -52,13 +53,8 @@ function fingerprintOf(index: DatasetIndex): { fingerprint: string; rows: Array<
   return { fingerprint: hash.digest('hex'), rows };
 }
 
-async function readManifest(store: ObjectStore, prefix: string): Promise<ShardManifest | undefined> {
-  try {
-    return JSON.parse((await store.get(`${prefix}manifest.json`)).toString('utf8')) as ShardManifest;
-  } catch (error) {
-    if ((error as { code?: string }).code === 'NoSuchKey') return undefined;
-    throw error;
-  }
+function readManifest(store: ObjectStore, prefix: string): Promise<ShardManifest | undefined> {
+  return readJson<ShardManifest>(store, `${prefix}manifest.json`);
 }
 
 /**

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { mapLimit } from '../features/concurrency.js';
-import { readJson, writeJson } from '../registry/store-json.js';
+import { mapLimit } from '../util/concurrency.js';
+import { readJson, writeJson } from '../util/json.js';
 import type { ObjectStore } from '../store/index.js';
 import { decodeWeightsFile, encodeWeightsFile, type LayerWeights } from '../weights/index.js';
 import { CheckpointMismatchError, CorruptCheckpointError } from './errors.js';
@@ -8,6 +7,7 @@ import { checkpointPrefix } from './keys.js';
 import type { LoopState } from './loop.js';
 import type { OptimizerState } from './trainer.js';
 import type { ResolvedFinetuneRequest } from './types.js';
+import { sha256Hex } from '../util/hash.js';
 
 /** `state.json`: written after the epoch's weight files, so it only ever names complete ones. */
 export interface CheckpointState {
@@ -38,7 +38,7 @@ const STATE_FILE = 'state.json';
 /** What makes two runs the same run: every resolved setting except the id they publish under. */
 export function requestFingerprint(request: ResolvedFinetuneRequest): string {
   const { modelId: _ignored, ...training } = request;
-  return createHash('sha256').update(JSON.stringify(training)).digest('hex');
+  return sha256Hex(JSON.stringify(training));
 }
 
 function encode(weights: LayerWeights): Buffer {

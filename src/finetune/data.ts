@@ -1,4 +1,4 @@
-import { IMAGES_PREFIX, UNLABELLED, parseImageKey } from '../features/keys.js';
+import { datasetPrefix, UNLABELLED, parseImageKey } from '../layout.js';
 import { stratifiedSplit, type HeadSet } from '../heads/dataset.js';
 import { deriveSeed, mulberry32 } from '../heads/random.js';
 import { TooFewLabelsError, UnknownDatasetError } from '../jobs/errors.js';
@@ -26,7 +26,7 @@ const SPLIT_STREAM = 10;
  */
 export async function listDatasetImages(store: ObjectStore, dataset: string): Promise<DatasetImages> {
   const found: { key: string; label: string }[] = [];
-  for await (const info of store.listAll(`${IMAGES_PREFIX}${dataset}/`)) {
+  for await (const info of store.listAll(datasetPrefix(dataset))) {
     const parsed = parseImageKey(info.key);
     if (parsed && parsed.label !== UNLABELLED && info.size > 0) found.push({ key: info.key, label: parsed.label });
   }

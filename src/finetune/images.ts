@@ -1,5 +1,5 @@
 import { HeadstartError } from '../errors.js';
-import { mapLimit } from '../features/concurrency.js';
+import { mapLimit } from '../util/concurrency.js';
 import type { Random } from '../heads/random.js';
 import { loadImage } from '../image/load.js';
 import { preprocessInto } from '../image/preprocess.js';

@@ -1,6 +1,7 @@
-import { JOBS_PREFIX, validateJobId } from '../jobs/records.js';
+import { validateJobId } from '../jobs/records.js';
 import { FINETUNED, POINTER_FILE } from '../registry/kinds.js';
 import { modelFileKey, modelPointerKey, newModelId, validateModelId } from '../registry/keys.js';
+import { checkpointPrefix as layoutCheckpointPrefix } from '../layout.js';
 
 // The fine-tuned kind's names for the registry's rules (src/registry), and the checkpoint's key.
 
@@ -25,5 +26,5 @@ export const finetunedPointerKey = (modelId: string): string => modelPointerKey(
 
 /** `jobs/<jobId>/checkpoint/`: the state a stopped job resumes from. */
 export function checkpointPrefix(jobId: string): string {
-  return `${JOBS_PREFIX}${validateJobId(jobId)}/checkpoint/`;
+  return layoutCheckpointPrefix(validateJobId(jobId));
 }

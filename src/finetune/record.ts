@@ -1,7 +1,7 @@
 import type { EpochLog } from '../heads/types.js';
 import { jobKey, noProgress, writeJob } from '../jobs/records.js';
 import { jobErrorOf } from '../jobs/job-error.js';
-import { readJson } from '../registry/store-json.js';
+import { readJson } from '../util/json.js';
 import type { ObjectStore } from '../store/index.js';
 import type { FinetuneJobRecord, FinetuneRequest } from './types.js';
 

@@ -1,6 +1,6 @@
 import { listValues } from '../errors.js';
 import { BaseModelMismatchError } from '../jobs/errors.js';
-import { validateDatasetName } from '../features/keys.js';
+import { validateDatasetName } from '../layout.js';
 import { validateHeadId } from '../registry/keys.js';
 import { getModelSpec } from '../zoo/index.js';
 import { BASE_LAYER_NAMES } from '../zoo/layer-names.js';

@@ -1,6 +1,6 @@
 import type { DatasetIndex } from '../features/dataset.js';
 import { decodeSafetensors } from '../features/format/safetensors.js';
-import { featureKey, IMAGES_PREFIX, UNLABELLED } from '../features/keys.js';
+import { featureKey, PREFIX, UNLABELLED } from '../layout.js';
 import type { FeatureNamespace } from '../features/namespace.js';
 import { namespaceId } from '../features/namespace.js';
 import type { ObjectStore } from '../store/index.js';
@@ -11,8 +11,8 @@ export async function listDatasets(store: ObjectStore, limit = 50): Promise<stri
   const names: string[] = [];
   let token: string | undefined;
   do {
-    const page = await store.list(IMAGES_PREFIX, { delimiter: '/', continuationToken: token });
-    names.push(...page.commonPrefixes.map((p) => p.slice(IMAGES_PREFIX.length, -1)));
+    const page = await store.list(PREFIX.images, { delimiter: '/', continuationToken: token });
+    names.push(...page.commonPrefixes.map((p) => p.slice(PREFIX.images.length, -1)));
     token = page.nextToken;
   } while (token && names.length < limit);
   return names.slice(0, limit);

@@ -3,19 +3,20 @@ import { InvalidArgumentError } from '../errors.js';
 import { isAutoSpec } from '../heads/auto/spec.js';
 import { resolveHeadSpec } from '../heads/spec.js';
 import { timestampId } from '../registry/keys.js';
-import { readJson, writeJson } from '../registry/store-json.js';
+import { readJson, writeJson } from '../util/json.js';
 import type { ObjectStore } from '../store/index.js';
 import { JobNotFoundError } from './errors.js';
 import { jobErrorOf } from './job-error.js';
 import type { FinetuneJobRecord, FinetuneRequest, JobProgress, JobRecord, JobStatus, StoredJob, TrainRequest } from './types.js';
+import { jobKey as layoutJobKey, PREFIX } from '../layout.js';
 
-/** `jobs/<jobId>.json` (DESIGN.md storage layout). */
-export const JOBS_PREFIX = 'jobs/';
+/** `jobs/<jobId>.json` (src/layout.ts). */
+export const JOBS_PREFIX = PREFIX.jobs;
 
 const JOB_ID = /^job-\d{8}-\d{6}-[0-9a-f]{8}$/;
 
 export function jobKey(jobId: string): string {
-  return `${JOBS_PREFIX}${validateJobId(jobId)}.json`;
+  return layoutJobKey(validateJobId(jobId));
 }
 
 /** `job-<YYYYMMDD-HHMMSS>-<8 hex>`: sortable by creation time, unique without coordination. */

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, listValues } from '../errors.js';
-import { validateDatasetName } from '../features/keys.js';
+import { validateDatasetName } from '../layout.js';
 import { resolveHeadSpec } from '../heads/spec.js';
 import { isAutoSpec, resolveAutoSpec } from '../heads/auto/spec.js';
 import type { HeadSpec } from '../heads/types.js';

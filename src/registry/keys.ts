@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
 import { HEADS, POINTER_FILE, type ModelKind } from './kinds.js';
+import { modelPrefix as layoutModelPrefix } from '../layout.js';
 
 export { POINTER_FILE } from './kinds.js';
 
@@ -18,7 +19,7 @@ export function validateModelId(kind: ModelKind, id: string): string {
 
 /** `models/<kind>/<id>/`. */
 export function modelPrefix(kind: ModelKind, id: string): string {
-  return `${kind.prefix}${validateModelId(kind, id)}/`;
+  return layoutModelPrefix(kind.prefix, validateModelId(kind, id));
 }
 
 export function modelFileKey(kind: ModelKind, id: string, file: string): string {

@@ -1,5 +1,6 @@
 import type { HeadstartError } from '../errors.js';
 import { CorruptFinetunedModelError, CorruptHeadError, FinetunedModelNotFoundError, HeadNotFoundError } from './errors.js';
+import { MODEL_PREFIX, PREFIX } from '../layout.js';
 
 /**
  * A kind of published model: where its folders live, which files it has, and the errors that name it.
@@ -17,8 +18,8 @@ export interface ModelKind<Files extends Record<string, string> = Record<string,
   corrupt(id: string, detail: string, options?: { cause?: unknown }): HeadstartError;
 }
 
-/** `models/` holds every kind's folder (DESIGN.md storage layout). */
-export const MODELS_PREFIX = 'models/';
+/** `models/` holds every kind's folder (src/layout.ts). */
+export const MODELS_PREFIX = PREFIX.models;
 
 /** Written last: a model exists for readers exactly when this object does. */
 export const POINTER_FILE = '_published.json';
@@ -26,7 +27,7 @@ export const POINTER_FILE = '_published.json';
 /** Heads trained on cached features: `models/heads/<headId>/`. */
 export const HEADS = {
   name: 'head',
-  prefix: `${MODELS_PREFIX}heads/`,
+  prefix: MODEL_PREFIX.heads,
   noun: 'head',
   files: { model: 'model.json', weights: 'weights.bin', info: 'head.json', metrics: 'metrics.json' },
   notFound: (id) => new HeadNotFoundError(id),
@@ -36,7 +37,7 @@ export const HEADS = {
 /** Fine-tuned networks (base + head): `models/finetuned/<modelId>/`, TF.js layers and the same model in ONNX. */
 export const FINETUNED = {
   name: 'finetuned',
-  prefix: `${MODELS_PREFIX}finetuned/`,
+  prefix: MODEL_PREFIX.finetuned,
   noun: 'fine-tuned model',
   files: { model: 'model.json', weights: 'weights.bin', labels: 'labels.json', config: 'config.json', metrics: 'metrics.json', onnx: 'model.onnx' },
   notFound: (id) => new FinetunedModelNotFoundError(id),

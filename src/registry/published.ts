@@ -1,11 +1,11 @@
-import { mapLimit } from '../features/concurrency.js';
-import { sha256Hex } from '../features/keys.js';
+import { mapLimit } from '../util/concurrency.js';
+import { sha256Hex } from '../util/hash.js';
 import type { ObjectStore } from '../store/index.js';
 import { ModelIdTakenError } from './errors.js';
 import { MODEL_KINDS, type ModelKind } from './kinds.js';
 import { modelFileKey, modelIdOfPointer, modelPointerKey, modelPrefix } from './keys.js';
 import type { FileDigest, PublishedPointer, SummaryBase } from './pointer.js';
-import { readJson } from './store-json.js';
+import { readJson } from '../util/json.js';
 
 // The registry's rules for every kind of model. No model code here: the API lists, shows and deletes with it alone.
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
@@ -8,6 +8,7 @@ import { ObjectNotFoundError } from './errors.js';
 import { assertValidKey, compareKeys } from './keys.js';
 import { MemoryStore } from './memory.js';
 import type { ListOptions, ListResult, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from './types.js';
+import { sha256Hex } from '../util/hash.js';
 
 /**
  * An ObjectStore over a local folder laid out like the bucket (`<root>/images/…`, `<root>/features/…`):
@@ -83,7 +84,7 @@ export class FileStore implements ObjectStore {
 
   /** sha256 of a file's bytes, for callers that want a content hash without holding the body. */
   async sha256(key: string): Promise<string> {
-    return createHash('sha256').update(await this.get(key)).digest('hex');
+    return sha256Hex(await this.get(key));
   }
 
   private path(key: string): string {

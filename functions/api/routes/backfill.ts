@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../../src/errors.js';
-import { IMAGES_PREFIX, validateDatasetName } from '../../../src/features/keys.js';
+import { datasetPrefix, validateDatasetName } from '../../../src/layout.js';
 import { UnknownDatasetError } from '../../../src/jobs/errors.js';
 import { listDatasets } from '../../../src/jobs/preflight.js';
 import type { ApiDeps } from '../deps.js';
@@ -38,7 +38,7 @@ export function backfillRoutes(deps: ApiDeps): Route[] {
         "This deployment has no GPU batch path: deploy with extractionMode 'batch' or 'both' (docs/deploy.md). In 'lambda' mode images are extracted as they are uploaded.",
       );
     }
-    const prefix = `${IMAGES_PREFIX}${dataset}/`;
+    const prefix = datasetPrefix(dataset);
     const page = await deps.store.list(prefix, { maxKeys: 1 });
     if (page.objects.length === 0) throw new UnknownDatasetError(dataset, await listDatasets(deps.store));
     const source = `s3://${deps.store.bucket}/${prefix}`;

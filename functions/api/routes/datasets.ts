@@ -1,6 +1,6 @@
 import { HeadstartError } from '../../../src/errors.js';
 import { buildDatasetIndex, type IndexedImage } from '../../../src/features/dataset.js';
-import { IMAGES_PREFIX, validateDatasetName } from '../../../src/features/keys.js';
+import { PREFIX, validateDatasetName } from '../../../src/layout.js';
 import { jobErrorOf } from '../../../src/jobs/job-error.js';
 import { checkTrainingDataset } from '../../../src/jobs/preflight.js';
 import type { ApiDeps } from '../deps.js';
@@ -23,8 +23,8 @@ export function datasetRoutes(deps: ApiDeps): Route[] {
     const names: string[] = [];
     let continuationToken: string | undefined;
     do {
-      const page = await deps.store.list(IMAGES_PREFIX, { delimiter: '/', continuationToken });
-      names.push(...page.commonPrefixes.map((p) => p.slice(IMAGES_PREFIX.length, -1)));
+      const page = await deps.store.list(PREFIX.images, { delimiter: '/', continuationToken });
+      names.push(...page.commonPrefixes.map((p) => p.slice(PREFIX.images.length, -1)));
       continuationToken = page.nextToken;
     } while (continuationToken);
     return names;

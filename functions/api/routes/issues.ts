@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../../src/errors.js';
 import { datasetIssues } from '../../../src/datatools/issues.js';
-import { validateDatasetName } from '../../../src/features/keys.js';
+import { validateDatasetName } from '../../../src/layout.js';
 import type { FeatureNamespace } from '../../../src/features/namespace.js';
 import type { ObjectStore } from '../../../src/store/index.js';
 import { HttpError } from '../errors.js';

@@ -3,7 +3,7 @@ import { MAX_SIMILAR_K, similarImages } from '../../../src/datatools/similar.js'
 import { NotExtractedError } from '../../../src/datatools/errors.js';
 import { decodeSafetensors } from '../../../src/features/format/safetensors.js';
 import type { LinkRecord } from '../../../src/features/ingest.js';
-import { featureKey, linkKey, validateDatasetName } from '../../../src/features/keys.js';
+import { featureKey, linkKey, validateDatasetName } from '../../../src/layout.js';
 import type { FeatureNamespace } from '../../../src/features/namespace.js';
 import { loadBuiltDatasetFeatures } from '../../../src/features/shards.js';
 import type { ObjectStore } from '../../../src/store/index.js';

@@ -1,12 +1,13 @@
 import sharp from 'sharp';
-import { IMAGES_PREFIX } from '../../../src/features/keys.js';
+import { PREFIX, thumbnailKey } from '../../../src/layout.js';
 import type { ObjectStore } from '../../../src/store/index.js';
 import { HttpError } from '../errors.js';
 import type { ApiRequest, ApiResponse } from '../http.js';
 import type { Route } from '../router.js';
 
-/** Where thumbnails are cached: `thumbnails/<size>/<key under images/>.jpg`, a prefix of their own. */
-export const THUMBNAILS_PREFIX = 'thumbnails/';
+/** Where thumbnails are cached: `thumbnails/<size>/<key under images/>.jpg` (src/layout.ts thumbnailKey). */
+export const THUMBNAILS_PREFIX = PREFIX.thumbnails;
+const IMAGES_PREFIX = PREFIX.images;
 export const THUMBNAIL_SIZES = { min: 32, max: 512, default: 160 } as const;
 /** The source image's etag the cached thumbnail was made from: a re-upload makes a new one. */
 const SOURCE_ETAG = 'source-etag';
@@ -58,7 +59,7 @@ export function thumbnailRoutes(deps: { store: ObjectStore }): Route[] {
     const size = thumbnailSize(request.query.size);
     const source = await deps.store.head(key);
     if (!source) throw new HttpError('ImageNotFound', `No image '${key}' in the bucket.`);
-    const cacheKey = `${THUMBNAILS_PREFIX}${size}/${key.slice(IMAGES_PREFIX.length)}.jpg`;
+    const cacheKey = thumbnailKey(key, size);
     const headers = { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=300' };
     const cached = await deps.store.head(cacheKey);
     if (cached && source.etag && cached.metadata?.[SOURCE_ETAG] === source.etag) {

@@ -1,6 +1,6 @@
 // Direct module imports, not the jobs or finetune index: the runners behind them load models, which the API never does.
 import { listValues } from '../../../src/errors.js';
-import { IMAGES_PREFIX } from '../../../src/features/keys.js';
+import { datasetPrefix } from '../../../src/layout.js';
 import { checkHeadFitsBase } from '../../../src/finetune/head-check.js';
 import { assertModelIdFree } from '../../../src/finetune/read.js';
 import { parseFinetuneBody } from '../../../src/finetune/request.js';
@@ -22,7 +22,7 @@ import type { Route } from '../router.js';
 export const TRAIN_MODES = ['head', 'finetune'] as const;
 
 async function requireDataset(store: ObjectStore, dataset: string): Promise<void> {
-  const page = await store.list(`${IMAGES_PREFIX}${dataset}/`, { maxKeys: 1 });
+  const page = await store.list(datasetPrefix(dataset), { maxKeys: 1 });
   if (page.objects.length === 0) throw new UnknownDatasetError(dataset, await listDatasets(store));
 }
 

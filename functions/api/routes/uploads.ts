@@ -1,5 +1,5 @@
 import { InvalidArgumentError, listValues } from '../../../src/errors.js';
-import { IMAGES_PREFIX, validateDatasetName } from '../../../src/features/keys.js';
+import { imageKey, validateDatasetName } from '../../../src/layout.js';
 import type { ApiDeps } from '../deps.js';
 import type { ApiRequest, ApiResponse } from '../http.js';
 import type { Route } from '../router.js';
@@ -47,7 +47,7 @@ export function uploadRoutes(deps: ApiDeps): Route[] {
   const expiresIn = deps.uploadTtlSeconds ?? 900;
   async function presign(request: ApiRequest): Promise<ApiResponse> {
     const { dataset, label, file, contentType } = parseUpload(request.json());
-    const key = `${IMAGES_PREFIX}${dataset}/${label}/${file}`;
+    const key = imageKey(dataset, label, file);
     const url = await deps.uploads.presignPut(key, { contentType, expiresIn });
     const expiresAt = new Date(Date.now() + expiresIn * 1000).toISOString();
     return { statusCode: 200, body: { key, url, method: 'PUT', headers: contentType ? { 'content-type': contentType } : {}, expiresIn, expiresAt } };

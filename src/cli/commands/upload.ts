@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
-import { mapLimit } from '../../features/concurrency.js';
-import { UNLABELLED, validateDatasetName } from '../../features/keys.js';
+import { mapLimit } from '../../util/concurrency.js';
+import { datasetPrefix, safePath, UNLABELLED, validateDatasetName } from '../../layout.js';
 import { createS3Client, S3Store } from '../../store/index.js';
 import { intOption, parse } from '../args.js';
 import type { Command } from '../io.js';
@@ -55,7 +55,7 @@ export const uploadCommand: Command = {
     const progress = new ProgressBar(files.length, 'upload', !values.json && process.stderr.isTTY === true);
     const started = Date.now();
     const keys = await mapLimit(files, intOption(values.concurrency, 'concurrency', 8), async (file) => {
-      const key = `images/${dataset}/${file.includes('/') ? file : `${UNLABELLED}/${file}`}`;
+      const key = `${datasetPrefix(dataset)}${safePath(file.includes('/') ? file : `${UNLABELLED}/${file}`, 'file name')}`;
       await store.put(key, await readFile(join(dir, file)), { contentType: CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' });
       progress.tick();
       return key;

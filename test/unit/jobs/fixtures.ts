@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, vi } from 'vitest';
 import { encodeSafetensors } from '../../../src/features/format/safetensors.js';
-import { featureKey, linkKey, sha256Hex } from '../../../src/features/keys.js';
+import { featureKey, linkKey } from '../../../src/layout.js';
+import { sha256Hex } from '../../../src/util/hash.js';
 import type { FeatureNamespace } from '../../../src/features/pipeline.js';
 import { mulberry32 } from '../../../src/heads/random.js';
 import type { ObjectStore } from '../../../src/store/index.js';
