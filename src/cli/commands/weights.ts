@@ -1,5 +1,7 @@
 import { initBackend } from '../../engine/backend.js';
-import { headstartHome, importWeights, listCachedWeights, pullWeights, type CachedWeights } from '../../weights/index.js';
+import { createS3Client, S3Store } from '../../store/index.js';
+import { pushWeightsToStore } from '../../weights/bucket.js';
+import { assertModelId, headstartHome, importWeights, listCachedWeights, pullWeights, type CachedWeights } from '../../weights/index.js';
 import { parse } from '../args.js';
 import type { CliIo, Command } from '../io.js';
 import { UsageError } from '../io.js';
@@ -7,6 +9,7 @@ import { UsageError } from '../io.js';
 const USAGE =
   'headstart weights pull <model> [--no-top] [--base-url URL]\n' +
   '       headstart weights import <file.h5 | tfjs-folder> --model <id> [--top | --no-top]\n' +
+  '       headstart weights push <model> [--no-top] [--bucket headstart] [--endpoint URL | aws]\n' +
   '       headstart weights list [--json]';
 
 function describe(entry: CachedWeights): string {
@@ -35,6 +38,19 @@ async function importCommand(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+/** Uploads a cached entry to the bucket's weights/<model>/<variant>/, where the functions sync it from. */
+async function push(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { 'no-top': { type: 'boolean' }, bucket: { type: 'string' }, endpoint: { type: 'string' } }, { minPositionals: 1 });
+  const model = positionals[0]!;
+  assertModelId(model);
+  const endpoint = values.endpoint ?? process.env.HEADSTART_S3_ENDPOINT ?? 'http://127.0.0.1:4569';
+  const bucket = values.bucket ?? process.env.HEADSTART_BUCKET ?? 'headstart';
+  const store = new S3Store(createS3Client({ endpoint: endpoint === 'aws' ? undefined : endpoint }), bucket);
+  const keys = await pushWeightsToStore(store, model, values['no-top'] ? 'notop' : 'top');
+  io.out(`pushed ${keys.map((k) => `s3://${bucket}/${k}`).join(', ')}`);
+  return 0;
+}
+
 async function list(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { json: { type: 'boolean' } });
   const entries = await listCachedWeights();
@@ -49,7 +65,7 @@ async function list(args: string[], io: CliIo): Promise<number> {
 
 export const weightsCommand: Command = {
   name: 'weights',
-  summary: 'download (pull), import or list pretrained weights in the cache ($HEADSTART_HOME, default ~/.cache/headstart)',
+  summary: 'download (pull), import, push to the bucket or list pretrained weights in the cache ($HEADSTART_HOME, default ~/.cache/headstart)',
   usage: USAGE,
   async run(args, io) {
     const [verb, ...rest] = args;
@@ -60,10 +76,12 @@ export const weightsCommand: Command = {
         return pull(rest, io);
       case 'import':
         return importCommand(rest, io);
+      case 'push':
+        return push(rest, io);
       case 'list':
         return list(rest, io);
       default:
-        throw new UsageError(`unknown weights command '${verb ?? ''}': expected 'pull', 'import' or 'list'`);
+        throw new UsageError(`unknown weights command '${verb ?? ''}': expected 'pull', 'import', 'push' or 'list'`);
     }
   },
 };
