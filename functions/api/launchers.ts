@@ -33,8 +33,8 @@ export interface LambdaSdk {
 }
 
 /**
- * Kept in a variable so TypeScript and esbuild leave the import to run time: the package is not a
- * dependency of this repository yet, and in Lambda the Node.js runtime provides the AWS SDK v3.
+ * Kept in a variable so TypeScript and esbuild leave the import to run time: the API zip does not bundle it,
+ * as the nodejs22.x runtime provides the AWS SDK v3 (locally it comes from package.json).
  */
 const LAMBDA_SDK = '@aws-sdk/client-lambda';
 
