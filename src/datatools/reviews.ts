@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { HeadstartError, InvalidArgumentError } from '../errors.js';
 import { encodeSafetensors } from '../features/format/safetensors.js';
 import type { LinkRecord } from '../features/ingest.js';
-import { featureKey, imageKey, linkKey, validateDatasetName } from '../layout.js';
+import { featureKey, imageKey as layoutImageKey, linkKey, validateDatasetName } from '../layout.js';
 import { sha256Hex } from '../util/hash.js';
 import type { FeatureNamespace } from '../features/namespace.js';
 import { sniffImageFormat } from '../image/format.js';
@@ -140,7 +140,7 @@ export async function acceptReview(store: ObjectStore, id: string, label: unknow
     throw new InvalidArgumentError(`'label' must be the class folder to file the image under (one path segment, no leading '.', not '_unlabelled'), got ${JSON.stringify(label)}.`);
   }
   const { record, uuid } = await readReview(store, id);
-  const key = imageKey(record.dataset, label, `review-${uuid}.${record.format}`);
+  const key = layoutImageKey(record.dataset, label, `review-${uuid}.${record.format}`);
   await store.put(key, await store.get(imageKey(record.dataset, uuid)));
   if (record.namespace && (await store.exists(featureKey(record.namespace, record.sha256)))) {
     // The link extraction would write: the dataset counts the image as extracted now, not after the event.
