@@ -3,6 +3,7 @@ import { HeadstartError } from '../../src/errors.js';
 import { failJob, validateJobId } from '../../src/jobs/records.js';
 import type { StoredJob } from '../../src/jobs/types.js';
 import type { ObjectStore } from '../../src/store/index.js';
+import { logger } from '../../src/logger.js';
 
 /**
  * What Lambda sends an asynchronous invocation's on-failure destination
@@ -63,7 +64,7 @@ export function createTrainFailedHandler(resolveDeps: () => Promise<TrainFailedD
   return middy(async (record: AsyncFailureRecord): Promise<Pick<StoredJob, 'jobId' | 'status'> | { skipped: string }> => {
     const jobId = jobIdOf(record.requestPayload);
     if (!jobId) {
-      console.error(JSON.stringify({ level: 'error', message: 'on-failure record without a job id', record: JSON.stringify(record).slice(0, 2000) }));
+      logger.error('on-failure record without a job id', { record: JSON.stringify(record).slice(0, 2000) });
       return { skipped: 'no jobId in the request payload' };
     }
     const { store } = await resolveDeps();
