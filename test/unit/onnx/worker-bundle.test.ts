@@ -10,14 +10,14 @@ const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../../..');
 const DOCKERFILE = join(ROOT, 'docker/extract/Dockerfile');
 
-/** The Lambda image's esbuild command (docker/extract/Dockerfile), as its entries and its flags. */
-async function dockerEsbuild(): Promise<{ entries: Record<string, string>; flags: string[] }> {
+/** The Lambda image's bundle command (docker/extract/Dockerfile runs docker/extract/bundle.mjs): its script and entries. */
+async function dockerBundle(): Promise<{ script: string; entries: Record<string, string> }> {
   const text = (await readFile(DOCKERFILE, 'utf8')).replace(/\\\n/g, ' ');
-  const command = /^RUN npx esbuild (.*)$/m.exec(text)?.[1];
-  if (!command) throw new Error(`no 'RUN npx esbuild' line in ${DOCKERFILE}`);
-  const words = command.trim().split(/\s+/).map((w) => w.replace(/^"|"$/g, ''));
-  const entries = Object.fromEntries(words.filter((w) => !w.startsWith('--')).map((w) => w.split('=') as [string, string]));
-  return { entries, flags: words.filter((w) => w.startsWith('--')) };
+  const command = /^RUN node (docker\/extract\/bundle\.mjs) (.*)$/m.exec(text);
+  if (!command) throw new Error(`no 'RUN node docker/extract/bundle.mjs' line in ${DOCKERFILE}`);
+  const [, script, args] = command as unknown as [string, string, string];
+  const words = args.trim().split(/\s+/).slice(1).map((w) => w.replace(/^"|"$/g, ''));
+  return { script, entries: Object.fromEntries(words.map((w) => w.split(/=(.*)/s, 2) as [string, string])) };
 }
 
 /** A handler stand-in: loads a model with OnnxModel from the bundle and prints what it computed. */
@@ -44,15 +44,14 @@ describe('the ONNX Runtime worker in a bundle built as the Lambda image builds i
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   async function bundle(outdir: string, withWorker: boolean): Promise<void> {
-    const { entries, flags } = await dockerEsbuild();
+    const { script, entries } = await dockerBundle();
     const worker = entries[ONNX_WORKER_BUNDLE_ENTRY];
     const points = [`extract=${join(dir, 'probe.ts')}`, ...(withWorker && worker ? [`${ONNX_WORKER_BUNDLE_ENTRY}=${worker}`] : [])];
-    const options = flags.map((f) => (f.startsWith('--outdir=') ? `--outdir=${outdir}` : f));
-    await run(join(ROOT, 'node_modules/.bin/esbuild'), [...points, ...options, '--log-level=warning'], { cwd: ROOT });
+    await run(process.execPath, [join(ROOT, script), outdir, ...points], { cwd: ROOT });
   }
 
   it('names the worker as an entry of its own', async () => {
-    const { entries } = await dockerEsbuild();
+    const { entries } = await dockerBundle();
     expect(entries[ONNX_WORKER_BUNDLE_ENTRY]).toBe('src/engine/onnx/worker.ts');
   });
 
