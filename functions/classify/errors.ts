@@ -1,6 +1,5 @@
 import { HeadstartError, InvalidArgumentError, listValues } from '../../src/errors.js';
-import type { FeatureNamespace } from '../../src/features/pipeline.js';
-import { namespaceId, precisionOf } from '../../src/features/pipeline.js';
+import { namespaceId, precisionOf, type FeatureNamespace } from '../../src/features/namespace.js';
 
 /**
  * Errors of the classify HTTP edge. Each has a stable `code`; functions/api/errors.ts maps codes to statuses.
