@@ -26,7 +26,8 @@ export function TrainForm(props: { dataset: string; heads: ModelSummary[] }) {
   useEffect(() => {
     get<Defaults>('/train/defaults').then((d) => {
       setDefaults(d);
-      setFields({
+      // Under what the person already typed: the defaults may arrive after the first keystrokes.
+      setFields((typed) => ({
         hidden: d.head.hidden.join(','),
         dropout: String(d.head.dropout),
         headLearningRate: String(d.head.learningRate),
@@ -41,7 +42,8 @@ export function TrainForm(props: { dataset: string; heads: ModelSummary[] }) {
         ftPatience: String(d.finetune.patience),
         augment: 'true',
         fromHead: '',
-      });
+        ...typed,
+      }));
     }, setError);
   }, []);
   const set = (name: string) => (value: string) => setFields((f) => ({ ...f, [name]: value }));
