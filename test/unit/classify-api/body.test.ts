@@ -164,6 +164,16 @@ describe('readRequestImages: bad requests', () => {
     expect(error.message).toBe('Image 0 is not valid base64 (expected the file\'s bytes, base64-encoded).');
   });
 
+  it("a { key } with an empty, '.' or '..' segment never leaves images/: that entry fails InvalidArgument", async () => {
+    const keys = ['images/../jobs/j1.json', 'images/a/./b.png', 'images//b.png', 'images/a/..'];
+    const images = await read(jsonEvent({ images: [...keys.map((key) => ({ key })), { key: 'images/a/b.png' }] }));
+
+    expect(images.sources.map((s) => ('error' in s ? s.error.code : s.key))).toEqual([
+      'InvalidArgument', 'InvalidArgument', 'InvalidArgument', 'InvalidArgument', 'images/a/b.png',
+    ]);
+    expect('error' in images.sources[0]! && images.sources[0].error.message).toContain("the segment '..'");
+  });
+
   it('in a batch, a bad entry becomes that entry’s error and the others stay', async () => {
     const images = await read(jsonEvent({ images: [B64, 'not base64!', 7, { key: 'weights/x' }, { image: B64, name: 'ok.jpg' }] }));
 
