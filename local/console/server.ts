@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { logger } from '../../src/logger.js';
 import { CONSOLE_PATH, createConsoleAssets } from './assets.js';
+import { createSigner, type SigningOptions } from './sign.js';
 
 export interface ConsoleServerOptions {
   /** The deployed API's base URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/v1 (the stack's ApiUrl output). */
@@ -11,6 +12,8 @@ export interface ConsoleServerOptions {
   host?: string;
   /** @default 8080 */
   port?: number;
+  /** Sign every API call with SigV4 for an IAM-authorized API (the stack's default `apiAuth=iam`); absent: calls pass as they came. */
+  sign?: SigningOptions;
 }
 
 export interface ConsoleServer {
@@ -45,7 +48,9 @@ async function body(req: IncomingMessage): Promise<Buffer | undefined> {
 /**
  * The console on this machine for a deployed API (`headstart console --api <url>`): the page and bundle
  * from the package, and every other request passed to the API as it came, with the browser's x-api-key.
- * Nothing is added to a request: the API's own auth (API Gateway's key check) decides, as for curl. Same
+ * With `sign`, each call is signed with SigV4 from the user's AWS credentials (the stack's default IAM auth);
+ * without, nothing is added and the API's key check decides, as for curl. The browser never holds AWS
+ * credentials either way: they stay in this process. Same
  * origin for the page and the API calls, so the API needs no CORS rule for it; presigned uploads go from
  * the browser to the bucket, whose CORS rule (corsOrigins) must allow this server's origin.
  */
@@ -53,6 +58,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const base = apiBase(options.api);
   const prefix = base.pathname.replace(/\/+$/, '');
   const assets = await createConsoleAssets();
+  const sign = options.sign && createSigner(base, options.sign);
   const forward = async (req: IncomingMessage, res: ServerResponse) => {
     const target = new URL(`${prefix}${req.url ?? '/'}`, base);
     const headers = new Headers();
@@ -62,6 +68,10 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     }
     const method = req.method ?? 'GET';
     const payload = method === 'GET' || method === 'HEAD' ? undefined : await body(req);
+    if (sign) {
+      const signed = await sign({ url: target, method, headers: Object.fromEntries(headers), body: payload });
+      for (const [name, value] of Object.entries(signed)) if (name !== 'host') headers.set(name, value);
+    }
     let upstream: Response;
     try {
       upstream = await fetch(target, { method, headers, body: payload, redirect: 'manual' });

@@ -168,7 +168,7 @@ describe('readRequestImages: bad requests', () => {
     const keys = ['images/../jobs/j1.json', 'images/a/./b.png', 'images//b.png', 'images/a/..'];
     const images = await read(jsonEvent({ images: [...keys.map((key) => ({ key })), { key: 'images/a/b.png' }] }));
 
-    expect(images.sources.map((s) => ('error' in s ? s.error.code : s.key))).toEqual([
+    expect(images.sources.map((s) => ('error' in s ? s.error.code : 'key' in s ? s.key : 'bytes'))).toEqual([
       'InvalidArgument', 'InvalidArgument', 'InvalidArgument', 'InvalidArgument', 'images/a/b.png',
     ]);
     expect('error' in images.sources[0]! && images.sources[0].error.message).toContain("the segment '..'");
