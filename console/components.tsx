@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { thumbnailUrl } from './api.js';
+import { thumbnailUrl, type EpochLog } from './api.js';
 
 export function ErrorNote(props: { error?: Error }) {
   if (!props.error) return null;
@@ -58,6 +58,30 @@ export interface Series {
   name: string;
   values: Array<number | null | undefined>;
   className: string;
+}
+
+/** Loss and accuracy per epoch, training and validation, on two charts: a job's or a model's history. */
+export function HistoryCharts(props: { history: EpochLog[] }) {
+  const { history } = props;
+  return (
+    <div class="charts">
+      <EpochChart
+        title="Loss"
+        series={[
+          { name: 'training', values: history.map((h) => h.loss), className: 's-train' },
+          { name: 'validation', values: history.map((h) => h.valLoss), className: 's-val' },
+        ]}
+      />
+      <EpochChart
+        title="Accuracy"
+        yMax={1}
+        series={[
+          { name: 'training', values: history.map((h) => h.accuracy), className: 's-train' },
+          { name: 'validation', values: history.map((h) => h.valAccuracy), className: 's-val' },
+        ]}
+      />
+    </div>
+  );
 }
 
 /** A line chart of values per epoch (SVG): one line per series, a dot per epoch, axes with a few ticks. */

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { del, get, type EvaluationSample, type ModelDetails, type ModelSummary } from '../api.js';
-import { EpochChart, ErrorNote, fixed, percent, Thumb } from '../components.js';
+import { ErrorNote, fixed, HistoryCharts, percent, Thumb } from '../components.js';
 import { Link, navigate, usePoll } from '../router.js';
 
 export function ModelsPage() {
@@ -171,25 +171,7 @@ export function ModelPage(props: { id: string }) {
         </section>
       </div>
       {cell && <CellImages truth={cell.truth} predicted={cell.predicted} samples={samples} />}
-      {history.length > 0 && (
-        <div class="charts">
-          <EpochChart
-            title="Loss"
-            series={[
-              { name: 'training', values: history.map((h) => h.loss), className: 's-train' },
-              { name: 'validation', values: history.map((h) => h.valLoss), className: 's-val' },
-            ]}
-          />
-          <EpochChart
-            title="Accuracy"
-            yMax={1}
-            series={[
-              { name: 'training', values: history.map((h) => h.accuracy), className: 's-train' },
-              { name: 'validation', values: history.map((h) => h.valAccuracy), className: 's-val' },
-            ]}
-          />
-        </div>
-      )}
+      {history.length > 0 && <HistoryCharts history={history} />}
       <p>
         <Link to={`/classify?model=${encodeURIComponent(props.id)}`}>Classify an image with this model</Link>
       </p>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, type Defaults, type Job, type ModelSummary } from '../api.js';
-import { duration, EpochChart, ErrorNote, fixed, percent } from '../components.js';
+import { duration, ErrorNote, fixed, HistoryCharts, percent } from '../components.js';
 import { Link, navigate, usePoll } from '../router.js';
 
 type Mode = 'head' | 'finetune';
@@ -231,23 +231,7 @@ export function JobPage(props: { id: string }) {
               Model: <Link to={`/models/${encodeURIComponent(model)}`}>{model}</Link>
             </p>
           )}
-          <div class="charts">
-            <EpochChart
-              title="Loss"
-              series={[
-                { name: 'training', values: history.map((h) => h.loss), className: 's-train' },
-                { name: 'validation', values: history.map((h) => h.valLoss), className: 's-val' },
-              ]}
-            />
-            <EpochChart
-              title="Accuracy"
-              yMax={1}
-              series={[
-                { name: 'training', values: history.map((h) => h.accuracy), className: 's-train' },
-                { name: 'validation', values: history.map((h) => h.valAccuracy), className: 's-val' },
-              ]}
-            />
-          </div>
+          <HistoryCharts history={history} />
         </>
       )}
     </main>
