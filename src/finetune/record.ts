@@ -1,5 +1,5 @@
 import type { EpochLog } from '../heads/types.js';
-import { jobKey, noProgress, writeJob } from '../jobs/records.js';
+import { jobKey, noProgress, progressOf, writeJob } from '../jobs/records.js';
 import { jobErrorOf } from '../jobs/job-error.js';
 import { readJson } from '../util/json.js';
 import type { ObjectStore } from '../store/index.js';
@@ -85,14 +85,3 @@ export class FinetuneJobRecorder {
   }
 }
 
-function progressOf(log: EpochLog, epochs: number): FinetuneJobRecord['progress'] {
-  return {
-    epoch: log.epoch,
-    epochs,
-    loss: log.loss,
-    accuracy: log.accuracy,
-    valLoss: log.valLoss ?? null,
-    valAccuracy: log.valAccuracy ?? null,
-    etaMs: Math.round(log.etaMs),
-  };
-}

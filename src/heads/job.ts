@@ -12,7 +12,7 @@ import { checkBaseModel } from '../jobs/base.js';
 import { jobErrorOf } from '../jobs/job-error.js';
 import { asOutOfMemory, checkMemoryBudget, memoryLimitBytes, type TrainingSize } from '../jobs/memory.js';
 import { checkTrainingDataset, featureDim, requireImages, trainingLabels } from '../jobs/preflight.js';
-import { readJob, writeJob } from '../jobs/records.js';
+import { progressOf, readJob, writeJob } from '../jobs/records.js';
 import { parseTrainRequest } from '../jobs/request.js';
 import type { JobData, JobRecord, TrainRequest } from '../jobs/types.js';
 import { TrainingAbortedError } from './errors.js';
@@ -257,16 +257,7 @@ async function recordSearch(store: ObjectStore, job: JobRecord, search: SearchPr
 
 async function recordEpoch(store: ObjectStore, job: JobRecord, epochs: number, log: EpochLog, options: RunJobOptions): Promise<void> {
   job.history.push(log);
-  job.progress = {
-    ...(job.progress.search ? { search: job.progress.search } : {}),
-    epoch: log.epoch,
-    epochs,
-    loss: log.loss,
-    accuracy: log.accuracy,
-    valLoss: log.valLoss ?? null,
-    valAccuracy: log.valAccuracy ?? null,
-    etaMs: Math.round(log.etaMs),
-  };
+  job.progress = { ...(job.progress.search ? { search: job.progress.search } : {}), ...progressOf(log, epochs) };
   await writeJob(store, job);
   await options.onEpoch?.(log, job);
 }

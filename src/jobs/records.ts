@@ -7,6 +7,7 @@ import { readJson, writeJson } from '../util/json.js';
 import type { ObjectStore } from '../store/index.js';
 import { JobNotFoundError } from './errors.js';
 import { jobErrorOf } from './job-error.js';
+import type { EpochLog } from '../heads/types.js';
 import type { FinetuneJobRecord, FinetuneRequest, JobProgress, JobRecord, JobStatus, StoredJob, TrainRequest } from './types.js';
 import { jobKey as layoutJobKey, PREFIX } from '../layout.js';
 
@@ -33,6 +34,19 @@ export function validateJobId(jobId: string): string {
 
 /** Progress before the first epoch ends. */
 export const noProgress = (epochs: number): JobProgress => ({ epoch: 0, epochs, loss: null, accuracy: null, valLoss: null, valAccuracy: null, etaMs: null });
+
+/** Progress once an epoch has ended, from its log: both job kinds record it this way. */
+export function progressOf(log: EpochLog, epochs: number): JobProgress {
+  return {
+    epoch: log.epoch,
+    epochs,
+    loss: log.loss,
+    accuracy: log.accuracy,
+    valLoss: log.valLoss ?? null,
+    valAccuracy: log.valAccuracy ?? null,
+    etaMs: Math.round(log.etaMs),
+  };
+}
 
 /** The fields every new queued job has, whatever its kind. */
 function queuedFields(epochs: number, now: Date) {
