@@ -24,3 +24,16 @@ export interface Command {
   usage: string;
   run(args: string[], io: CliIo): Promise<number>;
 }
+
+/** Resolves on the first Ctrl-C (SIGINT) or SIGTERM, for a command that serves until it is stopped. */
+export function untilStopped(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

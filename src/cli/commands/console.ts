@@ -1,5 +1,5 @@
 import { intOption, parse } from '../args.js';
-import { type Command, UsageError } from '../io.js';
+import { type Command, untilStopped, UsageError } from '../io.js';
 
 export const consoleCommand: Command = {
   name: 'console',
@@ -28,15 +28,7 @@ export const consoleCommand: Command = {
         'Ctrl-C stops.',
       ].join('\n'),
     );
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopped();
     await server.close();
     return 0;
   },

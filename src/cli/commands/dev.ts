@@ -1,5 +1,5 @@
 import { intOption, parse } from '../args.js';
-import type { Command } from '../io.js';
+import { type Command, untilStopped } from '../io.js';
 
 export const devCommand: Command = {
   name: 'dev',
@@ -29,15 +29,7 @@ export const devCommand: Command = {
       model: values.model,
       log: io.out,
     });
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopped();
     io.err('stopping: finishing in-flight work…');
     await stack.close();
     io.err('stopped; data kept in the bucket folder for the next start.');
