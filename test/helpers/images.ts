@@ -19,3 +19,9 @@ export async function makeTruncatedJpeg(seed: number): Promise<Buffer> {
   const full = await makeJpeg(seed, 64);
   return full.subarray(0, Math.floor(full.length / 2));
 }
+
+/** A small real PNG (the same seed-dependent gradient as makeJpeg, lossless). */
+export async function makePng(seed: number, size = 28): Promise<Buffer> {
+  const jpeg = await makeJpeg(seed, size);
+  return sharp(jpeg).png().toBuffer();
+}

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OnnxModelError } from './errors.js';
+import { disableOrtTelemetry } from './runtime.js';
 
 const require = createRequire(import.meta.url);
 
@@ -30,6 +31,8 @@ require(workerData.script);
  * @throws OnnxModelError when neither is there (a bundle built without the worker entry).
  */
 export function startOnnxWorker(): Worker {
+  // Before the worker's runtime creates its environment: see disableOrtTelemetry.
+  disableOrtTelemetry();
   const bundled = new URL(`./${ONNX_WORKER_BUNDLE_ENTRY}.mjs`, import.meta.url);
   if (existsSync(fileURLToPath(bundled))) return new Worker(bundled);
   const source = new URL('./worker.ts', import.meta.url);
