@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../../src/util/json.js';
 import { HttpError } from './errors.js';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -12,7 +13,7 @@ export interface ApiRequest {
   params: Record<string, string>;
   query: Record<string, string>;
   headers: Record<string, string>;
-  /** The JSON body; HttpError 400 when it is not JSON. Undefined without a body. */
+  /** The JSON body; HttpError 400 when it is not JSON or nests deeper than MAX_JSON_DEPTH. Undefined without a body. */
   json(): unknown;
   event: APIGatewayProxyEvent;
 }
@@ -53,12 +54,17 @@ export function toRequest(event: APIGatewayProxyEvent, params: Record<string, st
     json() {
       if (parsed) return parsed.value;
       const text = bodyText(event);
+      let value: unknown;
       try {
-        parsed = { value: text === undefined ? undefined : (JSON.parse(text) as unknown) };
+        value = text === undefined ? undefined : (JSON.parse(text) as unknown);
       } catch (error) {
         throw new HttpError('InvalidJson', `The request body is not valid JSON (${(error as Error).message}).`);
       }
-      return parsed.value;
+      if (exceedsJsonDepth(value)) {
+        throw new HttpError('InvalidJson', `The request body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep; no request of this API needs more.`);
+      }
+      parsed = { value };
+      return value;
     },
     event,
   };

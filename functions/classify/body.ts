@@ -4,6 +4,7 @@ import { EmptyBodyError, MalformedBodyError, PayloadTooLargeError, TooManyImages
 import { header } from '../api/http.js';
 import { parseMultipart } from './multipart.js';
 import { PREFIX, safePath } from '../../src/layout.js';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../../src/util/json.js';
 
 /** What one request may carry. */
 export interface RequestLimits {
@@ -83,6 +84,7 @@ function fromJson(body: Buffer): RequestImages {
   } catch (error) {
     throw new MalformedBodyError('MalformedJson', `The body is not valid JSON: ${(error as Error).message}.`, { cause: error });
   }
+  if (exceedsJsonDepth(parsed)) throw new MalformedBodyError('MalformedJson', `The body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep.`);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new InvalidArgumentError(`The JSON body must be an object with 'image' (base64), 'key' or 'images', got ${kind(parsed)}.`);
   }

@@ -1,4 +1,4 @@
-import { listValues } from '../errors.js';
+import { describeValue, listValues, unknownFieldsMessage, unknownKeys } from '../errors.js';
 import { BaseModelMismatchError } from '../jobs/errors.js';
 import { validateDatasetName } from '../layout.js';
 import { validateHeadId } from '../registry/keys.js';
@@ -42,7 +42,7 @@ const INTERPOLATIONS: readonly Interpolation[] = ['nearest', 'bilinear', 'bicubi
 const LIMITS = { epochs: 1000, batchSize: 1024, hidden: 8192, inputSize: 1024 } as const;
 
 function fail(field: string, expected: string, value: unknown): never {
-  throw new FinetuneRequestError(`'${field}' must be ${expected}, got ${JSON.stringify(value) ?? String(value)}.`);
+  throw new FinetuneRequestError(`'${field}' must be ${expected}, got ${describeValue(value)}.`);
 }
 
 const isInteger = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number =>
@@ -92,9 +92,8 @@ export function resolveFinetuneRequest(request: FinetuneRequest): ResolvedFinetu
   if (request === null || typeof request !== 'object' || Array.isArray(request)) {
     throw new FinetuneRequestError(`A fine-tuning request must be an object like { dataset: 'flowers', model: 'densenet121', unfreeze: 'conv5' }.`);
   }
-  for (const key of Object.keys(request)) {
-    if (!(FIELDS as readonly string[]).includes(key)) throw new FinetuneRequestError(`Unknown fine-tuning field '${key}': expected ${listValues(FIELDS)}.`);
-  }
+  const unknown = unknownKeys(request, FIELDS);
+  if (unknown.length) throw new FinetuneRequestError(unknownFieldsMessage(unknown, FIELDS, 'fine-tuning field'));
   if (typeof request.dataset !== 'string') fail('dataset', 'the name of a dataset under images/<dataset>/<label>/', request.dataset);
   if (typeof request.model !== 'string') fail('model', 'a zoo model id', request.model);
   const spec = getModelSpec(request.model);

@@ -1,4 +1,4 @@
-import { listValues } from '../errors.js';
+import { describeValue, listValues, unknownFieldsMessage, unknownKeys } from '../errors.js';
 import { HeadSpecError } from './errors.js';
 import { HEAD_ACTIVATIONS, HEAD_ENGINES, type HeadSpec, type ResolvedHeadSpec } from './types.js';
 
@@ -25,7 +25,7 @@ export const DEFAULT_HEAD_SPEC: Readonly<ResolvedHeadSpec> = Object.freeze({
 const SPEC_KEYS = Object.keys(DEFAULT_HEAD_SPEC) as (keyof HeadSpec)[];
 
 function fail(field: string, expected: string, value: unknown): never {
-  throw new HeadSpecError(`HeadSpec.${field} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}.`);
+  throw new HeadSpecError(`HeadSpec.${field} must be ${expected}, got ${describeValue(value)}.`);
 }
 
 function isInteger(value: unknown, min: number): value is number {
@@ -47,11 +47,8 @@ function checkClassWeights(value: unknown): void {
 /** Validates a spec and fills in the defaults. Unknown keys are errors: a typo must not silently train with a default. */
 export function resolveHeadSpec(spec: HeadSpec = {}): ResolvedHeadSpec {
   if (spec === null || typeof spec !== 'object') throw new HeadSpecError(`HeadSpec must be an object, got ${String(spec)}.`);
-  for (const key of Object.keys(spec)) {
-    if (!SPEC_KEYS.includes(key as keyof HeadSpec)) {
-      throw new HeadSpecError(`Unknown HeadSpec field '${key}': expected ${listValues(SPEC_KEYS)}.`);
-    }
-  }
+  const unknown = unknownKeys(spec, SPEC_KEYS);
+  if (unknown.length) throw new HeadSpecError(unknownFieldsMessage(unknown, SPEC_KEYS, 'HeadSpec field'));
   const s = { ...DEFAULT_HEAD_SPEC, ...Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)) };
   if (!Array.isArray(s.hidden) || !s.hidden.every((u) => isInteger(u, 1))) fail('hidden', 'an array of positive integers', s.hidden);
   if (!HEAD_ACTIVATIONS.includes(s.activation)) {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, listValues } from '../errors.js';
+import { describeValue, InvalidArgumentError, listValues, unknownFieldsMessage, unknownKeys } from '../errors.js';
 import { validateDatasetName } from '../layout.js';
 import { resolveHeadSpec } from '../heads/spec.js';
 import { isAutoSpec, resolveAutoSpec } from '../heads/auto/spec.js';
@@ -24,7 +24,7 @@ function fail(message: string): never {
 function checkString(body: Record<string, unknown>, field: string): string | undefined {
   const value = body[field];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') fail(`'${field}' must be a non-empty string, got ${JSON.stringify(value)}.`);
+  if (typeof value !== 'string' || value === '') fail(`'${field}' must be a non-empty string, got ${describeValue(value)}.`);
   return value;
 }
 
@@ -56,7 +56,7 @@ function parseHead(value: unknown): TrainRequest['head'] {
     return value;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    fail(`'head' must be "auto" or an object of head settings, got ${JSON.stringify(value)}.`);
+    fail(`'head' must be "auto" or an object of head settings, got ${describeValue(value)}.`);
   }
   const head = value as Record<string, unknown>;
   checkLimits(head);
@@ -77,9 +77,8 @@ export function parseTrainRequest(body: unknown): TrainRequest {
     fail(`The request body must be a JSON object like {"dataset": "flowers", "head": {"epochs": 20}}.`);
   }
   const fields = body as Record<string, unknown>;
-  for (const key of Object.keys(fields)) {
-    if (!(REQUEST_FIELDS as readonly string[]).includes(key)) fail(`Unknown field '${key}': expected ${listValues(REQUEST_FIELDS)}.`);
-  }
+  const unknown = unknownKeys(fields, REQUEST_FIELDS);
+  if (unknown.length) fail(unknownFieldsMessage(unknown, REQUEST_FIELDS));
   const dataset = checkString(fields, 'dataset');
   if (dataset === undefined) fail(`'dataset' is required: the name of a dataset under images/<dataset>/<label>/.`);
   const request: TrainRequest = { dataset: validateDatasetName(dataset) };

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../../../src/errors.js';
+import { describeValue, InvalidArgumentError, unknownFieldsMessage } from '../../../src/errors.js';
 import { datasetPrefix, validateDatasetName } from '../../../src/layout.js';
 import { UnknownDatasetError } from '../../../src/jobs/errors.js';
 import { listDatasets } from '../../../src/jobs/preflight.js';
@@ -16,10 +16,10 @@ function parseBackfillRequest(body: unknown): { dataset: string; shards: number 
   }
   const { dataset, shards = 1, ...rest } = body as Record<string, unknown>;
   const unknown = Object.keys(rest);
-  if (unknown.length) throw new InvalidArgumentError(`Unknown field(s) ${unknown.map((k) => `'${k}'`).join(', ')}: expected 'dataset' and 'shards'.`);
+  if (unknown.length) throw new InvalidArgumentError(unknownFieldsMessage(unknown, ['dataset', 'shards']));
   if (typeof dataset !== 'string') throw new InvalidArgumentError("'dataset' is required: the name under images/<dataset>/.");
   if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
-    throw new InvalidArgumentError(`'shards' must be an integer from 1 to ${MAX_SHARDS}, got ${JSON.stringify(shards)}.`);
+    throw new InvalidArgumentError(`'shards' must be an integer from 1 to ${MAX_SHARDS}, got ${describeValue(shards)}.`);
   }
   return { dataset: validateDatasetName(dataset), shards };
 }

@@ -1,5 +1,5 @@
 // Direct module imports, not the jobs or finetune index: the runners behind them load models, which the API never does.
-import { listValues } from '../../../src/errors.js';
+import { describeValue, listValues } from '../../../src/errors.js';
 import { datasetPrefix } from '../../../src/layout.js';
 import { checkHeadFitsBase } from '../../../src/finetune/head-check.js';
 import { assertModelIdFree } from '../../../src/finetune/read.js';
@@ -31,7 +31,7 @@ function modeOf(body: unknown): { mode: (typeof TRAIN_MODES)[number]; fields: Re
     throw new InvalidTrainRequestError(`The request body must be a JSON object like {"dataset": "flowers", "head": {"epochs": 20}}.`);
   }
   const { mode = 'head', ...fields } = body as Record<string, unknown>;
-  if (!(TRAIN_MODES as readonly unknown[]).includes(mode)) throw new InvalidTrainRequestError(`Unknown mode ${JSON.stringify(mode)}: expected ${listValues(TRAIN_MODES)}.`);
+  if (!(TRAIN_MODES as readonly unknown[]).includes(mode)) throw new InvalidTrainRequestError(`Unknown mode ${describeValue(mode)}: expected ${listValues(TRAIN_MODES)}.`);
   return { mode: mode as (typeof TRAIN_MODES)[number], fields };
 }
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, listValues } from '../../../src/errors.js';
+import { describeValue, InvalidArgumentError, listValues, unknownFieldsMessage, unknownKeys } from '../../../src/errors.js';
 import { imageKey, validateDatasetName } from '../../../src/layout.js';
 import type { ApiDeps } from '../deps.js';
 import type { ApiRequest, ApiResponse } from '../http.js';
@@ -14,7 +14,7 @@ function requireName(body: Record<string, unknown>, field: 'label' | 'file', exa
   const value = body[field];
   if (typeof value !== 'string' || !NAME.test(value)) {
     throw new InvalidArgumentError(
-      `'${field}' must be one path segment of 1–255 characters without '/', '\\' or a leading '.', e.g. '${example}'; got ${JSON.stringify(value)}.`,
+      `'${field}' must be one path segment of 1–255 characters without '/', '\\' or a leading '.', e.g. '${example}'; got ${describeValue(value)}.`,
     );
   }
   return value;
@@ -25,15 +25,14 @@ function parseUpload(body: unknown): { dataset: string; label: string; file: str
     throw new InvalidArgumentError('The request body must be a JSON object like {"dataset": "flowers", "label": "rose", "file": "0001.jpg"}.');
   }
   const fields = body as Record<string, unknown>;
-  for (const key of Object.keys(fields)) {
-    if (!(UPLOAD_FIELDS as readonly string[]).includes(key)) throw new InvalidArgumentError(`Unknown field '${key}': expected ${listValues(UPLOAD_FIELDS)}.`);
-  }
+  const unknown = unknownKeys(fields, UPLOAD_FIELDS);
+  if (unknown.length) throw new InvalidArgumentError(unknownFieldsMessage(unknown, UPLOAD_FIELDS));
   if (typeof fields.dataset !== 'string') throw new InvalidArgumentError(`'dataset' is required: the dataset the image belongs to, e.g. 'flowers'.`);
   const upload = { dataset: validateDatasetName(fields.dataset), label: requireName(fields, 'label', 'rose'), file: requireName(fields, 'file', '0001.jpg') };
   const { contentType } = fields;
   if (contentType === undefined) return upload;
   if (typeof contentType !== 'string' || !(IMAGE_CONTENT_TYPES as readonly string[]).includes(contentType)) {
-    throw new InvalidArgumentError(`Unsupported contentType ${JSON.stringify(contentType)}: expected ${listValues(IMAGE_CONTENT_TYPES)}.`);
+    throw new InvalidArgumentError(`Unsupported contentType ${describeValue(contentType)}: expected ${listValues(IMAGE_CONTENT_TYPES)}.`);
   }
   return { ...upload, contentType };
 }

@@ -1,4 +1,4 @@
-import { listValues } from '../../errors.js';
+import { describeValue, listValues, unknownFieldsMessage, unknownKeys } from '../../errors.js';
 import { HeadSpecError } from '../errors.js';
 import type { ClassWeights } from '../types.js';
 import type { AutoHeadSpec, ResolvedAutoHeadSpec } from './types.js';
@@ -21,7 +21,7 @@ export function isAutoSpec(spec: unknown): spec is 'auto' | AutoHeadSpec {
 }
 
 function fail(field: string, expected: string, value: unknown): never {
-  throw new HeadSpecError(`head.${field} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}.`);
+  throw new HeadSpecError(`head.${field} must be ${expected}, got ${describeValue(value)}.`);
 }
 
 function checkClassWeights(value: unknown): ClassWeights {
@@ -36,9 +36,8 @@ function checkClassWeights(value: unknown): ClassWeights {
 /** Validates `"auto"` or `{ type: "auto", … }` and fills in the defaults; unknown fields are errors. */
 export function resolveAutoSpec(spec: 'auto' | AutoHeadSpec = 'auto'): ResolvedAutoHeadSpec {
   if (spec === 'auto') return { ...DEFAULT_AUTO_SPEC, linearC: [...DEFAULT_AUTO_SPEC.linearC], mlpUnits: [...DEFAULT_AUTO_SPEC.mlpUnits] };
-  for (const key of Object.keys(spec)) {
-    if (!AUTO_KEYS.includes(key as keyof AutoHeadSpec)) throw new HeadSpecError(`Unknown field '${key}' of an auto head: expected ${listValues(AUTO_KEYS)}.`);
-  }
+  const unknown = unknownKeys(spec, AUTO_KEYS);
+  if (unknown.length) throw new HeadSpecError(unknownFieldsMessage(unknown, AUTO_KEYS, 'field', ' of an auto head'));
   const s = { ...DEFAULT_AUTO_SPEC, ...Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)) } as ResolvedAutoHeadSpec;
   if (!Number.isInteger(s.folds) || s.folds < 2 || s.folds > 20) fail('folds', 'an integer from 2 to 20', s.folds);
   if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) fail('seed', 'an integer from 0 to 4294967295', s.seed);
