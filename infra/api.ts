@@ -36,6 +36,7 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/classify', target: 'classify', throttle: COMPUTE },
   { method: 'POST', path: '/features', target: 'classify', throttle: COMPUTE },
   { method: 'GET', path: '/thumbnails', target: 'classify', throttle: THUMBNAILS },
+  { method: 'POST', path: '/explain', target: 'classify', throttle: COMPUTE },
   { method: 'POST', path: '/train', target: 'api', throttle: JOBS, metered: true },
   { method: 'GET', path: '/train/defaults', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/jobs/{id}', target: 'api', throttle: LIGHT },

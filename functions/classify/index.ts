@@ -1,5 +1,5 @@
 /**
- * The classify Lambda's entry (infra/entries.ts): POST /classify, POST /features and GET /thumbnails (this
+ * The classify Lambda's entry (infra/entries.ts): POST /classify, POST /features, POST /explain and GET /thumbnails (this
  * function's image has sharp) on the API's HTTP layer. Import the routes from './routes.js' (or './env.js') to
  * mount them elsewhere: this module warms the model when it loads.
  */

@@ -12,8 +12,8 @@ export type PipelineFactory = (model: string, cut: FeatureCut) => Promise<Classi
 /** Pipelines hold whole networks (VGG16 is 528 MB): a process keeps only a few. */
 export const DEFAULT_MAX_PIPELINES = 3;
 
-interface Entry {
-  pipeline: Promise<ClassifyPipeline>;
+interface Entry<P> {
+  pipeline: Promise<P>;
   /** Requests running on it right now: an evicted pipeline is disposed only when the last one ends. */
   users: number;
   evicted: boolean;
@@ -27,13 +27,14 @@ export function cutKey(cut: FeatureCut): string {
 /**
  * The warm pipelines of a process, per (model, cut), least recently used evicted beyond `maxSize`.
  * `use` lends a pipeline for the length of a callback, so an eviction never disposes one mid-request.
+ * Anything disposable can be kept so (POST /explain keeps its Grad-CAM networks in one).
  */
-export class PipelineCache {
+export class PipelineCache<P extends { dispose(): void } = ClassifyPipeline> {
   /** Map order is recency order: the first entry is the least recently used. */
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry<P>>();
 
   constructor(
-    private readonly factory: PipelineFactory,
+    private readonly factory: (model: string, cut: FeatureCut) => Promise<P>,
     private readonly maxSize = DEFAULT_MAX_PIPELINES,
   ) {
     if (!Number.isInteger(maxSize) || maxSize < 1) throw new RangeError(`PipelineCache maxSize must be an integer ≥ 1, got ${maxSize}`);
@@ -45,7 +46,7 @@ export class PipelineCache {
   }
 
   /** Runs `fn` on the pipeline of (model, cut), building it on a miss (concurrent misses share one build). */
-  async use<T>(model: string, cut: FeatureCut, fn: (pipeline: ClassifyPipeline) => Promise<T>): Promise<T> {
+  async use<T>(model: string, cut: FeatureCut, fn: (pipeline: P) => Promise<T>): Promise<T> {
     const entry = this.acquire(`${model}|${cutKey(cut)}`, () => this.factory(model, cut));
     try {
       return await fn(await entry.pipeline);
@@ -65,12 +66,12 @@ export class PipelineCache {
     for (const key of this.keys()) this.evict(key);
   }
 
-  private acquire(key: string, build: () => Promise<ClassifyPipeline>): Entry {
+  private acquire(key: string, build: () => Promise<P>): Entry<P> {
     let entry = this.entries.get(key);
     if (entry) {
       this.entries.delete(key);
     } else {
-      const created: Entry = { pipeline: build(), users: 0, evicted: false };
+      const created: Entry<P> = { pipeline: build(), users: 0, evicted: false };
       // A failed build is not cached: the next request tries again.
       created.pipeline.catch(() => {
         if (this.entries.get(key) === created) this.entries.delete(key);
@@ -92,7 +93,7 @@ export class PipelineCache {
   }
 }
 
-function release(entry: Entry): void {
+function release<P extends { dispose(): void }>(entry: Entry<P>): void {
   entry.pipeline.then(
     (pipeline) => pipeline.dispose(),
     () => undefined, // nothing was built

@@ -38,6 +38,30 @@ export interface FeaturesQuery {
   cut?: FeatureCut;
 }
 
+export interface ExplainQuery {
+  /** A zoo model id: its ImageNet classifier (absent, and no head: the service's model). */
+  model?: string;
+  head?: string;
+  /** The class to explain, a label or an output index; absent: the top class. */
+  className?: string;
+  /** The layer whose feature map is explained; absent: the base's last one. */
+  layer?: string;
+  top: number;
+}
+
+/** `?model=|head=&class=&layer=&top=` of POST /explain. */
+export function parseExplainQuery(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): ExplainQuery {
+  const query = readQuery(event, ['model', 'head', 'class', 'layer', 'top']);
+  const { model, finetuned } = parseModel(query.model);
+  if (finetuned !== undefined) {
+    throw new InvalidArgumentError(`POST /explain explains a zoo model's ImageNet classifier (${listValues(MODEL_IDS)}) or a head (head=<id>), not fine-tuned model '${finetuned}'.`);
+  }
+  if (model !== undefined && query.head !== undefined) {
+    throw new InvalidArgumentError(`Give 'model' (an ImageNet classifier) or 'head' (a head on its own base), not both.`);
+  }
+  return { model, head: query.head === undefined ? undefined : validateHeadId(query.head), className: query.class, layer: query.layer, top: parseTop(query.top) };
+}
+
 /** `?model=&head=&top=` of POST /classify, validated with messages that list the valid values. */
 export function parseClassifyQuery(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): ClassifyQuery {
   const query = readQuery(event, ['model', 'head', 'top', 'review', 'minConfidence', 'dataset']);

@@ -5,20 +5,23 @@ import { namespaceId } from '../../src/features/pipeline.js';
 import { header, type ApiResponse } from '../api/http.js';
 import type { Route } from '../api/router.js';
 import { readRequestImages } from './body.js';
+import { explainRequest, ExplainService } from './explain.js';
 import { parseClassifyQuery, parseFeaturesQuery, parseMinConfidence } from './query.js';
 import { ClassifyService, type ClassifyDeps } from './service.js';
 
 export interface ClassifyRoutes {
-  /** POST /classify and POST /features, for the API router (functions/api/http-handler.ts). */
+  /** POST /classify, POST /features and POST /explain, for the API router (functions/api/http-handler.ts). */
   routes: Route[];
   service: ClassifyService;
+  explainer: ExplainService;
   /** Loads the default model and runs a dummy image through it; call once at process start. */
   warmUp(): Promise<void>;
   dispose(): void;
 }
 
 /**
- * POST /classify and POST /features as routes over one warm ClassifyService.
+ * POST /classify and POST /features as routes over one warm ClassifyService; POST /explain (Grad-CAM) over an
+ * ExplainService beside it, with the same body forms.
  *
  * Bodies: the image bytes (`image/*`, `application/octet-stream`; base64 with `isBase64Encoded`), JSON
  * `{ image }`, `{ key }` (under images/), `{ images: [...] }`, or multipart/form-data files; at most 10 MB
@@ -33,14 +36,17 @@ export interface ClassifyRoutes {
  */
 export function createClassifyRoutes(deps: ClassifyDeps): ClassifyRoutes {
   const service = new ClassifyService(deps);
+  const explainer = new ExplainService({ ...deps, maxObjectBytes: service.limits.maxObjectBytes });
   return {
     routes: [
       { method: 'POST', path: '/classify', handler: (request) => classifyRequest(service, request.event) },
       { method: 'POST', path: '/features', handler: (request) => featuresRequest(service, deps.defaultModel, request.event) },
+      { method: 'POST', path: '/explain', handler: (request) => explainRequest(explainer, service, request.event) },
     ],
     service,
+    explainer,
     warmUp: () => service.warmUp(),
-    dispose: () => service.dispose(),
+    dispose: () => (service.dispose(), explainer.dispose()),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClassifyQuery, parseFeaturesQuery } from '../../../functions/classify/query.js';
+import { parseClassifyQuery, parseExplainQuery, parseFeaturesQuery } from '../../../functions/classify/query.js';
 import { InvalidArgumentError } from '../../../src/errors.js';
 
 const MODELS = "'vgg16', 'vgg19', 'resnet50', 'inception_v3', 'mobilenet_v2' or 'densenet121'";
@@ -63,5 +63,27 @@ describe('parseFeaturesQuery', () => {
     expect(() => parseFeaturesQuery(q({ model: 'vgg/16' }), 'vgg16')).toThrow(`Unknown model 'vgg/16': expected ${MODELS}, or the id of a fine-tuned model`);
     expect(parseFeaturesQuery(q({ model: 'pets-ft-1' }), 'vgg16')).toEqual({ finetuned: 'pets-ft-1' });
     expect(() => parseFeaturesQuery(q({ model: 'pets-ft-1', pooling: 'avg' }), 'vgg16')).toThrow(/leave out 'layer' and 'pooling'/);
+  });
+});
+
+describe('parseExplainQuery', () => {
+  it('reads model or head, class, layer and top; defaults: the service model, the top class, the last feature map', () => {
+    expect(parseExplainQuery(q(null))).toEqual({ model: undefined, head: undefined, className: undefined, layer: undefined, top: 5 });
+    expect(parseExplainQuery(q({ model: 'densenet121', class: 'bald eagle', layer: 'pool4_pool', top: '2' }))).toEqual({
+      model: 'densenet121',
+      head: undefined,
+      className: 'bald eagle',
+      layer: 'pool4_pool',
+      top: 2,
+    });
+    expect(parseExplainQuery(q({ head: 'pets-1' })).head).toBe('pets-1');
+  });
+
+  it('refuses a fine-tuned model, model with head, and unknown parameters, listing the valid values', () => {
+    expect(() => parseExplainQuery(q({ model: 'pets-ft-20260101-120000-abcdef' }))).toThrow(
+      new InvalidArgumentError(`POST /explain explains a zoo model's ImageNet classifier (${MODELS}) or a head (head=<id>), not fine-tuned model 'pets-ft-20260101-120000-abcdef'.`),
+    );
+    expect(() => parseExplainQuery(q({ model: 'densenet121', head: 'pets-1' }))).toThrow(/not both/);
+    expect(() => parseExplainQuery(q({ pooling: 'avg' }))).toThrow("Unknown query parameter 'pooling': expected 'model', 'head', 'class', 'layer' or 'top'.");
   });
 });

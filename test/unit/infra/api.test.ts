@@ -58,6 +58,7 @@ describe('routes', () => {
       'GET /train/defaults',
       'POST /backfill',
       'POST /classify',
+      'POST /explain',
       'POST /features',
       'POST /jobs/{id}/resume',
       'POST /jobs/{id}/stop',
@@ -91,12 +92,12 @@ describe('routes', () => {
     expect(Object.values(keyed.findResources('AWS::S3::Bucket')).map((b) => b.Properties?.LoggingConfiguration)).toEqual([undefined]);
   });
 
-  it('sends /classify, /features and /thumbnails to the classify alias (sharp is in its image), everything else to the API function', () => {
+  it('sends /classify, /features, /explain and /thumbnails to the classify alias (sharp and the models are in its image), everything else to the API function', () => {
     const alias = logicalId(stack, stack.classify.target);
     const apiFn = logicalId(stack, stack.api.fn);
 
     for (const m of methods().filter((x) => !x.route.startsWith('OPTIONS'))) {
-      const expected = /\/(classify|features|thumbnails)$/.test(m.route) ? alias : apiFn;
+      const expected = /\/(classify|features|explain|thumbnails)$/.test(m.route) ? alias : apiFn;
       expect(m.integrationUri, m.route).toContain(expected);
     }
   });
