@@ -1,4 +1,9 @@
+import { decodeSafetensors } from '../features/format/safetensors.js';
+import type { LinkRecord } from '../features/ingest.js';
+import type { FeatureNamespace } from '../features/namespace.js';
 import type { DatasetFeatures } from '../features/shards.js';
+import { featureKey, linkKey } from '../layout.js';
+import type { ObjectStore } from '../store/index.js';
 import { nearestRows, normalizeRows } from './vectors.js';
 
 /** Most neighbours one request may ask for. */
@@ -33,4 +38,17 @@ export function similarImages(data: Pick<DatasetFeatures, 'features' | 'dim' | '
     .filter((n) => n.score < SELF_COSINE)
     .slice(0, k)
     .map((n) => ({ key: data.keys[n.row]!, label: data.labels[n.row]!, score: n.score }));
+}
+
+/** The cached feature vector of an extracted image key (through its link), else undefined (not extracted, or failed). */
+export async function cachedImageFeatures(store: ObjectStore, ns: FeatureNamespace, key: string): Promise<Float32Array | undefined> {
+  let link: LinkRecord;
+  try {
+    link = JSON.parse((await store.get(linkKey(ns, key))).toString('utf8')) as LinkRecord;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'NoSuchKey') return undefined;
+    throw error;
+  }
+  if (link.status !== 'ok') return undefined;
+  return decodeSafetensors(await store.get(featureKey(ns, link.sha256))).tensors.features!.data;
 }

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
-import { photo } from '../helpers/fixtures.js';
+import { FASHION_MNIST, photo } from '../helpers/fixtures.js';
 import { describeWhen, realWeights, sharedExport } from '../helpers/real-weights.js';
 
 const IMAGES = ['eagle', 'baboon', 'butterfly', 'dog'].map((n) => photo(`${n}.jpg`));
@@ -139,6 +139,77 @@ print(json.dumps(out))
       expect(result.f16.dtype).toBe('float16');
       expect(result.f16.meta_dtype).toBe('float16');
       expect(result.f16.maxdiff).toBeLessThanOrEqual(result.f16.scale * 1e-3);
+    });
+
+    describe('similar and issues on a folder laid out like the bucket', () => {
+      // shop: 6 fashion-mnist images of each of 3 labels, one of them also under a second name, and one test image
+      // copied in from shop-test (leakage). Extracted once with `headstart extract`.
+      const LABELS = ['bag', 'sandal', 'trouser'];
+      const model = ['--model', 'densenet121', '--pooling', 'avg', '--engine', 'tfjs'];
+      let bucket: string;
+      let store: string[];
+
+      beforeAll(async () => {
+        bucket = join(work, 'bucket');
+        for (const label of LABELS) {
+          mkdirSync(join(bucket, 'images/shop', label), { recursive: true });
+          mkdirSync(join(bucket, 'images/shop-test', label), { recursive: true });
+          for (const file of readdirSync(join(FASHION_MNIST, 'train', label)).sort().slice(0, 6)) copyFileSync(join(FASHION_MNIST, 'train', label, file), join(bucket, 'images/shop', label, file));
+          for (const file of readdirSync(join(FASHION_MNIST, 'test', label)).sort().slice(0, 2)) copyFileSync(join(FASHION_MNIST, 'test', label, file), join(bucket, 'images/shop-test', label, file));
+        }
+        const firstBag = readdirSync(join(bucket, 'images/shop/bag')).sort()[0]!;
+        copyFileSync(join(bucket, 'images/shop/bag', firstBag), join(bucket, 'images/shop/bag', `copy-of-${firstBag}`));
+        const leaked = readdirSync(join(bucket, 'images/shop-test/sandal')).sort()[0]!;
+        copyFileSync(join(bucket, 'images/shop-test/sandal', leaked), join(bucket, 'images/shop/sandal', `leaked-${leaked}`));
+        store = ['--store', bucket];
+        const extract = await run('extract', bucket, ...model, '--json');
+        expect(extract.code, extract.err).toBe(0);
+      });
+
+      it('headstart issues: the duplicate and the leak, then the same answer from the cache the API reads', async () => {
+        const started = performance.now();
+        const first = await run('issues', 'shop', '--against', 'shop-test', ...store, ...model, '--json');
+        const ms = performance.now() - started;
+        expect(first.code, first.err).toBe(0);
+        const issues = JSON.parse(first.out);
+        console.log(`headstart issues on ${issues.images} images: ${Math.round(ms)} ms (computeMs ${issues.computeMs})`);
+        expect(issues).toMatchObject({ dataset: 'shop', against: 'shop-test', images: 20, cached: false });
+        expect(issues.duplicates[0]).toMatchObject({ kind: 'identical', score: 1 });
+        expect(issues.duplicates[0].keys.some((k: string) => k.includes('/copy-of-'))).toBe(true);
+        expect(issues.leakage[0]).toMatchObject({ key: expect.stringMatching(/^images\/shop\/sandal\/leaked-/), otherKey: expect.stringMatching(/^images\/shop-test\/sandal\//), kind: 'identical' });
+
+        const again = await run('issues', 'shop', '--against', 'shop-test', ...store, ...model);
+        expect(again.code, again.err).toBe(0);
+        expect(again.out).toMatch(/^shop: 20 images, densenet121@[0-9a-f]{16}\/avg_pool \(from the cache\)/);
+        expect(again.out).toMatch(/duplicates: 1\n  1\.000 identical/);
+        expect(again.out).toMatch(/leakage into shop-test: 1/);
+      });
+
+      it('headstart similar: an image file finds its own label; a key is never its own neighbour', async () => {
+        const file = join(bucket, 'images/shop-test/trouser', readdirSync(join(bucket, 'images/shop-test/trouser')).sort()[1]!);
+        const byFile = await run('similar', file, '--dataset', 'shop', '--k', '3', ...store, ...model, '--json');
+        expect(byFile.code, byFile.err).toBe(0);
+        const answer = JSON.parse(byFile.out);
+        expect(answer.neighbours).toHaveLength(3);
+        expect(answer.neighbours.map((n: { label: string }) => n.label)).toEqual(['trouser', 'trouser', 'trouser']);
+
+        const key = `images/shop/bag/${readdirSync(join(bucket, 'images/shop/bag')).sort().at(-1)}`;
+        const byKey = await run('similar', key, '--dataset', 'shop', '--k', '5', ...store, ...model);
+        expect(byKey.code, byKey.err).toBe(0);
+        const lines = byKey.out.split('\n');
+        expect(lines).toHaveLength(5);
+        expect(lines.every((l) => /^\d\.\d{4}  \S+\s+images\/shop\//.test(l))).toBe(true);
+        expect(byKey.out).not.toContain(key);
+      });
+
+      it('answers a key without features, and a missing --dataset, with what to do', async () => {
+        const missing = await run('similar', 'images/shop/bag/nope.png', '--dataset', 'shop', ...store, ...model);
+        expect(missing.code).toBe(1);
+        expect(missing.err).toMatch(/'images\/shop\/bag\/nope\.png' has no cached features yet/);
+        const usage = await run('similar', 'images/shop/bag/nope.png', ...store, ...model);
+        expect(usage.code).toBe(2);
+        expect(usage.err).toMatch(/--dataset <name> is required/);
+      });
     });
   });
 });

@@ -1,9 +1,7 @@
 import { HeadstartError, InvalidArgumentError } from '../../../src/errors.js';
-import { MAX_SIMILAR_K, similarImages } from '../../../src/datatools/similar.js';
+import { cachedImageFeatures, MAX_SIMILAR_K, similarImages } from '../../../src/datatools/similar.js';
 import { NotExtractedError } from '../../../src/datatools/errors.js';
-import { decodeSafetensors } from '../../../src/features/format/safetensors.js';
-import type { LinkRecord } from '../../../src/features/ingest.js';
-import { featureKey, linkKey, validateDatasetName } from '../../../src/layout.js';
+import { validateDatasetName } from '../../../src/layout.js';
 import type { FeatureNamespace } from '../../../src/features/namespace.js';
 import { loadBuiltDatasetFeatures } from '../../../src/features/shards.js';
 import type { ObjectStore } from '../../../src/store/index.js';
@@ -35,19 +33,6 @@ function parseQuery(query: Record<string, string>): { dataset: string; k: number
   return { dataset: validateDatasetName(query.dataset), k };
 }
 
-/** The cached vector of an extracted image key, else undefined. */
-async function cachedFeatures(store: ObjectStore, ns: FeatureNamespace, key: string): Promise<Float32Array | undefined> {
-  let link: LinkRecord;
-  try {
-    link = JSON.parse((await store.get(linkKey(ns, key))).toString('utf8')) as LinkRecord;
-  } catch (error) {
-    if ((error as { code?: string }).code === 'NoSuchKey') return undefined;
-    throw error;
-  }
-  if (link.status !== 'ok') return undefined;
-  return decodeSafetensors(await store.get(featureKey(ns, link.sha256))).tensors.features!.data;
-}
-
 /**
  * POST /similar?dataset=<name>&k=10 with an image (the bodies of POST /classify) or `{ "key": "images/…" }`:
  * `{ neighbours: [{ key, label, score }], dataset, k, namespace, timings }`, cosine on the service's cached
@@ -60,7 +45,7 @@ export function similarRoutes(deps: SimilarDeps): Route[] {
     const source = sources[0]!;
     if ('error' in source) throw source.error;
     if ('key' in source) {
-      const cached = await cachedFeatures(deps.store, ns, source.key);
+      const cached = await cachedImageFeatures(deps.store, ns, source.key);
       if (cached) return { vector: cached, key: source.key };
       if (!deps.embed) throw new NotExtractedError(source.key);
     } else if (!deps.embed) {

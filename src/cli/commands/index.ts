@@ -5,10 +5,12 @@ import { devCommand } from './dev.js';
 import { extractCommand } from './extract.js';
 import { featuresCommand } from './features.js';
 import { finetuneCommand } from './finetune.js';
+import { issuesCommand } from './issues.js';
 import { modelsCommand } from './models.js';
+import { similarCommand } from './similar.js';
 import { summaryCommand } from './summary.js';
 import { uploadCommand } from './upload.js';
 import { weightsCommand } from './weights.js';
 
 /** Every CLI command, in the order `headstart --help` lists them. */
-export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, finetuneCommand, uploadCommand, devCommand, consoleCommand];
+export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, finetuneCommand, similarCommand, issuesCommand, uploadCommand, devCommand, consoleCommand];
