@@ -7,6 +7,10 @@ export type BackendName = (typeof BACKENDS)[number];
 
 const require = createRequire(import.meta.url);
 let initialised: Promise<BackendName> | undefined;
+/** What initBackend was last asked for, so resetBackend starts the same backend again. */
+let lastPreferred: string | undefined;
+/** Bumped by resetBackend: models and tensors made before it belong to a backend that is gone. */
+let generation = 0;
 
 /**
  * The native TensorFlow bindings behind the 'tensorflow' backend, in the order tried: the CUDA build (the GPU
@@ -74,6 +78,7 @@ export function initBackend(preferred: string | undefined = process.env.HEADSTAR
   if (preferred !== undefined && preferred !== '' && preferred !== 'auto' && !BACKENDS.includes(preferred as BackendName)) {
     throw new InvalidArgumentError(`Unknown backend '${preferred}': expected ${listValues([...BACKENDS, 'auto'])}.`);
   }
+  lastPreferred = preferred;
   initialised ??= (async () => {
     const wanted = preferred && preferred !== 'auto' ? (preferred as BackendName) : undefined;
     const order = wanted ? [wanted] : [...BACKENDS];
@@ -94,6 +99,44 @@ export function initBackend(preferred: string | undefined = process.env.HEADSTAR
     if (initialised === pending) initialised = undefined;
   });
   return pending;
+}
+
+/**
+ * True for a failure of the backend itself rather than of the request: a WebAssembly trap ('RuntimeError:
+ * memory access out of bounds' when the wasm backend's 4 GiB heap is exhausted mid-kernel) or an Emscripten
+ * abort. After one the backend's heap and kernels are in an unknown state, and every later op fails the same
+ * way until resetBackend.
+ */
+export function isBackendFault(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === 'RuntimeError' || /^Aborted\(/.test(error.message);
+}
+
+/** Which backend instance this process is on; a model loaded under another generation is dead. */
+export function backendGeneration(): number {
+  return generation;
+}
+
+interface ResettableEngine {
+  registry: Record<string, { dispose(): void }>;
+  state: { dispose(): void };
+  reset(): void;
+}
+
+/**
+ * Throws the backend away and starts a fresh one (a new wasm instance with a new heap), so that one fault
+ * does not fail every later training job and head prediction of a long-running process. Every tensor and
+ * variable of the old backend is forgotten, not freed: a crashed heap cannot free anything, and its memory
+ * goes with it. Holders of models (HeadCache) see the bump of backendGeneration and load them again.
+ */
+export async function resetBackend(): Promise<BackendName> {
+  const engine = tf.engine() as unknown as ResettableEngine;
+  for (const backend of Object.values(engine.registry)) backend.dispose = () => undefined;
+  engine.state.dispose = () => undefined;
+  engine.reset();
+  generation += 1;
+  initialised = undefined;
+  return initBackend(lastPreferred);
 }
 
 export { tf };

@@ -1,4 +1,4 @@
-import { initBackend, tf } from '../engine/backend.js';
+import { initBackend, isBackendFault, resetBackend, tf } from '../engine/backend.js';
 import { InvalidArgumentError } from '../errors.js';
 import { buildDatasetIndex, type DatasetIndex } from '../features/dataset.js';
 import { namespaceId, type FeatureNamespace } from '../features/namespace.js';
@@ -10,7 +10,7 @@ import type { ObjectStore } from '../store/index.js';
 import { LIBRARY_VERSION } from '../version.js';
 import { checkBaseModel } from '../jobs/base.js';
 import { jobErrorOf } from '../jobs/job-error.js';
-import { asOutOfMemory, checkMemoryBudget, memoryLimitBytes, type TrainingSize } from '../jobs/memory.js';
+import { asOutOfMemory, checkBackendHeap, checkMemoryBudget, memoryLimitBytes, type TrainingSize } from '../jobs/memory.js';
 import { checkTrainingDataset, featureDim, requireImages, trainingLabels } from '../jobs/preflight.js';
 import { progressOf, readJob, writeJob } from '../jobs/records.js';
 import { parseTrainRequest } from '../jobs/request.js';
@@ -62,12 +62,25 @@ export async function runTrainingJob(store: ObjectStore, jobId: string, options:
     const headId = await trainAndPublish(store, job, options);
     return await finish(store, job, { status: 'succeeded', headId });
   } catch (error) {
+    await restartBackendAfterFault(error, jobId);
     const jobError = jobErrorOf(error, jobId);
     // Our faults get their stack in the log (never in the record the API shows); the caller's do not need one.
     const internal = jobError.code === 'InternalError';
     logger[internal ? 'error' : 'warn']('training job failed', { jobId, ...jobError, ...(internal ? { stack: (error as Error)?.stack } : {}) });
     return finish(store, job, { status: 'failed', error: jobError });
   }
+}
+
+/**
+ * A fault of the backend itself (a wasm trap when its heap ran out mid-kernel) leaves it unusable: without a
+ * restart every later job of this process (a warm train function, the local server) and every head
+ * prediction fails the same way. The job fails with its own error; the next one gets a fresh backend.
+ */
+async function restartBackendAfterFault(error: unknown, jobId: string): Promise<void> {
+  const fault = [error, (error as { cause?: unknown } | undefined)?.cause].find(isBackendFault) as Error | undefined;
+  if (!fault) return;
+  const backend = await resetBackend();
+  logger.warn('TF.js backend restarted after a fault', { jobId, backend, fault: `${fault.name}: ${fault.message}` });
 }
 
 async function finish(store: ObjectStore, job: JobRecord, outcome: Pick<JobRecord, 'status' | 'headId' | 'error'>): Promise<JobRecord> {
@@ -101,6 +114,7 @@ async function prepareData(store: ObjectStore, request: TrainRequest, hidden: re
   const rows = extractedRows(index) + (validationIndex ? extractedRows(validationIndex) : 0);
   const size: TrainingSize = { rows, dim: await featureDim(store, ns, index), classes: labels.length, hidden };
   checkMemoryBudget(size, options.memoryLimitBytes ?? memoryLimitBytes());
+  checkBackendHeap(size, tf.getBackend(), tf.memory().numBytes);
   try {
     const train = await loadDatasetFeatures(store, ns, request.dataset, index);
     const validation = validationIndex ? await loadDatasetFeatures(store, ns, validationIndex.dataset, validationIndex) : undefined;

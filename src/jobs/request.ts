@@ -4,6 +4,7 @@ import { resolveHeadSpec } from '../heads/spec.js';
 import { isAutoSpec, resolveAutoSpec } from '../heads/auto/spec.js';
 import type { HeadSpec } from '../heads/types.js';
 import { MODEL_IDS } from '../zoo/types.js';
+import { backendHeap, formatBytes, plannedTrainingBackend } from './memory.js';
 import type { TrainRequest } from './types.js';
 
 /** A POST /train body that cannot start a job; the message names the field and its valid values. */
@@ -28,12 +29,33 @@ function checkString(body: Record<string, unknown>, field: string): string | und
   return value;
 }
 
+/**
+ * Refuses a head whose hidden layers alone cannot train in the heap of the backend that will run them (the
+ * wasm backend's 4 GiB, whatever the machine's RAM), before a job is queued: eight layers of 8,192 units
+ * pass the per-field bounds but hold 470 M parameters. A lower bound: the feature width and the classes add
+ * to it, and the job checks the whole run against the heap before loading data.
+ */
+function checkHeadFitsHeap(hidden: readonly number[], backend: string = plannedTrainingBackend()): void {
+  const heap = backendHeap(backend);
+  if (heap === undefined || hidden.length < 2) return;
+  let params = 0;
+  for (let i = 1; i < hidden.length; i++) params += hidden[i - 1]! * hidden[i]! + hidden[i]!;
+  const bytes = params * heap.perParam;
+  if (bytes <= heap.bytes) return;
+  fail(
+    `head.hidden [${hidden.join(', ')}] has ${params.toLocaleString('en-US')} parameters between its hidden layers alone; training them takes about ` +
+      `${formatBytes(bytes)} of heap (${heap.perParam} bytes per parameter, measured), more than the ${formatBytes(heap.bytes)} heap of TF.js's ${backend} backend ` +
+      `that trains heads here: use fewer or narrower hidden layers (a head on cached features rarely needs more than one or two of a few hundred units).`,
+  );
+}
+
 function checkLimits(head: Record<string, unknown>): void {
   const { hidden, epochs, batchSize, patience } = head;
   if (Array.isArray(hidden)) {
     if (hidden.length > HEAD_LIMITS.hiddenLayers) fail(`head.hidden has ${hidden.length} layers; at most ${HEAD_LIMITS.hiddenLayers} are allowed.`);
     const wide = hidden.find((u) => typeof u === 'number' && u > HEAD_LIMITS.units);
     if (wide !== undefined) fail(`head.hidden units must be from 1 to ${HEAD_LIMITS.units}, got ${wide}.`);
+    if (hidden.every((u) => Number.isInteger(u) && u > 0)) checkHeadFitsHeap(hidden as number[]);
   }
   const bounded: Array<[string, unknown, number]> = [
     ['epochs', epochs, HEAD_LIMITS.epochs],

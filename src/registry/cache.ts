@@ -1,3 +1,4 @@
+import { backendGeneration } from '../engine/backend.js';
 import type { ObjectStore } from '../store/index.js';
 import { HeadNotFoundError } from './errors.js';
 import { pointerKey, validateHeadId } from './keys.js';
@@ -24,6 +25,8 @@ export class HeadCache {
   private readonly revalidate: boolean;
   /** Map order is recency order: the first entry is the least recently used. */
   private readonly entries = new Map<string, Promise<LoadedHead>>();
+  /** The backend a head was loaded on (backendGeneration): one loaded before a backend restart is dead. */
+  private readonly loadedOn = new Map<string, number>();
 
   constructor(private readonly store: ObjectStore, options: HeadCacheOptions = {}) {
     this.maxSize = options.maxSize ?? 8;
@@ -42,6 +45,7 @@ export class HeadCache {
   /** The loaded head; loads it on a miss (concurrent misses share one load). */
   async get(headId: string): Promise<LoadedHead> {
     validateHeadId(headId);
+    if (this.entries.has(headId) && this.loadedOn.get(headId) !== backendGeneration()) this.forget(headId);
     const cached = this.entries.get(headId);
     if (cached) {
       if (this.revalidate && !(await this.store.exists(pointerKey(headId)))) {
@@ -54,9 +58,10 @@ export class HeadCache {
     }
     const loading = loadHead(this.store, headId);
     this.entries.set(headId, loading);
+    this.loadedOn.set(headId, backendGeneration());
     // A failed load is not cached: the next call tries again.
     loading.catch(() => {
-      if (this.entries.get(headId) === loading) this.entries.delete(headId);
+      if (this.entries.get(headId) === loading) this.forget(headId);
     });
     await this.trim();
     return loading;
@@ -65,7 +70,7 @@ export class HeadCache {
   /** Drops (and disposes) one head, e.g. after DELETE /models/{id}. */
   async evict(headId: string): Promise<void> {
     const entry = this.entries.get(headId);
-    this.entries.delete(headId);
+    this.forget(headId);
     await disposeEntry(entry);
   }
 
@@ -73,7 +78,14 @@ export class HeadCache {
   async clear(): Promise<void> {
     const all = [...this.entries.values()];
     this.entries.clear();
+    this.loadedOn.clear();
     await Promise.all(all.map(disposeEntry));
+  }
+
+  /** Drops a head without disposing it: after a backend restart its tensors went with the old backend. */
+  private forget(headId: string): void {
+    this.entries.delete(headId);
+    this.loadedOn.delete(headId);
   }
 
   private async trim(): Promise<void> {
