@@ -11,6 +11,13 @@ export default defineConfig({
     // Node 20 here, nodejs22.x in Lambda: the SDK's one-line "upgrade Node" notice is noise in test logs.
     // POWERTOOLS_DEV: the logger (src/logger.ts) writes through the global console, so tests can spy on it
     // (as Powertools' own tests do); it also keeps metrics from printing EMF lines.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_DEV: 'true' },
+    // HEADSTART_S3_*: the embedded S3 server's credentials for every server the tests start and every client,
+    // CLI and stack they spawn (children inherit them), as a user sets them; the generated kind has its own test.
+    env: {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      POWERTOOLS_DEV: 'true',
+      HEADSTART_S3_ACCESS_KEY_ID: 'HSLKTESTSUITE0000001',
+      HEADSTART_S3_SECRET_ACCESS_KEY: 'test-suite-secret-of-the-embedded-s3-server',
+    },
   },
 });

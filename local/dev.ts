@@ -14,6 +14,7 @@ import type { FeatureCut, FeaturePipeline } from '../src/features/pipeline.js';
 import type { BatchTiming } from '../src/features/stages.js';
 import { HeadCache } from '../src/registry/index.js';
 import { createS3Client, S3Store } from '../src/store/index.js';
+import { ACCESS_KEY_ENV, credentialsPath, SECRET_KEY_ENV } from '../src/store/local-credentials.js';
 import { headstartHome } from '../src/weights/index.js';
 import { thumbnailRoutes } from '../functions/api/routes/thumbnails.js';
 import { createConsoleAssets } from './console/assets.js';
@@ -49,6 +50,14 @@ export interface DevOptions {
   log?: (line: string) => void;
 }
 
+
+/** Where the S3 port's credentials come from, for the banner: every request to it must be signed with them. */
+function s3Keys(s3: LocalS3, dataDir: string): string {
+  if (s3.credentialsSource === 'environment') return `from ${ACCESS_KEY_ENV} and ${SECRET_KEY_ENV} (every request must be signed with them)`;
+  const how = s3.credentialsSource === 'generated' ? 'generated now, kept' : 'kept';
+  const found = dataDir === resolve(process.env.HEADSTART_DATA || '.headstart') ? 'when run from this folder' : `with HEADSTART_DATA=${dataDir}`;
+  return `${how} in ${credentialsPath(dataDir)} (0600); headstart commands find them ${found}`;
+}
 
 export interface DevStack {
   api: LocalApi;
@@ -139,7 +148,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, datasetPrefix(dataset))),
       embed: async (bytes) => (await classify.service.features({ name: 0, bytes }, {})).features,
       home: config.home,
-      finetuneWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, log },
+      finetuneWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, credentials: s3.credentials, log },
       routes: [...classify.routes, ...thumbnailRoutes({ store })],
     });
     const { handler, launcher: trainer, finetuneLauncher: finetuner } = localApi;
@@ -158,6 +167,8 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
         `  console    ${api.url}/console/`,
         `  API        ${api.url}${apiKey ? '   (x-api-key required)' : ''}`,
         `  S3         ${s3.endpoint}   bucket '${s3.bucket}', data in ${dataDir}`,
+        `  S3 keys    ${s3Keys(s3, dataDir)}`,
+        `             AWS_ACCESS_KEY_ID=${s3.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${s3.credentials.secretAccessKey} aws --endpoint-url ${s3.endpoint} s3 ls s3://${s3.bucket}/`,
         `  weights    ${config.home}`,
         'Next:',
         // `headstart upload` defaults to the default S3 port; on another one it needs the endpoint.

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { HeadstartError } from '../../src/errors.js';
 import { failJob } from '../../src/jobs/records.js';
-import type { ObjectStore } from '../../src/store/index.js';
+import { credentialsEnv, type LocalS3Credentials, type ObjectStore } from '../../src/store/index.js';
 
 /** The CLI the GPU batch job runs; locally the same command runs as a child process. */
 const HEADSTART_BIN = fileURLToPath(new URL('../../bin/headstart.js', import.meta.url));
@@ -13,6 +13,8 @@ export interface FinetuneWorkerOptions {
   store: string;
   /** The S3 endpoint (the embedded server's) for an s3:// store. */
   endpoint?: string;
+  /** The embedded server's credentials, handed to the worker in its environment (HEADSTART_S3_ACCESS_KEY_ID/…). */
+  credentials?: LocalS3Credentials;
   /** $HEADSTART_HOME of the worker: the weights it fine-tunes from. */
   home?: string;
   /** Each line the worker prints (its per-epoch progress). @default console.log */
@@ -30,7 +32,7 @@ export async function runFinetuneWorker(store: ObjectStore, jobId: string, signa
   const log = options.log ?? ((line: string) => console.log(line));
   const args = [HEADSTART_BIN, 'finetune', '--job', jobId, '--store', options.store, ...(options.endpoint ? ['--endpoint', options.endpoint] : [])];
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...(options.home ? { HEADSTART_HOME: options.home } : {}) },
+    env: { ...process.env, ...(options.home ? { HEADSTART_HOME: options.home } : {}), ...(options.credentials ? credentialsEnv(options.credentials) : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => log(`[finetune ${jobId}] ${line}`));

@@ -32,6 +32,8 @@ export class S3UploadSigner implements UploadSigner {
 
   presignPut(key: string, options: { contentType?: string; expiresIn: number }): Promise<string> {
     const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: options.contentType });
-    return getSignedUrl(this.client, command, { expiresIn: options.expiresIn });
+    // The presigner signs only host unless told: content-type signed makes the bucket hold the upload to it.
+    const signableHeaders = options.contentType === undefined ? undefined : new Set(['content-type']);
+    return getSignedUrl(this.client, command, { expiresIn: options.expiresIn, signableHeaders });
   }
 }

@@ -3,12 +3,13 @@
  * `startLocalS3` and forwards each object event to its parent over IPC. It exits when told to close or
  * when its parent goes away.
  */
+import type { CredentialsSource, LocalS3Credentials } from '../../src/store/local-credentials.js';
 import type { LocalS3Options } from './server.js';
 import { startLocalS3 } from './server.js';
 
 export type ToChild = { type: 'start'; options: LocalS3Options } | { type: 'close' };
 export type FromChild =
-  | { type: 'ready'; endpoint: string; bucket: string }
+  | { type: 'ready'; endpoint: string; bucket: string; credentials: LocalS3Credentials; credentialsSource: CredentialsSource }
   | { type: 'failed'; message: string; code?: string; name?: string }
   | { type: 'objectCreated'; record: unknown };
 
@@ -35,7 +36,7 @@ process.once('message', async (start: ToChild) => {
       await s3.close();
       process.disconnect();
     });
-    send({ type: 'ready', endpoint: s3.endpoint, bucket: s3.bucket });
+    send({ type: 'ready', endpoint: s3.endpoint, bucket: s3.bucket, credentials: s3.credentials, credentialsSource: s3.credentialsSource });
   } catch (error) {
     send(failed(error));
     process.disconnect();

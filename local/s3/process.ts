@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { S3EventRecord } from 'aws-lambda';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { rememberLocalS3 } from '../../src/store/local-credentials.js';
 import type { FromChild, ToChild } from './child.js';
 import { checkPort, type LocalS3, type LocalS3Events, type LocalS3Options } from './server.js';
 import { logger } from '../../src/logger.js';
@@ -39,6 +40,8 @@ export async function startLocalS3Process(options: LocalS3Options = {}): Promise
     const failure = ready as Extract<FromChild, { type: 'failed' }>;
     throw Object.assign(failure.name === 'InvalidArgumentError' ? new InvalidArgumentError(failure.message) : new Error(failure.message), { code: failure.code });
   }
+  // This process's clients of the endpoint sign with the child's credentials without being told.
+  const forget = rememberLocalS3(ready.endpoint, ready.credentials);
   let closing = false;
   child.once('exit', (code) => {
     if (!closing) logger.error(`local S3: the server process exited unexpectedly (code ${code}); restart headstart dev.`);
@@ -46,10 +49,13 @@ export async function startLocalS3Process(options: LocalS3Options = {}): Promise
   return {
     endpoint: ready.endpoint,
     bucket: ready.bucket,
+    credentials: ready.credentials,
+    credentialsSource: ready.credentialsSource,
     pid: child.pid,
     events,
     close: async () => {
       closing = true;
+      forget();
       if (child.connected) child.send({ type: 'close' } satisfies ToChild);
       const timer = setTimeout(() => child.kill(), 10_000);
       await exited;

@@ -31,7 +31,12 @@ export interface S3rverEvent {
   }[];
 }
 
+/** A koa middleware, as s3rver (a Koa application) composes them. */
+export type S3rverMiddleware = (ctx: never, next: () => Promise<unknown>) => unknown;
+
 export interface S3rverInstance extends EventEmitter {
+  /** Koa's middleware stack, composed when the server starts listening: logger, XML body, mount, vhost, router. */
+  middleware: S3rverMiddleware[];
   /** The bucket store; `context.store` is what request handlers see. Both are replaced together. */
   store: FilesystemStoreInstance;
   context: { store: FilesystemStoreInstance };
@@ -75,6 +80,9 @@ export interface FilesystemStoreInstance {
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
   listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult>;
+  initiateUpload(bucket: string, key: string, uploadId: string, metadata: Record<string, string>): Promise<void>;
+  putPart(bucket: string, uploadId: string, partNumber: string | number, content: NodeJS.ReadableStream): Promise<{ size: number; md5: string }>;
+  putObjectMultipart(bucket: string, uploadId: string, parts: Array<{ number: number | string }>): Promise<{ size: number; md5: string }>;
 }
 
 export interface FilesystemStoreConstructor {
@@ -96,6 +104,10 @@ export const S3Object = require('s3rver/lib/models/object') as (new (
 ) => S3rverObject) & {
   /** The system metadata s3rver stores with an object (x-amz-meta-* aside). */
   ALLOWED_METADATA: readonly string[];
+};
+/** s3rver's accounts: its own V4 check (signature unchecked) looks the key id up here, so ours must be in it. */
+export const AWSAccount = require('s3rver/lib/models/account') as {
+  DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void; revokeAccessKey(accessKeyId: string): void };
 };
 /** The bucket controller module; `routes.js` looks its functions up on every request. */
 export const bucketController = require('s3rver/lib/controllers/bucket') as {

@@ -3,16 +3,19 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3EventRecord } from 'aws-lambda';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { installationCredentials, rememberLocalS3, type CredentialsSource, type LocalS3Credentials } from '../../src/store/local-credentials.js';
+import { requireSignature, SigV4Verifier } from './auth.js';
 import { createSequencer, isObjectCreated, toS3EventRecord } from './event-record.js';
 import { installListObjectsFix } from './list-fix.js';
-import { S3rver, type S3rverEvent } from './s3rver.js';
+import { refuseUnsafeNames } from './names.js';
+import { AWSAccount, S3rver, type S3rverEvent, type S3rverMiddleware } from './s3rver.js';
 import { SortedFilesystemStore } from './sorted-store.js';
 import { logger } from '../../src/logger.js';
 
 export interface LocalS3Options {
   /** 0 picks a free port (read it back from `endpoint`). @default 4569 */
   port?: number;
-  /** @default '127.0.0.1' (never the network: the credentials are public) */
+  /** @default '127.0.0.1' (plain HTTP: signatures keep strangers out, but nothing is encrypted) */
   host?: string;
   /** Where objects live; kept across restarts. @default './.headstart' */
   dataDir?: string;
@@ -22,6 +25,11 @@ export interface LocalS3Options {
   region?: string;
   /** Silence s3rver's per-request log. @default true */
   silent?: boolean;
+  /**
+   * The only credentials requests may be signed with. @default HEADSTART_S3_ACCESS_KEY_ID and
+   * HEADSTART_S3_SECRET_ACCESS_KEY, else the pair kept in `dataDir` (generated on first start, 0600)
+   */
+  credentials?: LocalS3Credentials;
 }
 
 /** Object events as S3 notifications would carry them (keys URL-encoded, every key: filter downstream). */
@@ -31,6 +39,10 @@ export interface LocalS3 {
   /** e.g. `http://127.0.0.1:4569`, for `createS3Client({ endpoint })`. */
   readonly endpoint: string;
   readonly bucket: string;
+  /** What every request must be signed with (SigV4); `createS3Client` for this endpoint in this process finds them itself. */
+  readonly credentials: LocalS3Credentials;
+  /** Where they came from: the environment, the data directory's file, or generated on this start. */
+  readonly credentialsSource: CredentialsSource;
   /** The server's process when it runs in one of its own (startLocalS3Process), e.g. to read its CPU time. */
   readonly pid?: number;
   /** Emits `objectCreated` with one S3EventRecord per stored object, e.g. into a LocalEventQueue. */
@@ -60,8 +72,9 @@ const BUCKET_CORS = `<CORSConfiguration>
 </CORSConfiguration>`;
 
 /**
- * Starts the embedded S3-compatible server (s3rver) in this process, with the bucket configured and
- * its listing fixed to behave like S3 (list-fix.ts, sorted-store.ts).
+ * Starts the embedded S3-compatible server (s3rver) in this process, with the bucket configured, its
+ * listing fixed to behave like S3 (list-fix.ts, sorted-store.ts), every request's SigV4 signature checked
+ * against the installation's credentials (auth.ts) and keys kept inside their bucket (sorted-store.ts).
  */
 export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS3> {
   const { port = 4569, host = '127.0.0.1', dataDir = './.headstart', bucket = 'headstart' } = options;
@@ -73,6 +86,12 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const server = new S3rver({ port, address: host, directory, silent, resetOnClose: false, configureBuckets: [{ name: bucket, configs: [BUCKET_CORS] }] });
   // s3rver's own listing skips keys across pages; see sorted-store.ts.
   server.store = server.context.store = new SortedFilesystemStore(directory);
+  const { credentials, source } = options.credentials ? { credentials: options.credentials, source: 'environment' as const } : await installationCredentials(directory);
+  // Before the router (the last middleware): nothing is routed, read or written for an unsigned request
+  // or for a bucket or key that could name a path outside its folder.
+  server.middleware.splice(server.middleware.length - 1, 0, requireSignature(new SigV4Verifier(credentials)) as S3rverMiddleware, refuseUnsafeNames() as S3rverMiddleware);
+  // s3rver's own check, which runs after ours, knows only the key ids registered with it.
+  AWSAccount.DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
   const events: LocalS3Events = new EventEmitter();
   const context = { region, nextSequencer: createSequencer() };
   server.on('event', (event: S3rverEvent) => {
@@ -87,11 +106,18 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     }
   });
   const address = await server.run();
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  const forget = rememberLocalS3(endpoint, credentials);
   return {
-    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
+    endpoint,
     bucket,
+    credentials,
+    credentialsSource: source,
     events,
-    close: () => closeServer(server),
+    close: () => {
+      forget();
+      return closeServer(server);
+    },
   };
 }
 

@@ -22,6 +22,7 @@ import {
   type ListObjectsResult,
   type S3rverObject,
 } from './s3rver.js';
+import { checkBucket, checkKey, checkUpload } from './names.js';
 
 /** How s3rver names the file that holds an object's bytes. */
 const OBJECT_SUFFIX = '._S3rver_object';
@@ -41,9 +42,43 @@ async function writeAtomically(target: string, body: string): Promise<void> {
   }
 }
 
+/** What s3rver keeps of a PUT's headers: its system metadata and the user's x-amz-meta-*. */
+function metadataJson(metadata: Record<string, string>): string {
+  const kept = Object.fromEntries(Object.entries(metadata).filter(([name]) => S3Object.ALLOWED_METADATA.includes(name) || name.startsWith('x-amz-meta-')));
+  return JSON.stringify(kept, null, 2);
+}
+
 export class SortedFilesystemStore extends FilesystemStore {
   /** Per object, the tail of its chain of critical sections: a version's files change together under it. */
   private readonly locks = new Map<string, Promise<unknown>>();
+
+  /** Every path s3rver builds for a bucket or an object comes through these two: no name leaves its bucket's folder. */
+  override getBucketPath(bucket: string): string {
+    checkBucket(bucket);
+    return super.getBucketPath(bucket);
+  }
+
+  override getResourcePath(bucket: string, key: string | undefined, resource: string): string {
+    checkBucket(bucket);
+    if (key !== undefined && key !== '') checkKey(key);
+    return super.getResourcePath(bucket, key, resource);
+  }
+
+  override async initiateUpload(bucket: string, key: string, uploadId: string, metadata: Record<string, string>): Promise<void> {
+    checkKey(key);
+    checkUpload(uploadId);
+    return super.initiateUpload(bucket, key, uploadId, metadata);
+  }
+
+  override async putPart(bucket: string, uploadId: string, partNumber: string | number, content: NodeJS.ReadableStream): Promise<{ size: number; md5: string }> {
+    checkUpload(uploadId, [partNumber]);
+    return super.putPart(bucket, uploadId, partNumber, content);
+  }
+
+  override async putObjectMultipart(bucket: string, uploadId: string, parts: Array<{ number: number | string }>): Promise<{ size: number; md5: string }> {
+    checkUpload(uploadId, parts.map((part) => part.number));
+    return super.putObjectMultipart(bucket, uploadId, parts);
+  }
 
   /**
    * s3rver writes an object's bytes into its final file as they arrive, answers the PUT before a Buffer
@@ -67,25 +102,38 @@ export class SortedFilesystemStore extends FilesystemStore {
       },
     });
     const tmp = temporaryPath(objectPath);
+    const staged: Array<[tmp: string, target: string]> = [];
     try {
       await pipeline(content, count, createWriteStream(tmp));
       const digest = md5.digest('hex');
+      // Checksum and metadata are written beside the bytes before anything is renamed: a write that fails
+      // (a full disk) leaves no object, or the old one whole. The bytes are renamed last: an object is
+      // visible once its file exists, and by then its metadata is already in place.
+      for (const [resource, body] of [['object.md5', digest], ['metadata.json', metadataJson(object.metadata)]] as const) {
+        const target = this.getResourcePath(object.bucket, object.key, resource);
+        staged.push([temporaryPath(target), target]);
+        await this.stageFile(staged.at(-1)![0], body);
+      }
+      staged.push([tmp, objectPath]);
       await this.locked(object.bucket, object.key, async () => {
-        await rename(tmp, objectPath);
-        await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+        for (const [from, to] of staged) await rename(from, to);
       });
       return { size, md5: digest };
     } catch (error) {
-      // Renamed away on success: only a failed write leaves the temporary file behind.
-      await rm(tmp, { force: true });
+      // Renamed away on success: only a failed write leaves temporary files behind.
+      await Promise.all([tmp, ...staged.map(([from]) => from)].map((file) => rm(file, { force: true })));
       throw error;
     }
   }
 
+  /** Writes one temporary file of a PUT (a seam for the failure tests). */
+  protected async stageFile(file: string, body: string): Promise<void> {
+    await writeFile(file, body);
+  }
+
   async putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void> {
-    const kept = Object.fromEntries(Object.entries(metadata).filter(([name]) => S3Object.ALLOWED_METADATA.includes(name) || name.startsWith('x-amz-meta-')));
     if (md5) await writeAtomically(this.getResourcePath(bucket, key, 'object.md5'), md5);
-    await writeAtomically(this.getResourcePath(bucket, key, 'metadata.json'), JSON.stringify(kept, null, 2));
+    await writeAtomically(this.getResourcePath(bucket, key, 'metadata.json'), metadataJson(metadata));
   }
 
   override getMetadata(bucket: string, key: string): Promise<Record<string, string>> {

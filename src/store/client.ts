@@ -1,8 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { InvalidArgumentError, listValues } from '../errors.js';
-
-/** The account s3rver accepts (its built-in dummy credentials). */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+import { localCredentials, type LocalS3Credentials } from './local-credentials.js';
 
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0']);
 const PROTOCOLS = ['http:', 'https:'] as const;
@@ -15,15 +13,20 @@ export interface S3ClientOptions {
   /** @default true for a local endpoint, else false (virtual-hosted style, as AWS prefers) */
   forcePathStyle?: boolean;
   /**
-   * Treat the endpoint as the embedded server (dummy credentials, path style, checksums only when
+   * Treat the endpoint as the embedded server (its credentials, path style, checksums only when
    * required) even when it is not a loopback address, e.g. a container name. @default loopback endpoint
    */
   local?: boolean;
+  /**
+   * What a local client signs with. @default the embedded server's, found when the client first signs
+   * (see `localCredentials`: a server in this process, HEADSTART_S3_ACCESS_KEY_ID/…, or the data directory)
+   */
+  credentials?: LocalS3Credentials;
 }
 
 /**
  * Creates the process's S3 client. Against AWS it is the SDK default. Against a local endpoint it
- * uses path-style URLs, s3rver's dummy credentials, and sends or checks checksums only when an
+ * uses path-style URLs, the embedded server's per-installation credentials, and sends or checks checksums only when an
  * operation requires them: with the SDK's default flexible checksums a stream body goes out
  * aws-chunked, and s3rver stores that framing as if it were the object's bytes.
  */
@@ -32,13 +35,14 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
   if (options.endpoint === undefined) {
     return new S3Client({ region, forcePathStyle: options.forcePathStyle });
   }
-  const local = options.local ?? isLocalEndpoint(options.endpoint);
-  if (!local) return new S3Client({ region, endpoint: options.endpoint, forcePathStyle: options.forcePathStyle });
+  const { endpoint } = options;
+  const local = options.local ?? isLocalEndpoint(endpoint);
+  if (!local) return new S3Client({ region, endpoint, forcePathStyle: options.forcePathStyle });
   return new S3Client({
     region,
-    endpoint: options.endpoint,
+    endpoint,
     forcePathStyle: options.forcePathStyle ?? true,
-    credentials: LOCAL_CREDENTIALS,
+    credentials: options.credentials ?? (() => localCredentials(endpoint)),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, namespaceFor } from '../../functions/shared/runtime.js';
 import { readJob } from '../../src/jobs/index.js';
 import { listHeads } from '../../src/registry/index.js';
+import { credentialsEnv } from '../../src/store/index.js';
 import { apiEvent } from '../helpers/events.js';
 import { invoke, layOut, realSynth, removeSandbox, zipArtifacts, type RunResult, type Sandbox, type Synth, type ZipArtifact } from '../helpers/lambda-artifacts.js';
 import { startTestS3, type TestS3 } from '../helpers/store-s3.js';
@@ -43,6 +44,7 @@ async function run(name: string, a: ZipArtifact, events: unknown[]): Promise<Run
     names: { [bucketId]: s3.s3.bucket },
     extraEnv: {
       HEADSTART_S3_ENDPOINT: s3.s3.endpoint,
+      ...credentialsEnv(s3.s3.credentials),
       AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${(lambdaEndpoint.address() as AddressInfo).port}`,
     },
   });
@@ -146,7 +148,7 @@ describe('zip artifacts of the real synth, as Lambda runs them (Node 22, sandbox
     const sandbox = layOut({ ...api, layerZips: [] });
     sandboxes.push(sandbox);
 
-    const result = await invoke(api, sandbox, [apiEvent('GET', '/models')], { names: {}, extraEnv: { HEADSTART_S3_ENDPOINT: s3.s3.endpoint } });
+    const result = await invoke(api, sandbox, [apiEvent('GET', '/models')], { names: {}, extraEnv: { HEADSTART_S3_ENDPOINT: s3.s3.endpoint, ...credentialsEnv(s3.s3.credentials) } });
 
     expect(result.importMs).toBeNull();
     expect(result.invocations[0].error).toMatchObject({ code: 'ERR_MODULE_NOT_FOUND', message: expect.stringContaining("'@tensorflow/tfjs'") });

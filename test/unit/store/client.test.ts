@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/errors.js';
-import { createS3Client, isLocalEndpoint, LOCAL_CREDENTIALS } from '../../../src/store/client.js';
+import { createS3Client, isLocalEndpoint } from '../../../src/store/client.js';
+import { rememberLocalS3 } from '../../../src/store/local-credentials.js';
+
+const SERVER = { accessKeyId: 'HSLKTESTSERVER000001', secretAccessKey: 'server-secret' };
 
 describe('createS3Client', () => {
-  it('configures a local endpoint for s3rver: path style, dummy credentials, checksums only when required', async () => {
+  it("configures a local endpoint for s3rver: path style, the server's credentials, checksums only when required", async () => {
+    const forget = rememberLocalS3('http://127.0.0.1:4569', SERVER);
     const client = createS3Client({ endpoint: 'http://127.0.0.1:4569' });
     expect(client.config.forcePathStyle).toBe(true);
-    expect(await client.config.credentials()).toMatchObject(LOCAL_CREDENTIALS);
+    expect(await client.config.credentials()).toMatchObject(SERVER);
+    forget();
     expect(await client.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
     expect(await client.config.responseChecksumValidation()).toBe('WHEN_REQUIRED');
     expect(await client.config.region()).toBe(process.env.AWS_REGION ?? 'us-east-1');
@@ -22,9 +27,10 @@ describe('createS3Client', () => {
   });
 
   it('treats a named endpoint as local when told so', async () => {
-    const client = createS3Client({ endpoint: 'http://s3rver:4569', local: true, forcePathStyle: false });
+    const given = { accessKeyId: 'HSLKGIVEN00000000001', secretAccessKey: 'given-secret' };
+    const client = createS3Client({ endpoint: 'http://s3rver:4569', local: true, forcePathStyle: false, credentials: given });
     expect(client.config.forcePathStyle).toBe(false);
-    expect(await client.config.credentials()).toMatchObject(LOCAL_CREDENTIALS);
+    expect(await client.config.credentials()).toMatchObject(given);
     client.destroy();
   });
 
