@@ -1,5 +1,5 @@
 import { confidentLearningIssues } from './confident.js';
-import { defaultFolds, outOfFoldProbabilities } from './probe.js';
+import { defaultFolds, outOfFoldProbabilities, type OutOfFold } from './probe.js';
 import { nearestNeighbourTable, normalizeRows } from './vectors.js';
 
 /**
@@ -66,6 +66,8 @@ export interface FindIssuesOptions {
   /** Another dataset to check for leakage (e.g. the test set against train). */
   against?: IssueRows;
   nearDuplicate?: number;
+  /** Out-of-fold probabilities already at hand (a head's cross-validation): the probe does not run. */
+  outOfFold?: OutOfFold;
   folds?: number;
   seed?: number;
 }
@@ -155,8 +157,9 @@ function findOutliers(rows: IssueRows, table: ReturnType<typeof nearestNeighbour
 
 /**
  * Everything suspicious about a dataset from its cached features alone: duplicate files (same bytes, or
- * a cosine ≥ `nearDuplicate`), images that also appear in `against` (leakage), labels a k-fold linear
- * probe confidently disagrees with (confident learning), and images far from all others (outliers).
+ * a cosine ≥ `nearDuplicate`), images that also appear in `against` (leakage), labels that out-of-fold
+ * predictions (`outOfFold`, else a k-fold linear probe's) confidently disagree with (confident learning),
+ * and images far from all others (outliers).
  * Each list is sorted most suspicious first.
  */
 export async function findIssues(rows: IssueRows, options: FindIssuesOptions = {}): Promise<FoundIssues> {
@@ -178,10 +181,10 @@ export async function findIssues(rows: IssueRows, options: FindIssuesOptions = {
   for (const label of rows.labels) counts.set(label, (counts.get(label) ?? 0) + 1);
   if (counts.size < 2) {
     notes.push(`labelIssues: the dataset has ${counts.size} label; confident learning needs at least 2.`);
-  } else if (rows.keys.length < 2 * folds) {
+  } else if (!options.outOfFold && rows.keys.length < 2 * folds) {
     notes.push(`labelIssues: ${rows.keys.length} images are too few for a ${folds}-fold probe (at least ${2 * folds}).`);
   } else {
-    const oof = await outOfFoldProbabilities(rows.features, rows.dim, rows.labels, { folds, seed: options.seed });
+    const oof = options.outOfFold ?? (await outOfFoldProbabilities(rows.features, rows.dim, rows.labels, { folds, seed: options.seed }));
     labelIssues = confidentLearningIssues(oof).map((i) => ({
       key: rows.keys[i.row]!,
       givenLabel: oof.classes[i.given]!,

@@ -4,6 +4,7 @@ import type { ObjectStore } from '../store/index.js';
 import { loadDatasetRows } from './dataset-rows.js';
 import { DatasetTooLargeError } from './errors.js';
 import { findIssues, NEAR_DUPLICATE_COSINE, OUTLIER_NEIGHBOURS, type FoundIssues } from './find-issues.js';
+import { headOutOfFold } from './head-probabilities.js';
 import { issuesKey } from './keys.js';
 import { defaultFolds } from './probe.js';
 
@@ -23,6 +24,8 @@ export interface DatasetIssues extends FoundIssues {
     nearDuplicateCosine: number;
     outlierNeighbours: number;
     labelIssues: string;
+    /** Whose out-of-fold probabilities the label issues come from: `head:<id>` (a head trained on exactly these images) or `probe`. */
+    labelIssuesSource: string;
   };
   computedAt: string;
   computeMs: number;
@@ -47,18 +50,22 @@ async function readCached(store: ObjectStore, key: string): Promise<DatasetIssue
 
 /**
  * A dataset's issues under the service's namespace: read from the cache when the dataset (and `against`)
- * are unchanged since they were computed, else computed from the cached features and stored.
+ * are unchanged since they were computed, else computed from the cached features and stored. Label issues
+ * come from the newest head trained on exactly these images when there is one (its out-of-fold predictions,
+ * src/datatools/head-probabilities.ts), else from a k-fold probe; `method.labelIssuesSource` says which.
  */
 export async function datasetIssues(store: ObjectStore, ns: FeatureNamespace, dataset: string, options: DatasetIssuesOptions = {}): Promise<DatasetIssues> {
   const rows = await loadDatasetRows(store, ns, dataset);
   const other = options.against !== undefined ? await loadDatasetRows(store, ns, options.against) : undefined;
-  const key = issuesKey(ns, dataset, rows.manifest.fingerprint, other && { dataset: other.dataset, fingerprint: other.manifest.fingerprint });
+  // A head trained on exactly these images has out-of-fold predictions already: no probe to run.
+  const head = await headOutOfFold(store, ns, dataset, rows);
+  const key = issuesKey(ns, dataset, rows.manifest.fingerprint, other && { dataset: other.dataset, fingerprint: other.manifest.fingerprint }, head?.headId);
   const cached = await readCached(store, key);
   if (cached) return cached;
   const limit = options.maxImages ?? SYNC_ISSUE_LIMIT;
   if (rows.keys.length > limit) throw new DatasetTooLargeError(dataset, rows.keys.length, limit);
   const started = performance.now();
-  const found = await findIssues(rows, { against: other });
+  const found = await findIssues(rows, { against: other, outOfFold: head?.oof });
   const issues: DatasetIssues = {
     dataset,
     ...(other ? { against: other.dataset } : {}),
@@ -69,7 +76,10 @@ export async function datasetIssues(store: ObjectStore, ns: FeatureNamespace, da
     method: {
       nearDuplicateCosine: NEAR_DUPLICATE_COSINE,
       outlierNeighbours: OUTLIER_NEIGHBOURS,
-      labelIssues: `confident learning over ${defaultFolds(rows.keys.length)}-fold out-of-fold probabilities of a linear probe`,
+      labelIssues: head
+        ? `confident learning over the calibrated ${head.folds}-fold out-of-fold probabilities of head '${head.headId}' (its model selection's)`
+        : `confident learning over ${defaultFolds(rows.keys.length)}-fold out-of-fold probabilities of a linear probe`,
+      labelIssuesSource: head ? `head:${head.headId}` : 'probe',
     },
     ...found,
     computedAt: new Date().toISOString(),

@@ -2,14 +2,16 @@ import type { FeatureNamespace } from '../features/namespace.js';
 import { namespacePrefix, safeSegment } from '../layout.js';
 
 /** Bumped when the issue finders change what they report, so a cached answer of the old rules is never served. */
-export const ISSUES_VERSION = 'v1';
+export const ISSUES_VERSION = 'v2';
 
 /**
- * `features/<ns>/issues/<dataset>/<version>-<fingerprint>[-vs-<other>-<fingerprint>].json`: a dataset's
- * issues, keyed by the shard fingerprints they were computed from, so a changed dataset (or `against`
- * dataset) is a new key and a stale answer is never read. Derived data: deleting it costs a recomputation.
+ * `features/<ns>/issues/<dataset>/<version>-<fingerprint>[-vs-<other>-<fingerprint>][-head-<headId>].json`: a
+ * dataset's issues, keyed by the shard fingerprints they were computed from (and the head whose out-of-fold
+ * predictions gave the label issues), so a changed dataset, `against` dataset or a newer head is a new key and a
+ * stale answer is never read. Derived data: deleting it costs a recomputation.
  */
-export function issuesKey(ns: FeatureNamespace, dataset: string, fingerprint: string, against?: { dataset: string; fingerprint: string }): string {
+export function issuesKey(ns: FeatureNamespace, dataset: string, fingerprint: string, against?: { dataset: string; fingerprint: string }, headId?: string): string {
   const vs = against ? `-vs-${against.dataset}-${against.fingerprint.slice(0, 16)}` : '';
-  return `${namespacePrefix(ns)}issues/${safeSegment(dataset, 'dataset name')}/${ISSUES_VERSION}-${fingerprint.slice(0, 16)}${vs}.json`;
+  const head = headId === undefined ? '' : `-head-${safeSegment(headId, 'head id')}`;
+  return `${namespacePrefix(ns)}issues/${safeSegment(dataset, 'dataset name')}/${ISSUES_VERSION}-${fingerprint.slice(0, 16)}${vs}${head}.json`;
 }

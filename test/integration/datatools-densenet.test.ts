@@ -147,10 +147,42 @@ describeWhen(weights, 'the data tools on DenseNet121 features', () => {
         expect(scores).toEqual([...scores].sort((a, b) => b - a));
       }
       expect(issues.cached).toBe(false);
+      expect(issues.method.labelIssuesSource).toBe('probe');
 
       const again = await call('GET', '/datasets/fmnist-noisy/issues', { query: { against: 'fmnist-test' } });
       expect(again.body).toEqual({ ...issues, cached: true });
     });
+
+    it("takes the label issues from a head trained on the dataset (its out-of-fold predictions) once there is one", async () => {
+      const job = await call('POST', '/train', { body: { dataset: 'fmnist-noisy' } });
+      expect(job.status, JSON.stringify(job.body)).toBe(202);
+      let record = (await call('GET', `/jobs/${job.body.jobId}`)).body;
+      for (const started = Date.now(); record.status !== 'succeeded' && record.status !== 'failed' && Date.now() - started < 600_000; ) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        record = (await call('GET', `/jobs/${job.body.jobId}`)).body;
+      }
+      expect(record.status, JSON.stringify(record.error)).toBe('succeeded');
+
+      const res = await call('GET', '/datasets/fmnist-noisy/issues', { query: { against: 'fmnist-test' } });
+      const issues = res.body;
+
+      expect(res.status).toBe(200);
+      expect(issues).toMatchObject({ cached: false, method: { labelIssuesSource: `head:${record.headId}` } });
+      expect(issues.method.labelIssues).toContain(`head '${record.headId}'`);
+      const n = flipped.size;
+      const hits = (top: number) => issues.labelIssues.slice(0, top).filter((i: { key: string }) => flipped.has(i.key)).length;
+      const precision = hits(n) / n;
+      const recall = hits(2 * n) / n;
+      console.warn(
+        `labelIssues from head ${record.headId}'s out-of-fold probabilities: precision of the top ${n} ${precision.toFixed(2)}, ` +
+          `recall within the top ${2 * n} ${recall.toFixed(2)}; ${issues.labelIssues.length} flagged, computed in ${issues.computeMs} ms`,
+      );
+      expect(precision).toBeGreaterThanOrEqual(0.5);
+      expect(recall).toBeGreaterThanOrEqual(0.6);
+      // The rest does not depend on where the probabilities came from.
+      expect(issues.leakage[0]).toMatchObject({ key: 'images/fmnist-noisy/coat/from-test.png', kind: 'identical' });
+      expect((await call('GET', '/datasets/fmnist-noisy/issues', { query: { against: 'fmnist-test' } })).body.cached).toBe(true);
+    }, 700_000);
 
     it('answers a new computation once the dataset changes, and 400s a bad query', async () => {
       const before = (await call('GET', '/datasets/fmnist-test/issues')).body;
