@@ -10,9 +10,11 @@
  * What a signature covers, and so what is checked: method, path, query (a presigned URL's expiry among it),
  * the signed headers (host always), and the payload hash the client declared in x-amz-content-sha256
  * (a hex digest, UNSIGNED-PAYLOAD, or the seed of a STREAMING-… chunked upload; the chunks' own
- * signatures are not checked).
+ * signatures are not checked). A declared hex digest is then held against the body as it streams in
+ * (`checkPayloadDigest`): a body that does not match fails its write, which then leaves nothing.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Transform, pipeline } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HttpRequest, QueryParameterBag } from '@smithy/types';
@@ -242,6 +244,39 @@ export class SigV4Verifier {
 export function requireSignature(verifier: SigV4Verifier) {
   return async function requireSignature(ctx: { method: string; originalUrl: string; req: { headers: IncomingHttpHeaders } }, next: () => Promise<unknown>) {
     if (ctx.method !== 'OPTIONS') await verifier.verify({ method: ctx.method, url: ctx.originalUrl, headers: ctx.req.headers });
+    return next();
+  };
+}
+
+/**
+ * Koa middleware, after `requireSignature`: a PUT or POST whose x-amz-content-sha256 is a hex digest has its
+ * body read through a hash, and the stream fails with S3's XAmzContentSHA256Mismatch (400) at its end when
+ * the digest differs. s3rver reads bodies from `ctx.req` (objects, parts, XML), so that is what is replaced;
+ * headers are read through `ctx.request`, which keeps the original.
+ */
+export function checkPayloadDigest() {
+  return async function checkPayloadDigest(ctx: { method: string; req: NodeJS.ReadableStream; get(name: string): string }, next: () => Promise<unknown>) {
+    const declared = ctx.get('x-amz-content-sha256');
+    if ((ctx.method === 'PUT' || ctx.method === 'POST') && /^[0-9a-f]{64}$/.test(declared)) {
+      const hash = createHash('sha256');
+      const check = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          callback(null, chunk);
+        },
+        flush(callback) {
+          const computed = hash.digest('hex');
+          if (computed === declared) return callback();
+          const error = new S3Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", {
+            ClientComputedContentSHA256: declared,
+            S3ComputedContentSHA256: computed,
+          });
+          callback(Object.assign(error, { status: 400, expose: true }));
+        },
+      });
+      // Errors reach the reader through `check`; the callback only keeps pipeline from throwing them twice.
+      ctx.req = pipeline(ctx.req, check, () => undefined);
+    }
     return next();
   };
 }

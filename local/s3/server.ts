@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { S3EventRecord } from 'aws-lambda';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { installationCredentials, rememberLocalS3, type CredentialsSource, type LocalS3Credentials } from '../../src/store/local-credentials.js';
-import { requireSignature, SigV4Verifier } from './auth.js';
+import { checkPayloadDigest, requireSignature, SigV4Verifier } from './auth.js';
 import { createSequencer, isObjectCreated, toS3EventRecord } from './event-record.js';
 import { installListObjectsFix } from './list-fix.js';
 import { refuseUnsafeNames } from './names.js';
@@ -89,7 +89,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const { credentials, source } = options.credentials ? { credentials: options.credentials, source: 'environment' as const } : await installationCredentials(directory);
   // Before the router (the last middleware): nothing is routed, read or written for an unsigned request
   // or for a bucket or key that could name a path outside its folder.
-  server.middleware.splice(server.middleware.length - 1, 0, requireSignature(new SigV4Verifier(credentials)) as S3rverMiddleware, refuseUnsafeNames() as S3rverMiddleware);
+  server.middleware.splice(server.middleware.length - 1, 0, requireSignature(new SigV4Verifier(credentials)) as S3rverMiddleware, checkPayloadDigest() as S3rverMiddleware, refuseUnsafeNames() as S3rverMiddleware);
   // s3rver's own check, which runs after ours, knows only the key ids registered with it.
   AWSAccount.DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
   const events: LocalS3Events = new EventEmitter();

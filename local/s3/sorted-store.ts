@@ -42,6 +42,21 @@ async function writeAtomically(target: string, body: string): Promise<void> {
   }
 }
 
+/** Streams `content` into `file`, counting its bytes and their MD5 (the ETag); rejects when either side fails. */
+async function writeCounted(content: NodeJS.ReadableStream, file: string): Promise<{ size: number; md5: string }> {
+  const md5 = createHash('md5');
+  let size = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      md5.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  await pipeline(content, count, createWriteStream(file));
+  return { size, md5: md5.digest('hex') };
+}
+
 /** What s3rver keeps of a PUT's headers: its system metadata and the user's x-amz-meta-*. */
 function metadataJson(metadata: Record<string, string>): string {
   const kept = Object.fromEntries(Object.entries(metadata).filter(([name]) => S3Object.ALLOWED_METADATA.includes(name) || name.startsWith('x-amz-meta-')));
@@ -70,9 +85,25 @@ export class SortedFilesystemStore extends FilesystemStore {
     return super.initiateUpload(bucket, key, uploadId, metadata);
   }
 
+  /**
+   * s3rver's putPart, through a pipeline: its own never settles when the request stream fails (a client
+   * hanging up, a body that does not match its declared SHA-256), and it wrote the part's final file as
+   * bytes arrived. The part is renamed in whole, after its checksum.
+   */
   override async putPart(bucket: string, uploadId: string, partNumber: string | number, content: NodeJS.ReadableStream): Promise<{ size: number; md5: string }> {
     checkUpload(uploadId, [partNumber]);
-    return super.putPart(bucket, uploadId, partNumber, content);
+    const partPath = path.join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber));
+    await mkdir(path.dirname(partPath), { recursive: true });
+    const tmp = temporaryPath(partPath);
+    try {
+      const written = await writeCounted(content, tmp);
+      await writeAtomically(`${partPath}.md5`, written.md5);
+      await rename(tmp, partPath);
+      return written;
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
   }
 
   override async putObjectMultipart(bucket: string, uploadId: string, parts: Array<{ number: number | string }>): Promise<{ size: number; md5: string }> {
@@ -91,21 +122,11 @@ export class SortedFilesystemStore extends FilesystemStore {
   async putObject(object: S3rverObject): Promise<{ size: number; md5: string }> {
     const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
     await mkdir(path.dirname(objectPath), { recursive: true });
-    const md5 = createHash('md5');
-    let size = 0;
     const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : (object.content as NodeJS.ReadableStream);
-    const count = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        md5.update(chunk);
-        size += chunk.length;
-        callback(null, chunk);
-      },
-    });
     const tmp = temporaryPath(objectPath);
     const staged: Array<[tmp: string, target: string]> = [];
     try {
-      await pipeline(content, count, createWriteStream(tmp));
-      const digest = md5.digest('hex');
+      const { size, md5: digest } = await writeCounted(content, tmp);
       // Checksum and metadata are written beside the bytes before anything is renamed: a write that fails
       // (a full disk) leaves no object, or the old one whole. The bytes are renamed last: an object is
       // visible once its file exists, and by then its metadata is already in place.

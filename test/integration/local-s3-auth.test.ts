@@ -4,12 +4,13 @@
  * no key ever maps outside its bucket's folder. Requests go out raw (node:http, the path exactly as written:
  * fetch would normalise `..`), signed by @smithy/signature-v4 as the SDK signs them, or by the SDK itself.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -175,6 +176,21 @@ describe('the S3 port refuses requests without a valid signature', () => {
     const unsigned = await sendSigned('PUT', '/headstart/images/stream/b.bin', 'bytes', { payload: 'UNSIGNED-PAYLOAD' });
     expect(unsigned.status).toBe(200);
     expect((await t.store.get('images/stream/b.bin')).toString()).toBe('bytes');
+  });
+
+  it('a body that does not match its signed SHA-256 gets 400 XAmzContentSHA256Mismatch and stores nothing (objects and parts)', async () => {
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const bad = await sendSigned('PUT', '/headstart/images/digest/a.bin', 'tampered body', { payload: sha256('signed body') });
+    expect([bad.status, bad.code]).toEqual([400, 'XAmzContentSHA256Mismatch']);
+    expect(await t.store.exists('images/digest/a.bin')).toBe(false);
+    const good = await sendSigned('PUT', '/headstart/images/digest/a.bin', 'signed body', { payload: sha256('signed body') });
+    expect(good.status).toBe(200);
+    expect((await t.store.get('images/digest/a.bin')).toString()).toBe('signed body');
+
+    const { UploadId } = await t.client.send(new CreateMultipartUploadCommand({ Bucket: t.s3.bucket, Key: 'images/digest/multi.bin' }));
+    const part = await sendSigned('PUT', '/headstart/images/digest/multi.bin', 'tampered part', { payload: sha256('signed part'), query: { partNumber: '1', uploadId: UploadId! } });
+    expect([part.status, part.code]).toEqual([400, 'XAmzContentSHA256Mismatch']);
+    expect(existsSync(path.join(t.dataDir, 'headstart', '._S3rver_uploads', UploadId!, '1'))).toBe(false);
   });
 
   it('accepts the SDK: put, get, list, a multipart upload and delete', async () => {
