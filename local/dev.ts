@@ -148,7 +148,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, datasetPrefix(dataset))),
       embed: async (bytes) => (await classify.service.features({ name: 0, bytes }, {})).features,
       home: config.home,
-      finetuneWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, credentials: s3.credentials, log },
+      jobWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, credentials: s3.credentials, log },
       routes: [...classify.routes, ...thumbnailRoutes({ store })],
     });
     const { handler, launcher: trainer, finetuneLauncher: finetuner } = localApi;

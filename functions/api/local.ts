@@ -4,7 +4,7 @@ import { runTrainingJob } from '../../src/heads/job.js';
 import { readJob, watchForStop } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import type { ApiDeps, RecoveryStatus } from './deps.js';
-import { runFinetuneWorker, type FinetuneWorkerOptions } from './finetune-worker.js';
+import { runJobWorker, type JobWorkerOptions } from './job-worker.js';
 import { apiRoutes } from './handler.js';
 import { createHttpHandler } from './http-handler.js';
 import { InProcessTrainLauncher } from './launchers.js';
@@ -30,23 +30,24 @@ export interface LocalApiOptions {
   /** The weights cache fine-tuning starts from ($HEADSTART_HOME). */
   home?: string;
   /**
-   * Fine-tuning jobs run as `headstart finetune --job <id>` child processes on this store (what the dev
-   * stack does: the server stays responsive while a job trains). Absent: in this process (tests on a
-   * MemoryStore, which a child cannot reach).
+   * Jobs of both kinds run as `headstart finetune|train --job <id>` child processes on this store (what the dev
+   * stack does: the server stays responsive while a job trains, and a fault of the training backend or process
+   * ends the worker, not the server). Absent: in this process (tests on a MemoryStore, which a child cannot reach).
    */
-  finetuneWorker?: Omit<FinetuneWorkerOptions, 'home'>;
+  jobWorker?: Omit<JobWorkerOptions, 'home'>;
 }
 
 /**
- * Runs one job of either kind: a head on cached features (in this process: seconds), or fine-tuning on
- * images (a worker process when `finetuneWorker` is set, else this process), which records its own
- * failure in the job and resumes from its checkpoint when run again.
+ * Runs one job of either kind, a head on cached features (seconds) or fine-tuning on images, in a worker
+ * process when `jobWorker` is set, else in this process. Fine-tuning records its own failure in the job
+ * and resumes from its checkpoint when run again.
  */
-export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home' | 'finetuneWorker'>, jobId: string, shutdown: AbortSignal): Promise<void> {
+export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home' | 'jobWorker'>, jobId: string, shutdown: AbortSignal): Promise<void> {
   const job = await readJob(options.store, jobId);
-  if (job.kind === 'finetune' && options.finetuneWorker) {
-    // The worker (`headstart finetune --job`) watches for POST /jobs/{id}/stop itself.
-    await runFinetuneWorker(options.store, jobId, shutdown, { ...options.finetuneWorker, home: options.home });
+  if (options.jobWorker) {
+    // The worker (`headstart finetune|train --job`) watches for POST /jobs/{id}/stop itself.
+    const namespace = job.kind === 'train' ? await options.namespace() : undefined;
+    await runJobWorker(options.store, job, shutdown, { ...options.jobWorker, home: options.home, namespace });
     return;
   }
   // POST /jobs/{id}/stop, or the server shutting down.
@@ -84,8 +85,8 @@ export interface LocalApi {
 
 /**
  * The API as `headstart dev` runs it: the same handler, with jobs run off the request path by two local
- * launchers, as the cloud keeps them apart (the train function, the GPU batch job): head training in this
- * process, fine-tuning in a worker process (`finetuneWorker`) or this one. Close them on shutdown.
+ * launchers, as the cloud keeps them apart (the train function, the GPU batch job), each job in a worker
+ * process (`jobWorker`) or this one. Close them on shutdown.
  */
 export function createLocalApi(options: LocalApiOptions): LocalApi {
   const run = (jobId: string, signal: AbortSignal) => runLocalJob(options, jobId, signal);

@@ -120,6 +120,8 @@ describe('kill -9 of npm start mid-extraction and mid-training (issue 15)', () =
     // A head that trains for minutes (wide, one example per step), and a quick one queued behind it.
     longJob = await stack.train({ hidden: [1024, 1024], epochs: 1000, batchSize: 1, patience: 1000 });
     queuedJob = await stack.train({ epochs: 3 });
+    // Head training starts in a worker process (seconds): upload once it runs, so the kill finds both under way.
+    await until('the long head to be training', async () => ((await stack.json<Job>(`/jobs/${longJob.jobId}`)).status === 'running' ? true : undefined), 60_000, 50);
     for (const { label, file, path } of files) await stack.store.put(`images/fm/${label}/${file}`, readFileSync(path));
     atKill = await until('extraction of fm to be under way with the head training', async () => {
       const [fm, job] = await Promise.all([stack.json<Dataset>('/datasets/fm'), stack.json<Job>(`/jobs/${longJob.jobId}`)]);

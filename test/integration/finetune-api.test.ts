@@ -166,7 +166,7 @@ describe('POST /train {"mode": "finetune"} on the local stack', () => {
 describe('the local worker process (what `npm start` runs): `headstart finetune --job <id>` as a child', () => {
   let root: string;
   let fileStore: FileStore;
-  const worker = () => createLocalApi({ store: fileStore, namespace: async () => SERVICE, uploads: new FakeSigner(), home, finetuneWorker: { store: root, log: () => undefined } });
+  const worker = () => createLocalApi({ store: fileStore, namespace: async () => SERVICE, uploads: new FakeSigner(), home, jobWorker: { store: root, log: () => undefined } });
   const callOn = async (api: ReturnType<typeof createLocalApi>, method: string, path: string, options?: ApiEventOptions) =>
     parseResult(await api.handler(apiEvent(method, path, options), lambdaContext()));
 
@@ -214,7 +214,7 @@ describe('the local worker process (what `npm start` runs): `headstart finetune 
       uploads: new FakeSigner(),
       home,
       // A store the worker cannot open: it exits non-zero before it writes anything.
-      finetuneWorker: { store: join(root, 'missing'), log: () => undefined },
+      jobWorker: { store: join(root, 'missing'), log: () => undefined },
     });
     const started = await callOn(api, 'POST', '/train', { body: { mode: 'finetune', dataset: 'shapes', unfreeze: 'block_16', inputSize: SIZE } });
     await api.finetuneLauncher.idle();

@@ -8,6 +8,7 @@ import type { ObjectStore } from '../../store/index.js';
 import type { Interpolation } from '../../zoo/types.js';
 import { intOption, parse } from '../args.js';
 import { UsageError, type CliIo, type Command } from '../io.js';
+import { exitWithParent } from '../parent.js';
 import { openStoreSource } from '../store-source.js';
 
 const LAST_N = /^last(?:N)?[:=](\d+)$/i;
@@ -117,6 +118,7 @@ export const finetuneCommand: Command = {
     const backend = await initBackend(values.backend);
     if (!values.json) io.err(`job ${jobId} on ${source.describe} (${backend} backend); stop with Ctrl-C and resume with --job ${jobId}`);
     const controller = new AbortController();
+    const unwatchParent = exitWithParent();
     // SIGTERM: what AWS Batch (ECS) sends before it stops a container (a Spot reclaim, a timeout, TerminateJob).
     const stop = (signal: NodeJS.Signals) => controller.abort(new Error(`stopped by ${signal}`));
     process.once('SIGINT', stop);
@@ -137,6 +139,7 @@ export const finetuneCommand: Command = {
       return 130;
     } finally {
       stopRequest.close();
+      unwatchParent();
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
     }

@@ -9,8 +9,9 @@ import { issuesCommand } from './issues.js';
 import { modelsCommand } from './models.js';
 import { similarCommand } from './similar.js';
 import { summaryCommand } from './summary.js';
+import { trainCommand } from './train.js';
 import { uploadCommand } from './upload.js';
 import { weightsCommand } from './weights.js';
 
 /** Every CLI command, in the order `headstart --help` lists them. */
-export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, finetuneCommand, similarCommand, issuesCommand, uploadCommand, devCommand, consoleCommand];
+export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, finetuneCommand, trainCommand, similarCommand, issuesCommand, uploadCommand, devCommand, consoleCommand];
