@@ -20,7 +20,8 @@ import { thumbnailRoutes } from '../functions/api/routes/thumbnails.js';
 import { createConsoleAssets } from './console/assets.js';
 import { startLocalApi, type LocalApi } from './http/server.js';
 import { assertPortFree, listenOn, type StackPort } from './ports.js';
-import { LocalEventQueue, startLocalS3Process, type LocalS3, type QueueBatchTiming } from './s3/index.js';
+import { LocalEventQueue, startLocalS3Process, type QueueBatchTiming } from './s3/index.js';
+import type { S3ProcessFailedError, SupervisedLocalS3 } from './s3/process.js';
 import { checkPort } from './s3/server.js';
 import { StartupRecovery } from './recovery.js';
 import { datasetPrefix } from '../src/layout.js';
@@ -61,7 +62,7 @@ function s3Keys(s3: LocalS3, dataDir: string): string {
 
 export interface DevStack {
   api: LocalApi;
-  s3: LocalS3;
+  s3: SupervisedLocalS3;
   queue: LocalEventQueue;
   /** Head training jobs. */
   trainer: InProcessTrainLauncher;
@@ -70,6 +71,11 @@ export interface DevStack {
   /** The startup reconciliation: jobs and pending images the last run left undone. */
   recovery: StartupRecovery;
   config: RuntimeConfig;
+  /**
+   * Rejects when the stack cannot go on: the S3 server process died and every restart failed. `headstart dev`
+   * then stops and exits non-zero with the reason. Never settles otherwise.
+   */
+  failed: Promise<never>;
   close(): Promise<void>;
 }
 
@@ -158,6 +164,13 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
     // What the last run left undone (a crash, kill -9): jobs before the API answers, pending images after.
     await recovery.start({ train: trainer, finetune: finetuner });
     cleanup.unshift(() => recovery.close());
+    // A restarted S3 process took the events it had not sent yet with it: find them from the bucket, as at startup.
+    s3.supervisor.on('restarted', ({ downMs }) => {
+      log(`The embedded S3 server process died and was restarted (down ${downMs} ms); reconciling what it left pending.`);
+      void recovery.reconcile('the S3 server process restarted');
+    });
+    const failed = new Promise<never>((_, reject) => s3.supervisor.once('failed', (error: S3ProcessFailedError) => reject(error)));
+    failed.catch(() => undefined);
     const api = await listenOn(apiPort, () => startLocalApi({ handler, assets, apiKey: apiKey || undefined, host: apiPort.host, port: apiPort.port }));
     cleanup.unshift(() => api.close());
 
@@ -188,6 +201,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       finetuner,
       recovery,
       config,
+      failed,
       close: async () => {
         for (const step of cleanup) await step();
       },

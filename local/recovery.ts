@@ -31,6 +31,8 @@ export interface RecoveryOptions {
  */
 export class StartupRecovery implements RecoveryStatus {
   private readonly datasets = new Map<string, DatasetRecovery>();
+  /** Per dataset, what its recovery follows: 'a restart', 'the S3 server process restarted'. */
+  private readonly why = new Map<string, string>();
   private readonly controller = new AbortController();
   private extraction: Promise<void> = Promise.resolve();
 
@@ -50,7 +52,18 @@ export class StartupRecovery implements RecoveryStatus {
           `${jobs.resumed.length} fine-tuning resumed from their checkpoints, ${jobs.failed.length} failed (TrainerLost, see GET /jobs/{id}).`,
       );
     }
-    this.extraction = this.extractPending().catch((error: unknown) => logger.error('startup reconciliation failed', { error }));
+    this.extraction = this.extractPending('a restart').catch((error: unknown) => logger.error('startup reconciliation failed', { error }));
+  }
+
+  /**
+   * Runs the reconciliation again while the stack is up (after the S3 server process was restarted: the
+   * events it took with it are found the same way, from the bucket). Queued behind a pass still running.
+   */
+  reconcile(why: string): Promise<void> {
+    this.extraction = this.extraction
+      .then(() => this.extractPending(why))
+      .catch((error: unknown) => logger.error('reconciliation failed', { why, error }));
+    return this.extraction;
   }
 
   /** Resolves when the startup extraction has finished (or stopped). */
@@ -63,7 +76,7 @@ export class StartupRecovery implements RecoveryStatus {
     await this.extraction;
   }
 
-  private async extractPending(): Promise<void> {
+  private async extractPending(why: string): Promise<void> {
     const { store, pipeline, log } = this.options;
     const signal = this.controller.signal;
     for (let pass = 1; pass <= PASSES && !signal.aborted; pass++) {
@@ -79,11 +92,13 @@ export class StartupRecovery implements RecoveryStatus {
           for (const [dataset, count] of found) {
             const note = this.datasets.get(dataset);
             // A later pass keeps the first pass's counts: it only retries what that one could not do.
-            if (!note) this.datasets.set(dataset, { state: 'extracting', found: count, extracted: 0, failed: 0, message: '' });
-            else note.state = 'extracting';
+            if (!note || (pass === 1 && note.state === 'done')) {
+              this.datasets.set(dataset, { state: 'extracting', found: count, extracted: 0, failed: 0, message: '' });
+              this.why.set(dataset, why);
+            } else note.state = 'extracting';
             this.describe(dataset);
           }
-          if (pass === 1 && keys.length) log(`Recovering after a restart: extracting ${keys.length} images the last run left pending (${[...found.keys()].join(', ')}).`);
+          if (pass === 1 && keys.length) log(`Recovering after ${why}: extracting ${keys.length} images ${leftBy(why)} left pending (${[...found.keys()].join(', ')}).`);
         },
         onOutcome: (outcome) => {
           const note = this.datasets.get(parseImageKey(outcome.key)?.dataset ?? '');
@@ -101,7 +116,7 @@ export class StartupRecovery implements RecoveryStatus {
           this.describe(dataset, retry);
         }
         if (summary.extracted + summary.cached + summary.failed + retry > 0 || pass > 1) {
-          log(`Recovered after a restart: ${[...this.datasets.values()].reduce((n, d) => n + d.extracted, 0)} pending images extracted, ${[...this.datasets.values()].reduce((n, d) => n + d.failed, 0)} failed${retry ? `, ${retry} still failing transiently (POST /backfill retries them)` : ''}.`);
+          log(`Recovered after ${why}: ${[...this.datasets.values()].reduce((n, d) => n + d.extracted, 0)} pending images extracted, ${[...this.datasets.values()].reduce((n, d) => n + d.failed, 0)} failed${retry ? `, ${retry} still failing transiently (POST /backfill retries them)` : ''}.`);
         }
         return;
       }
@@ -112,10 +127,16 @@ export class StartupRecovery implements RecoveryStatus {
   private describe(dataset: string, stillPending = 0): void {
     const note = this.datasets.get(dataset)!;
     const failed = note.failed ? `, ${note.failed} failed (see failures)` : '';
+    const why = this.why.get(dataset) ?? 'a restart';
     note.message =
       note.state === 'extracting'
-        ? `Recovering after a restart: extracting the ${note.found} images the last run left pending (startup reconciliation); ${note.extracted} done${failed}.`
-        : `Recovered after a restart: ${note.extracted} of the ${note.found} images the last run left pending were extracted${failed}` +
+        ? `Recovering after ${why}: extracting the ${note.found} images ${leftBy(why)} left pending (${why === 'a restart' ? 'startup ' : ''}reconciliation); ${note.extracted} done${failed}.`
+        : `Recovered after ${why}: ${note.extracted} of the ${note.found} images ${leftBy(why)} left pending were extracted${failed}` +
           `${stillPending ? `; some still fail transiently, POST /backfill retries them` : ''}.`;
   }
+}
+
+/** Who left the images pending: the last run (a restart), or the S3 server process that died. */
+function leftBy(why: string): string {
+  return why === 'a restart' ? 'the last run' : 'it';
 }

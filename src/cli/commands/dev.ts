@@ -29,7 +29,12 @@ export const devCommand: Command = {
       model: values.model,
       log: io.out,
     });
-    await untilStopped();
+    const failure = await Promise.race([untilStopped(), stack.failed.catch((error: Error) => error)]);
+    if (failure) {
+      io.err(`headstart dev cannot go on: ${failure.message}`);
+      await stack.close().catch(() => undefined);
+      return 1;
+    }
     io.err('stopping: finishing in-flight work…');
     await stack.close();
     io.err('stopped; data kept in the bucket folder for the next start.');
