@@ -24,6 +24,7 @@ import { LocalEventQueue, startLocalS3Process, type QueueBatchTiming } from './s
 import type { S3ProcessFailedError, SupervisedLocalS3 } from './s3/process.js';
 import { checkPort } from './s3/server.js';
 import { StartupRecovery } from './recovery.js';
+import { StorageWatch } from './storage-watch.js';
 import { datasetPrefix } from '../src/layout.js';
 
 export interface DevOptions {
@@ -53,7 +54,7 @@ export interface DevOptions {
 
 
 /** Where the S3 port's credentials come from, for the banner: every request to it must be signed with them. */
-function s3Keys(s3: LocalS3, dataDir: string): string {
+function s3Keys(s3: SupervisedLocalS3, dataDir: string): string {
   if (s3.credentialsSource === 'environment') return `from ${ACCESS_KEY_ENV} and ${SECRET_KEY_ENV} (every request must be signed with them)`;
   const how = s3.credentialsSource === 'generated' ? 'generated now, kept' : 'kept';
   const found = dataDir === resolve(process.env.HEADSTART_DATA || '.headstart') ? 'when run from this folder' : `with HEADSTART_DATA=${dataDir}`;
@@ -169,6 +170,10 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       log(`The embedded S3 server process died and was restarted (down ${downMs} ms); reconciling what it left pending.`);
       void recovery.reconcile('the S3 server process restarted');
     });
+    // A full disk: 507s until someone frees space, then what it kept from being extracted is extracted.
+    const storage = new StorageWatch({ dataDir, onRoom: () => void recovery.reconcile('the disk had room again') });
+    s3.events.on('storageFull', ({ path }) => storage.full(path));
+    cleanup.unshift(() => storage.close());
     const failed = new Promise<never>((_, reject) => s3.supervisor.once('failed', (error: S3ProcessFailedError) => reject(error)));
     failed.catch(() => undefined);
     const api = await listenOn(apiPort, () => startLocalApi({ handler, assets, apiKey: apiKey || undefined, host: apiPort.host, port: apiPort.port }));

@@ -52,6 +52,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // The service lacks a model's weights: an operator fixes it, the caller can only try another model.
   WeightsUnavailable: 503,
   StoreUnavailable: 503,
+  // The storage has no room for a write (ENOSPC under the embedded server): an operator frees space; WebDAV's status.
+  StorageFull: 507,
 };
 
 /** An error of the HTTP edge itself (routing, body parsing, a route the deployment lacks), with headers to answer with. */

@@ -11,7 +11,8 @@ export type ToChild = { type: 'start'; options: LocalS3Options } | { type: 'clos
 export type FromChild =
   | { type: 'ready'; endpoint: string; bucket: string; credentials: LocalS3Credentials; credentialsSource: CredentialsSource }
   | { type: 'failed'; message: string; code?: string; name?: string }
-  | { type: 'objectCreated'; record: unknown };
+  | { type: 'objectCreated'; record: unknown }
+  | { type: 'storageFull'; path: string };
 
 const send = (message: FromChild) => process.send?.(message);
 
@@ -31,6 +32,7 @@ process.once('message', async (start: ToChild) => {
   try {
     const s3 = await startLocalS3(start.options);
     s3.events.on('objectCreated', (record) => send({ type: 'objectCreated', record }));
+    s3.events.on('storageFull', ({ path }) => send({ type: 'storageFull', path }));
     process.on('message', async (message: ToChild) => {
       if (message.type !== 'close') return;
       await s3.close();

@@ -158,7 +158,8 @@ async function spawnServer(options: LocalS3Options, events: LocalS3Events): Prom
         } catch (err) {
           logger.error('local S3: an objectCreated listener failed', err as Error);
         }
-      } else resolve(message);
+      } else if (message.type === 'storageFull') events.emit('storageFull', { path: message.path });
+      else resolve(message);
     });
     child.once('exit', (code, signal) => resolve({ type: 'failed', message: `the S3 server process exited (${signal ?? `code ${code}`}) before it was ready` }));
     child.send({ type: 'start', options } satisfies ToChild);

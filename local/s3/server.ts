@@ -9,7 +9,7 @@ import { createSequencer, isObjectCreated, toS3EventRecord } from './event-recor
 import { installListObjectsFix } from './list-fix.js';
 import { refuseUnsafeNames } from './names.js';
 import { AWSAccount, S3rver, type S3rverEvent, type S3rverMiddleware } from './s3rver.js';
-import { SortedFilesystemStore } from './sorted-store.js';
+import { DiskAwareStore } from './disk-full.js';
 import { logger } from '../../src/logger.js';
 
 export interface LocalS3Options {
@@ -33,7 +33,7 @@ export interface LocalS3Options {
 }
 
 /** Object events as S3 notifications would carry them (keys URL-encoded, every key: filter downstream). */
-export type LocalS3Events = EventEmitter<{ objectCreated: [record: S3EventRecord] }>;
+export type LocalS3Events = EventEmitter<{ objectCreated: [record: S3EventRecord]; storageFull: [info: { path: string }] }>;
 
 export interface LocalS3 {
   /** e.g. `http://127.0.0.1:4569`, for `createS3Client({ endpoint })`. */
@@ -84,8 +84,9 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const directory = path.resolve(dataDir);
   await mkdir(directory, { recursive: true });
   const server = new S3rver({ port, address: host, directory, silent, resetOnClose: false, configureBuckets: [{ name: bucket, configs: [BUCKET_CORS] }] });
-  // s3rver's own listing skips keys across pages; see sorted-store.ts.
-  server.store = server.context.store = new SortedFilesystemStore(directory);
+  // s3rver's own listing skips keys across pages (sorted-store.ts), and answers a full disk as "try again" (disk-full.ts).
+  const store = new DiskAwareStore(directory);
+  server.store = server.context.store = store;
   const { credentials, source } = options.credentials ? { credentials: options.credentials, source: 'environment' as const } : await installationCredentials(directory);
   // Before the router (the last middleware): nothing is routed, read or written for an unsigned request
   // or for a bucket or key that could name a path outside its folder.
@@ -93,6 +94,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   // s3rver's own check, which runs after ours, knows only the key ids registered with it.
   AWSAccount.DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
   const events: LocalS3Events = new EventEmitter();
+  store.onFull = (file) => events.emit('storageFull', { path: file });
   const context = { region, nextSequencer: createSequencer() };
   server.on('event', (event: S3rverEvent) => {
     for (const raw of event.Records) {

@@ -40,3 +40,13 @@ export class StoreUnavailableError extends StoreError {
     super(context.code ?? 'StoreUnavailable', message, { ...context, transient: true });
   }
 }
+
+/**
+ * The storage has no room for the write (a full disk under the embedded server or a folder store; MinIO's
+ * `XMinioStorageFull`, HTTP 507). Not transient: retrying cannot help until someone frees space.
+ */
+export class StorageFullError extends StoreError {
+  constructor(message: string, context: StoreErrorContext = {}) {
+    super('StorageFull', message, { ...context, transient: false });
+  }
+}

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { bodyToBuffer } from './body.js';
-import { ObjectNotFoundError } from './errors.js';
+import { ObjectNotFoundError, StorageFullError } from './errors.js';
 import { assertValidKey, compareKeys } from './keys.js';
 import { MemoryStore } from './memory.js';
 import type { ListOptions, ListResult, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from './types.js';
@@ -39,8 +39,17 @@ export class FileStore implements ObjectStore {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
     const tmp = join(dirname(target), `.${randomBytes(6).toString('hex')}.tmp`);
-    await writeFile(tmp, await bodyToBuffer(body));
-    await rename(tmp, target);
+    try {
+      await writeFile(tmp, await bodyToBuffer(body));
+      await rename(tmp, target);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        throw new StorageFullError(`Storage is full: could not write '${key}' to ${target} (${code}); free some space and run again.`, { bucket: this.bucket, key, operation: 'PutObject', cause: error });
+      }
+      throw error;
+    }
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

@@ -1,5 +1,5 @@
 export type { ListOptions, ListResult, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from './types.js';
-export { ObjectNotFoundError, StoreError, StoreUnavailableError, type StoreErrorContext } from './errors.js';
+export { ObjectNotFoundError, StorageFullError, StoreError, StoreUnavailableError, type StoreErrorContext } from './errors.js';
 export { isTransientError } from './transient.js';
 export { MemoryStore } from './memory.js';
 export { S3Store, MULTIPART_THRESHOLD_BYTES, type S3StoreOptions } from './s3.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
-import { ObjectNotFoundError, StoreError, StoreUnavailableError } from './errors.js';
+import { ObjectNotFoundError, StorageFullError, StoreError, StoreUnavailableError } from './errors.js';
 import { isTransientError } from './transient.js';
 
 interface SdkErrorLike {
@@ -18,7 +18,7 @@ export interface S3Operation {
 /**
  * Turns an AWS SDK failure into the store's typed errors, keeping the original as `cause`:
  * NoSuchKey (and HEAD's bare 404) → ObjectNotFoundError, throttling/5xx/network → StoreUnavailableError
- * (transient), InvalidArgument → InvalidArgumentError, anything else → StoreError with the S3 code.
+ * (transient), a full disk (MinIO's XMinioStorageFull, HTTP 507) → StorageFullError, InvalidArgument → InvalidArgumentError, anything else → StoreError with the S3 code.
  */
 export function toStoreError(err: unknown, op: S3Operation): Error {
   if (err instanceof StoreError || err instanceof InvalidArgumentError) return err;
@@ -30,6 +30,10 @@ export function toStoreError(err: unknown, op: S3Operation): Error {
   }
   const where = op.key === undefined ? `bucket '${op.bucket}'` : `'${op.key}' in bucket '${op.bucket}'`;
   const detail = `${code}${status ? ` (HTTP ${status})` : ''}: ${sdk.message ?? String(err)}`;
+  // Before the transient check: a 5xx, but one no retry cures.
+  if (code === 'XMinioStorageFull' || status === 507) {
+    return new StorageFullError(`Storage is full: S3 ${op.operation} on ${where} failed: ${detail}`, { ...op, cause: err });
+  }
   if (isTransientError(err)) {
     return new StoreUnavailableError(`S3 ${op.operation} on ${where} failed and may succeed if retried: ${detail}`, {
       ...op,
