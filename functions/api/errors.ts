@@ -43,6 +43,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   HeadBaseMismatch: 409,
   FinetuneUnavailable: 409,
   BackfillUnavailable: 409,
+  // The dataset's feature cache needs repair (a feature missing or corrupt): POST /backfill, then retry.
+  CorruptFeature: 409,
   PayloadTooLarge: 413,
   ImageTooLarge: 413,
   ObjectTooLarge: 413,

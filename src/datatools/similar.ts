@@ -1,8 +1,8 @@
-import { decodeSafetensors } from '../features/format/safetensors.js';
+import { forgetBadFeatures, readLinkedFeature } from '../features/links.js';
 import type { LinkRecord } from '../features/ingest.js';
 import type { FeatureNamespace } from '../features/namespace.js';
 import type { DatasetFeatures } from '../features/shards.js';
-import { featureKey, linkKey } from '../layout.js';
+import { linkKey } from '../layout.js';
 import type { ObjectStore } from '../store/index.js';
 import { nearestRows, normalizeRows } from './vectors.js';
 
@@ -40,7 +40,10 @@ export function similarImages(data: Pick<DatasetFeatures, 'features' | 'dim' | '
     .map((n) => ({ key: data.keys[n.row]!, label: data.labels[n.row]!, score: n.score }));
 }
 
-/** The cached feature vector of an extracted image key (through its link), else undefined (not extracted, or failed). */
+/**
+ * The cached feature vector of an extracted image key (through its link), else undefined (not extracted, or
+ * failed, or its feature is bad: then the image counts as pending again, and the caller embeds its bytes).
+ */
 export async function cachedImageFeatures(store: ObjectStore, ns: FeatureNamespace, key: string): Promise<Float32Array | undefined> {
   let link: LinkRecord;
   try {
@@ -50,5 +53,8 @@ export async function cachedImageFeatures(store: ObjectStore, ns: FeatureNamespa
     throw error;
   }
   if (link.status !== 'ok') return undefined;
-  return decodeSafetensors(await store.get(featureKey(ns, link.sha256))).tensors.features!.data;
+  const checked = await readLinkedFeature(store, ns, link);
+  if (checked.ok) return checked.features;
+  await forgetBadFeatures(store, ns, [checked.problem]);
+  return undefined;
 }

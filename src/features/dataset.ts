@@ -14,6 +14,8 @@ export interface IndexedImage {
   size: number;
   status: ImageStatus;
   sha256?: string;
+  /** The digest the link recorded of the image's feature (absent in links older than digests). */
+  digest?: string;
   code?: string;
   reason?: string;
 }
@@ -53,7 +55,7 @@ export async function buildDatasetIndex(store: ObjectStore, ns: FeatureNamespace
     const link = await getJson<LinkRecord>(store, linkInfo.key);
     if (linkIsOutdated(image, linkInfo, link)) return { ...base, status: 'pending' };
     return link.status === 'ok'
-      ? { ...base, status: 'extracted', sha256: link.sha256 }
+      ? { ...base, status: 'extracted', sha256: link.sha256, ...(link.digest ? { digest: link.digest } : {}) }
       : { ...base, status: 'failed', sha256: link.sha256, code: link.code, reason: link.reason };
   });
   const labels: Record<string, LabelCounts> = {};

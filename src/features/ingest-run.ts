@@ -6,6 +6,9 @@ import { errorKey, featureKey, linkKey, parseImageKey } from '../layout.js';
 import { sha256Hex } from '../util/hash.js';
 import type { ExtractResult } from './pipeline.js';
 import { StageClock } from './stages.js';
+import { FEATURES_DIGEST, featureDigest, readLinkedFeature, type FeatureProblem } from './links.js';
+import { logger } from '../logger.js';
+import type { FeatureNamespace } from './namespace.js';
 
 /**
  * Images read ahead of the model, at least: S3 answers a small object in roughly 100–200 ms (AWS,
@@ -48,9 +51,9 @@ function deferred<T>(): Deferred<T> {
  * (`readAhead` images) and writes run behind it, so storage round trips overlap inference instead of
  * adding to it.
  *
- * S3 requests per new image: GET image, HEAD feature, PUT feature, PUT link. The link is read only when
- * the bytes are known (a feature exists) or failed, to write nothing when it already says so: a
- * redelivery costs GET + HEAD + GET link and writes nothing. A link is written only after its feature,
+ * S3 requests per new image: GET image, GET feature (absent), PUT feature, PUT link. The link is read only
+ * when the bytes are known (a feature exists and checks out) or failed, to write nothing when it already
+ * says so: a redelivery costs GET + GET feature + GET link and writes nothing. A link is written only after its feature,
  * so no link ever names a missing feature, and the call returns only when every write is done.
  */
 export class IngestRun {
@@ -139,11 +142,8 @@ export class IngestRun {
         await this.settleFailure([image], sha256, error);
         return failedOutcome(key, sha256, error);
       }
-      const known = await this.clock.request('check', 'HEAD', () => this.store.exists(featureKey(this.pipeline.namespace, sha256)));
-      if (known) {
-        await this.settleLink(image, sha256);
-        return { key, status: 'cached', sha256 };
-      }
+      const cached = await this.checkCached(image, sha256);
+      if (cached) return cached;
       if (this.join(image, sha256)) return undefined;
       this.waiting.set(sha256, { sha256, bytes, images: [image] });
       return 'queued';
@@ -167,7 +167,7 @@ export class IngestRun {
   private async joinLate(image: ImageRef, sha256: string, first: Promise<IngestOutcome>): Promise<void> {
     const outcome = await first;
     this.outcomes[image.index] = await this.guard(image.key, sha256, async () => {
-      if (outcome.status === 'extracted') await this.writeLink({ key: image.key, sha256, etag: image.etag, status: 'ok' });
+      if (outcome.status === 'extracted') await this.writeLink({ key: image.key, sha256, etag: image.etag, status: 'ok', digest: outcome.digest });
       else if (outcome.status === 'failed') await this.writeLink({ key: image.key, sha256, etag: image.etag, status: 'failed', code: outcome.code, reason: outcome.reason });
       return { ...outcome, key: image.key };
     });
@@ -230,27 +230,49 @@ export class IngestRun {
         await this.settleFailure(images, sha256, result.error);
         return failedOutcome(first, sha256, result.error);
       }
-      const meta = this.pipeline.metadata(first);
+      const digest = featureDigest(result.features);
+      // The file carries its own digest too: a check needs no link (a new key with the same bytes has none yet).
+      const meta = { ...this.pipeline.metadata(first), [FEATURES_DIGEST]: digest };
       const body = await this.clock.time('encode', () => encodeSafetensors({ features: { dtype: 'F32', shape: result.shape, data: result.features } }, meta));
       await this.clock.request('putFeature', 'PUT', () =>
         this.store.put(featureKey(this.pipeline.namespace, sha256), body, { contentType: 'application/octet-stream' }),
       );
-      await Promise.all(uniqueKeys(images).map(({ key, etag }) => this.writeLink({ key, sha256, etag, status: 'ok' })));
-      return { key: first, status: 'extracted', sha256 };
+      await Promise.all(uniqueKeys(images).map(({ key, etag }) => this.writeLink({ key, sha256, etag, status: 'ok', digest })));
+      return { key: first, status: 'extracted', sha256, digest };
     });
     for (const image of images) this.outcomes[image.index] = { ...outcome, key: image.key };
     this.dispatched.get(sha256)!.resolve(outcome);
   }
 
-  /** Points the key's link at bytes whose feature exists; writes only what the link does not already say. */
-  private async settleLink(image: ImageRef, sha256: string): Promise<void> {
+  /**
+   * The `cached` outcome when these bytes' feature exists and checks out (links.ts `readLinkedFeature`: it
+   * decodes, its values are finite, and it has the digest this key's link recorded for the same bytes); the
+   * key's link then points at it. Undefined when there is none, or it is bad: the bytes are extracted again
+   * and the feature overwritten, so a backfill repairs a corrupt cache instead of re-linking it.
+   */
+  private async checkCached(image: ImageRef, sha256: string): Promise<IngestOutcome | undefined> {
+    const ns = this.pipeline.namespace;
+    const first = await this.clock.request('check', 'GET', () => readLinkedFeature(this.store, ns, { key: image.key, sha256 }));
+    if (!first.ok && first.problem.kind === 'missing') return undefined;
     const link = await this.readLink(image.key);
+    const recorded = link?.sha256 === sha256 && link.status === 'ok' ? link.digest : undefined;
+    const checked = first.ok && recorded !== undefined && recorded !== first.digest ? { ok: false as const, problem: { ...featureProblem(ns, image.key, sha256), detail: `its values' sha256 is ${first.digest}, its link recorded ${recorded}` } } : first;
+    if (!checked.ok) {
+      logger.warn(`feature cache: ${checked.problem.object} (the features of ${image.key}) is ${checked.problem.kind}: ${checked.problem.detail}; extracting it again`, { ...checked.problem });
+      return undefined;
+    }
+    await this.settleLink(image, sha256, checked.digest, link);
+    return { key: image.key, status: 'cached', sha256, digest: checked.digest };
+  }
+
+  /** Points the key's link at bytes whose feature exists; writes only what the link does not already say. */
+  private async settleLink(image: ImageRef, sha256: string, digest: string, link: LinkRecord | undefined): Promise<void> {
     if (link?.sha256 === sha256 && link.status === 'ok') {
-      // Same bytes as last time: a redelivery writes nothing; a re-upload only refreshes the link's ETag.
-      if (link.etag !== image.etag) await this.writeLink({ ...link, etag: image.etag });
+      // Same bytes as last time: a redelivery writes nothing; a re-upload refreshes the link's ETag, an old link gains its digest.
+      if (link.etag !== image.etag || link.digest !== digest) await this.writeLink({ ...link, etag: image.etag, digest });
       return;
     }
-    await this.writeLink({ key: image.key, sha256, etag: image.etag, status: 'ok' });
+    await this.writeLink({ key: image.key, sha256, etag: image.etag, status: 'ok', digest });
   }
 
   /** Records a permanent failure (errors/ and the links) unless the links already record it. */
@@ -335,4 +357,8 @@ function failedOutcome(key: string, sha256: string, error: HeadstartError): Inge
 function transientOutcome(key: string, sha256: string | undefined, error: unknown): IngestOutcome {
   if (!isTransientError(error)) throw error;
   return { key, status: 'retry', sha256, code: (error as { code?: string }).code ?? 'Transient', reason: (error as Error).message };
+}
+
+function featureProblem(ns: FeatureNamespace, image: string, sha256: string): Omit<FeatureProblem, 'detail'> {
+  return { object: featureKey(ns, sha256), image, kind: 'digest mismatch' };
 }

@@ -16,6 +16,8 @@ export interface IngestOutcome {
   key: string;
   status: IngestStatus;
   sha256?: string;
+  /** With `extracted` and `cached`: the digest its link records. */
+  digest?: string;
   /** Why it failed (permanent) or must be retried (transient). */
   reason?: string;
   code?: string;
@@ -31,6 +33,11 @@ export interface LinkRecord {
   /** The image's ETag when it was read: the index compares it with the listing's to spot re-uploads. */
   etag?: string;
   status: 'ok' | 'failed';
+  /**
+   * With `ok`: the SHA-256 of the feature's float32 values (links.ts `featureDigest`), checked on every read.
+   * Absent in links written before it existed: those get the checks that need none.
+   */
+  digest?: string;
   code?: string;
   reason?: string;
 }

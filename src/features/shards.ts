@@ -4,7 +4,8 @@ import type { ObjectStore } from '../store/index.js';
 import { mapLimit } from '../util/concurrency.js';
 import { buildDatasetIndex, type DatasetIndex } from './dataset.js';
 import { decodeSafetensors, encodeSafetensors } from './format/safetensors.js';
-import { featureKey, shardPrefix } from '../layout.js';
+import { shardPrefix } from '../layout.js';
+import { CorruptFeatureError, forgetBadFeatures, readLinkedFeature } from './links.js';
 import type { FeatureNamespace } from './namespace.js';
 import { LIBRARY_VERSION } from '../version.js';
 import { readJson } from '../util/json.js';
@@ -43,13 +44,24 @@ export class NoFeaturesError extends HeadstartError {
   }
 }
 
-function fingerprintOf(index: DatasetIndex): { fingerprint: string; rows: Array<{ key: string; label: string; sha256: string }> } {
+interface Row {
+  key: string;
+  label: string;
+  sha256: string;
+  digest?: string;
+}
+
+/**
+ * The fingerprint covers each row's feature digest too: a feature extracted again (a corrupt one repaired)
+ * changes it, so the shards are rebuilt without the old row.
+ */
+function fingerprintOf(index: DatasetIndex): { fingerprint: string; rows: Row[] } {
   const rows = index.images
     .filter((i) => i.status === 'extracted' && i.label !== '_unlabelled')
-    .map((i) => ({ key: i.key, label: i.label, sha256: i.sha256! }))
+    .map((i) => ({ key: i.key, label: i.label, sha256: i.sha256!, digest: i.digest }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const hash = createHash('sha256');
-  for (const r of rows) hash.update(`${r.key} ${r.sha256}\n`);
+  for (const r of rows) hash.update(`${r.key} ${r.sha256} ${r.digest ?? '-'}\n`);
   return { fingerprint: hash.digest('hex'), rows };
 }
 
@@ -119,12 +131,16 @@ async function buildShards(
   dataset: string,
   prefix: string,
   fingerprint: string,
-  rows: Array<{ key: string; label: string; sha256: string }>,
+  rows: Row[],
 ): Promise<ShardManifest> {
-  const vectors = await mapLimit(rows, 16, async (row) => {
-    const tensor = decodeSafetensors(await store.get(featureKey(ns, row.sha256))).tensors.features!;
-    return tensor.data;
-  });
+  // Every feature is checked against its link (links.ts): a bad one is never built into a shard.
+  const checked = await mapLimit(rows, 16, (row) => readLinkedFeature(store, ns, row));
+  const problems = checked.flatMap((c) => (c.ok ? [] : [c.problem]));
+  if (problems.length) {
+    await forgetBadFeatures(store, ns, problems);
+    throw new CorruptFeatureError(problems);
+  }
+  const vectors = checked.map((c) => (c as Extract<typeof c, { ok: true }>).features);
   const dim = vectors[0]!.length;
   const bad = vectors.findIndex((v) => v.length !== dim);
   if (bad >= 0) {

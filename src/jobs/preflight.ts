@@ -1,6 +1,6 @@
 import type { DatasetIndex } from '../features/dataset.js';
-import { decodeSafetensors } from '../features/format/safetensors.js';
-import { featureKey, PREFIX, UNLABELLED } from '../layout.js';
+import { CorruptFeatureError, forgetBadFeatures, readLinkedFeature } from '../features/links.js';
+import { PREFIX, UNLABELLED } from '../layout.js';
 import type { FeatureNamespace } from '../features/namespace.js';
 import { namespaceId } from '../features/namespace.js';
 import type { ObjectStore } from '../store/index.js';
@@ -53,6 +53,10 @@ export async function checkTrainingDataset(store: ObjectStore, index: DatasetInd
 export async function featureDim(store: ObjectStore, ns: FeatureNamespace, index: DatasetIndex): Promise<number> {
   const first = index.images.find((image) => image.status === 'extracted' && image.label !== UNLABELLED);
   if (!first?.sha256) throw new MissingFeaturesError(index.dataset, namespaceId(ns), []);
-  const tensor = decodeSafetensors(await store.get(featureKey(ns, first.sha256))).tensors.features;
-  return tensor?.data.length ?? 0;
+  const checked = await readLinkedFeature(store, ns, { key: first.key, sha256: first.sha256, digest: first.digest });
+  if (!checked.ok) {
+    await forgetBadFeatures(store, ns, [checked.problem]);
+    throw new CorruptFeatureError([checked.problem]);
+  }
+  return checked.features.length;
 }

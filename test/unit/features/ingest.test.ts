@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { HeadstartError } from '../../../src/errors.js';
 import { decodeSafetensors } from '../../../src/features/format/safetensors.js';
 import { Ingestor, type IngestPipeline, type LinkRecord } from '../../../src/features/ingest.js';
+import { featureDigest } from '../../../src/features/links.js';
 import { errorKey, featureKey, linkKey } from '../../../src/layout.js';
 import { sha256Hex } from '../../../src/util/hash.js';
 import type { FeatureNamespace } from '../../../src/features/namespace.js';
@@ -75,7 +76,7 @@ describe('Ingestor (fake pipeline)', () => {
     );
     const tensor = decodeSafetensors(await store.get(featureKey(ns, sha('BB'))));
     expect([...tensor.tensors.features!.data]).toEqual([2, 'B'.charCodeAt(0)]);
-    expect(tensor.metadata).toEqual({ model: 'fake', source: 'images/d/dog/b.jpg' });
+    expect(tensor.metadata).toEqual({ model: 'fake', source: 'images/d/dog/b.jpg', features_sha256: featureDigest(new Float32Array([2, 66])) });
     expect(await readLink(store, 'images/d/cat/a2.jpg')).toMatchObject({ key: 'images/d/cat/a2.jpg', sha256: sha('AAA'), status: 'ok' });
   });
 
@@ -224,8 +225,9 @@ describe('Ingestor (fake pipeline)', () => {
     store.reset();
     await ingestor.ingest(records);
 
-    expect(first).toEqual({ get: 10, head: 10, put: 20 });
-    expect(kinds(store.calls)).toEqual({ get: 20, head: 10, put: 0 });
+    // GET image, GET feature (absent), PUT feature, PUT link; then GET image, GET feature (checked), GET link.
+    expect(first).toEqual({ get: 20, head: 0, put: 20 });
+    expect(kinds(store.calls)).toEqual({ get: 30, head: 0, put: 0 });
   });
 
   it('reads the next images and writes the last ones while the model runs', async () => {
@@ -264,7 +266,7 @@ describe('Ingestor (fake pipeline)', () => {
     await new Ingestor(store, fakePipeline(), { onTiming: (t) => timings.push(t) }).ingest([{ key: 'images/d/cat/a.jpg' }, { key: 'images/d/cat/b.jpg' }]);
 
     expect(timings).toHaveLength(1);
-    expect(timings[0]).toMatchObject({ images: 2, requests: { GET: 2, HEAD: 4, PUT: 4 } });
+    expect(timings[0]).toMatchObject({ images: 2, requests: { GET: 4, HEAD: 2, PUT: 4 } });
     expect(Object.keys(timings[0]!.stages)).toEqual(['get', 'check', 'encode', 'putFeature', 'putLink']);
     expect(timings[0]!.stages.putLink).toMatchObject({ count: 2 });
     expect(timings[0]!.wallMs).toBeGreaterThanOrEqual(timings[0]!.stages.get!.busyMs);
