@@ -18,10 +18,12 @@ import { FASHION_MNIST } from '../helpers/fixtures.js';
  * stack mid-extraction and mid-training is crash-recovery.test.ts.
  */
 const LABELS = ['bag', 'coat', 'dress', 'sandal'];
-// 12 images a label: enough to be mid-upload and mid-extraction when the faults strike, quick to extract.
+// 12 images a label: enough to be mid-upload and mid-extraction when the faults strike, quick to extract;
+// every one (30 a label) in `npm run test:faults` (HEADSTART_FAULTS_LONG).
+const PER_LABEL = process.env.HEADSTART_FAULTS_LONG ? Infinity : 12;
 const files = LABELS.flatMap((label) =>
   readdirSync(join(FASHION_MNIST, 'train', label))
-    .slice(0, 12)
+    .slice(0, PER_LABEL)
     .map((file) => ({ label, file, bytes: readFileSync(join(FASHION_MNIST, 'train', label, file)) })),
 );
 
