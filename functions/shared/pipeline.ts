@@ -14,7 +14,7 @@ export async function pipelineFromConfig(config: RuntimeConfig, store: ObjectSto
   for (const variant of variants) {
     if (await syncWeightsFromStore(store, config.model, variant, config.home)) break;
   }
-  const calibration = config.calibration === undefined ? undefined : await calibrationImages(config.calibration);
+  const calibration = await calibrationImages(config.calibration);
   const pipeline = await FeaturePipeline.create({ model: config.model, cut: config.cut, home: config.home, precision: config.precision ?? 'fp32', calibration });
   await publishWeightsIndex(store, config.model, variants, config.home);
   return pipeline;

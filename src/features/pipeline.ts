@@ -7,6 +7,7 @@ import { preprocessInto } from '../image/preprocess.js';
 import { LIBRARY_VERSION } from '../version.js';
 import { featureExtractor, getModelSpec } from '../zoo/index.js';
 import type { Interpolation, ModelSpec, Pooling } from '../zoo/types.js';
+import { defaultCalibrationImages } from './calibration.js';
 import { precisionOf, type FeatureNamespace } from './namespace.js';
 import type { StageRecorder } from './stages.js';
 
@@ -35,7 +36,7 @@ export interface PipelineOptions {
   precision?: Precision;
   /**
    * Calibration images for 'int8' (bytes or paths; CALIBRATION_IMAGES of them, evenly spaced), needed only the first
-   * time: the int8 graph is cached beside the fp32 export.
+   * time: the int8 graph is cached beside the fp32 export. @default the bundled set (DEFAULT_CALIBRATION)
    */
   calibration?: ReadonlyArray<Buffer | Uint8Array | string>;
   /** The weights and ONNX cache ($HEADSTART_HOME). */
@@ -86,8 +87,11 @@ export class FeaturePipeline {
     const settings = engineSettings({ engine: options.engine, threads: options.threads, precision: options.precision });
     const cache = weightsDigest ? { cacheDir: headstartHome(options.home), cacheKey } : {};
     const interpolation = options.interpolation ?? 'nearest';
-    const images = options.calibration && spread(options.calibration, CALIBRATION_IMAGES);
-    const calibration = images && (() => calibrationBatches(images, [spec.inputSize, spec.inputSize], spec.preprocess, interpolation));
+    // Asked for only when no cached int8 graph fits: the caller's images, else the default set.
+    const calibration = async () => {
+      const images = spread(options.calibration ?? (await defaultCalibrationImages()), CALIBRATION_IMAGES);
+      return calibrationBatches(images, [spec.inputSize, spec.inputSize], spec.preprocess, interpolation);
+    };
     // The extractor takes the loaded model (the cut shares its layers): ONNX Runtime lets it go, TF.js keeps it.
     const extractor = await createExtractor(cutModel, { ...settings, ...cache, owns: model, calibration });
     const namespace: FeatureNamespace = {
@@ -210,7 +214,7 @@ function spread<T>(items: readonly T[], count: number): T[] {
 }
 
 /** Calibration images decoded and preprocessed as the pipeline does, in batches of 8; unreadable ones are skipped. */
-async function calibrationBatches(
+export async function calibrationBatches(
   images: ReadonlyArray<Buffer | Uint8Array | string>,
   [height, width]: [number, number],
   preprocess: ModelSpec['preprocess'],

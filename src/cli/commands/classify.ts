@@ -14,7 +14,7 @@ export const classifyCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parse(args, { ...modelOptions, top: { type: 'string' } }, { minPositionals: 1 });
     const top = intOption(values.top, 'top', 5);
-    const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut: 'classifier', calibration: await calibrationImages(values.calibration, positionals) });
+    const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut: 'classifier', calibration: await calibrationImages(values.calibration) });
     try {
       if (values.verbose) io.err(`model ${pipeline.spec.id}, engine ${pipeline.engine}, backend ${pipeline.backend}`);
       const progress = new ProgressBar(positionals.length, 'classify', !values.json && process.stderr.isTTY === true);

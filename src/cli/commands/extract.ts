@@ -25,7 +25,7 @@ export const extractCommand: Command = {
     const shards = intOption(values.shards, 'shards', 1);
     const shard = intOption(values.shard ?? process.env.AWS_BATCH_JOB_ARRAY_INDEX, 'shard', 0, 0);
     if (shard >= shards) throw new UsageError(`--shard ${shard} is out of range for --shards ${shards} (0…${shards - 1})`);
-    const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut, batchSize: batch, calibration: values.calibration === undefined ? undefined : await calibrationImages(values.calibration) });
+    const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut, batchSize: batch, calibration: await calibrationImages(values.calibration) });
     try {
       let progress: ProgressBar | undefined;
       const result = await backfill(source.store, pipeline, source.prefix, {

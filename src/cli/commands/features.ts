@@ -37,7 +37,7 @@ export const featuresCommand: Command = {
     const cut = cutOption(values);
     const outDir = resolve(values.out);
     await mkdir(outDir, { recursive: true });
-    const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut, calibration: await calibrationImages(values.calibration, positionals) });
+    const pipeline = await FeaturePipeline.create({ ...pipelineOptions(values), cut, calibration: await calibrationImages(values.calibration) });
     try {
       if (values.verbose) io.err(`model ${pipeline.spec.id}, layer ${pipeline.namespace.layer}, engine ${pipeline.engine}, backend ${pipeline.backend}`);
       const progress = new ProgressBar(positionals.length, 'features', !values.json && process.stderr.isTTY === true);
