@@ -12,6 +12,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   InvalidArgument: 400,
   InvalidJson: 400,
   InvalidPath: 400,
+  NotAnApiEvent: 400,
   MalformedJson: 400,
   MalformedMultipart: 400,
   InvalidBase64: 400,

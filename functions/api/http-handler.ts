@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { HeadstartError } from '../../src/errors.js';
 import { logger } from '../../src/logger.js';
 import { errorResponse } from './errors.js';
-import { toRequest, toResult } from './http.js';
+import { checkProxyEvent, toRequest, toResult } from './http.js';
 import { Router, type Route } from './router.js';
 
 /**
@@ -17,8 +17,9 @@ export function httpErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProx
   return {
     onError: async (request) => {
       const { event, context } = request;
-      const requestId = context?.awsRequestId ?? event.requestContext?.requestId ?? 'local';
-      request.response = toResult(errorResponse(request.error, { requestId, route: `${event.httpMethod} ${event.path}` }));
+      // The event may be anything a caller invoked the function with (see checkProxyEvent).
+      const requestId = context?.awsRequestId ?? event?.requestContext?.requestId ?? 'local';
+      request.response = toResult(errorResponse(request.error, { requestId, route: `${event?.httpMethod} ${event?.path}` }));
     },
   };
 }
@@ -41,6 +42,7 @@ async function routesOf(resolveRoutes: () => Promise<readonly Route[]>): Promise
  */
 export function createHttpHandler(resolveRoutes: () => Promise<readonly Route[]>) {
   return middy(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    checkProxyEvent(event);
     // A router per request is a few closures; the routes behind it are the process's.
     const { route, params } = new Router(await routesOf(resolveRoutes)).match(event);
     return toResult(await route.handler(toRequest(event, params)));

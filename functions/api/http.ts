@@ -38,6 +38,24 @@ function lowerCaseKeys(headers: Record<string, string | undefined> | null): Reco
   return out;
 }
 
+/**
+ * The routes take API Gateway REST proxy events (payload format 1.0: `httpMethod` and `path`). Anything else a
+ * caller invokes the function with directly (a test event from the console, an S3 or SQS event, an HTTP API
+ * payload 2.0 event) is the caller's mistake: 400 NotAnApiEvent saying what was expected, not a 500 from deep inside.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format
+ */
+export function checkProxyEvent(event: unknown): asserts event is APIGatewayProxyEvent {
+  const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  if (typeof e.httpMethod === 'string' && e.httpMethod !== '' && typeof e.path === 'string') return;
+  const version2 = e.version === '2.0' || (typeof e.requestContext === 'object' && e.requestContext !== null && 'http' in e.requestContext);
+  const got = version2
+    ? 'an HTTP API payload 2.0 event'
+    : typeof event !== 'object' || event === null
+      ? `${event === null ? 'null' : typeof event}`
+      : `an event without ${typeof e.httpMethod === 'string' && e.httpMethod !== '' ? 'a string path' : 'httpMethod'} (keys: ${Object.keys(e).slice(0, 8).join(', ') || 'none'})`;
+  throw new HttpError('NotAnApiEvent', `This function answers API Gateway REST proxy events (payload 1.0, with httpMethod and path); it got ${got}.`);
+}
+
 export function bodyText(event: APIGatewayProxyEvent): string | undefined {
   if (event.body === null || event.body === undefined || event.body === '') return undefined;
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
