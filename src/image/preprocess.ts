@@ -5,9 +5,9 @@ import type { PreprocessMode } from '../zoo/types.js';
 export const PREPROCESS_MODES: readonly PreprocessMode[] = ['caffe', 'tf', 'torch'];
 
 // Keras imagenet_utils constants. caffe's mean is in BGR order (applied after the channel flip).
-const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68] as const;
-const TORCH_MEAN = [0.485, 0.456, 0.406] as const;
-const TORCH_STD = [0.229, 0.224, 0.225] as const;
+export const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68] as const;
+export const TORCH_MEAN = [0.485, 0.456, 0.406] as const;
+export const TORCH_STD = [0.229, 0.224, 0.225] as const;
 
 // The same constants rounded to float32, as numpy and TF.js hold them, so that preprocessInto's
 // arithmetic reproduces the tensor path bit for bit.

@@ -3,7 +3,8 @@ import { InvalidArgumentError, listValues } from '../../errors.js';
 import { LIBRARY_VERSION } from '../../version.js';
 import { CONVERTERS, SUPPORTED_LAYERS } from './converters/index.js';
 import { UnsupportedLayerError, type UnsupportedLayer } from './errors.js';
-import { GraphBuilder, type GraphIO } from './graph-builder.js';
+import { attr, GraphBuilder, type GraphIO } from './graph-builder.js';
+import { ONNX_FLOAT, ONNX_UINT8 } from './proto.js';
 import { walkGraph } from './graph-walk.js';
 import { EmitContext, type KerasShape, type Value } from './layout.js';
 
@@ -12,6 +13,11 @@ export interface ExportOptions {
   opset?: number;
   /** ModelProto.producer_name. @default 'headstart' */
   producer?: string;
+  /**
+   * The graph inputs' element type: 'uint8' declares them uint8 and casts them to float32 in front of the
+   * model (an image bundle takes pixels as they are decoded). @default 'float32'
+   */
+  inputType?: 'float32' | 'uint8';
 }
 
 /** Bumped whenever the exporter's output changes, so that cached exports are redone. */
@@ -43,10 +49,15 @@ export function exportToOnnx(model: tf.LayersModel, options: ExportOptions = {})
   const builder = new GraphBuilder();
   const ctx = new EmitContext(builder);
   // Graph input/output names are claimed first so that they stay the Keras names.
-  const inputs = model.inputs.map((t) => graphIO(builder.unique(t.name), t.shape));
+  const uint8 = options.inputType === 'uint8';
+  const inputs = model.inputs.map((t) => ({ ...graphIO(builder.unique(t.name), t.shape), ...(uint8 ? { elemType: ONNX_UINT8 } : {}) }));
   const outputs = model.outputs.map((t) => graphIO(builder.unique(t.sourceLayer.name), t.shape));
 
-  const inputValues: Value[] = model.inputs.map((t, i) => ({ name: inputs[i].name, layout: layoutOf(t.shape, 'NHWC'), shape: t.shape }));
+  const inputValues: Value[] = model.inputs.map((t, i) => ({
+    name: uint8 ? builder.node('Cast', [inputs[i].name], `${inputs[i].name}/float`, { to: attr.int(ONNX_FLOAT) }) : inputs[i].name,
+    layout: layoutOf(t.shape, 'NHWC'),
+    shape: t.shape,
+  }));
   const results = walkGraph<Value>(model, inputValues, (layer, values, call) => {
     const emitted = CONVERTERS[layer.getClassName()].emit(ctx, layer, values, call.outputShapes);
     return emitted.map((e, i) => ({ ...e, shape: call.outputShapes[i], layout: layoutOf(call.outputShapes[i], e.layout) }));

@@ -19,6 +19,8 @@ export const attr = {
 export interface GraphIO {
   name: string;
   dims: ReadonlyArray<number | string>;
+  /** TensorProto.DataType of the value. @default ONNX_FLOAT */
+  elemType?: number;
 }
 
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -49,12 +51,12 @@ function rawBytes(view: Float32Array | BigInt64Array): Uint8Array {
   return bytes;
 }
 
-function valueInfo({ name, dims }: GraphIO): OnnxTypes.IValueInfoProto {
+function valueInfo({ name, dims, elemType }: GraphIO): OnnxTypes.IValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: ONNX_FLOAT,
+        elemType: elemType ?? ONNX_FLOAT,
         shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },

@@ -7,4 +7,5 @@ export type { onnx as OnnxTypes } from 'onnx-proto';
 
 /** TensorProto.DataType values used by the exporter and the external-model checks. */
 export const ONNX_FLOAT = 1;
+export const ONNX_UINT8 = 2;
 export const ONNX_INT64 = 7;
