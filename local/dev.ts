@@ -16,6 +16,7 @@ import { HeadCache } from '../src/registry/index.js';
 import { createS3Client, S3Store } from '../src/store/index.js';
 import { ACCESS_KEY_ENV, credentialsPath, SECRET_KEY_ENV } from '../src/store/local-credentials.js';
 import { headstartHome } from '../src/weights/index.js';
+import { exportRoutes } from '../functions/api/routes/export.js';
 import { thumbnailRoutes } from '../functions/api/routes/thumbnails.js';
 import { createConsoleAssets } from './console/assets.js';
 import { startLocalApi, type LocalApi } from './http/server.js';
@@ -156,7 +157,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       embed: async (bytes) => (await classify.service.features({ name: 0, bytes }, {})).features,
       home: config.home,
       jobWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, credentials: s3.credentials, log },
-      routes: [...classify.routes, ...thumbnailRoutes({ store })],
+      routes: [...classify.routes, ...thumbnailRoutes({ store }), ...exportRoutes({ store, home: config.home })],
     });
     const { handler, launcher: trainer, finetuneLauncher: finetuner } = localApi;
     cleanup.unshift(() => localApi.close());

@@ -4,6 +4,7 @@
  * mount them elsewhere: this module warms the model when it loads.
  */
 import { createHttpHandler } from '../api/http-handler.js';
+import { exportRoutes } from '../api/routes/export.js';
 import { thumbnailRoutes } from '../api/routes/thumbnails.js';
 import { configFromEnv, once, storeFromConfig } from '../shared/runtime.js';
 import { classifyRoutesFromEnv, warmUpFromEnv } from './env.js';
@@ -11,6 +12,10 @@ import { classifyRoutesFromEnv, warmUpFromEnv } from './env.js';
 // In Lambda the init phase loads the model and runs a dummy image, so the first request is not the slow one.
 if (process.env.AWS_LAMBDA_FUNCTION_NAME) await warmUpFromEnv();
 
-const routes = once(async () => [...(await classifyRoutesFromEnv()).routes, ...thumbnailRoutes({ store: storeFromConfig(configFromEnv()) })]);
+const routes = once(async () => {
+  const config = configFromEnv();
+  const store = storeFromConfig(config);
+  return [...(await classifyRoutesFromEnv()).routes, ...thumbnailRoutes({ store }), ...exportRoutes({ store, home: config.home })];
+});
 
 export const handler = createHttpHandler(routes);

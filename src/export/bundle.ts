@@ -1,19 +1,13 @@
 import { zipSync, type Zippable } from 'fflate';
 import { exportToOnnx } from '../engine/onnx/export.js';
-import { HeadstartError, InvalidArgumentError, listValues } from '../errors.js';
+import { HeadstartError } from '../errors.js';
 import { serializeHead } from '../heads/serialize.js';
 import type { tf } from '../engine/backend.js';
 import { INPUT_NAME, mergedModel } from './graph.js';
 import { maxAbsDifference, mergedProbabilities, parityFile, PARITY_TOLERANCE, referenceImages, referenceProbabilities } from './parity.js';
 import { bundleReadme } from './readme.js';
 import type { ExportSource } from './source.js';
-
-export const EXPORT_FORMATS = ['onnx', 'tfjs'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-/** The model files of each format, then the files every bundle has. */
-export const MODEL_FILES: Readonly<Record<ExportFormat, readonly string[]>> = { onnx: ['model.onnx'], tfjs: ['model.json', 'model.weights.bin'] };
-export const COMMON_FILES = ['labels.json', 'parity.json', 'README.md'] as const;
+import type { ExportFormat } from './formats.js';
 
 export interface ExportBundle {
   format: ExportFormat;
@@ -24,12 +18,6 @@ export interface ExportBundle {
   zip: Uint8Array;
   /** The merged TF.js graph against headstart's own path on the reference inputs (checked ≤ PARITY_TOLERANCE). */
   parity: { maxAbsDifference: number };
-}
-
-export function parseExportFormat(value: string | undefined): ExportFormat {
-  if (value === undefined || value === '') throw new InvalidArgumentError(`'format' is required: ${listValues(EXPORT_FORMATS)}.`);
-  if (!(EXPORT_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`Unknown export format '${value}': expected ${listValues(EXPORT_FORMATS)}.`);
-  return value as ExportFormat;
 }
 
 /** The merged graph strays from headstart's own path: a bug of ours, never shipped. */

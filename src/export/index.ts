@@ -4,10 +4,12 @@
  * `GET /models/{id}/export` and `headstart export`.
  */
 import type { ObjectStore } from '../store/index.js';
-import { buildBundle, type ExportBundle, type ExportFormat } from './bundle.js';
+import { buildBundle, type ExportBundle } from './bundle.js';
+import type { ExportFormat } from './formats.js';
 import { openExportSource, type SourceOptions } from './source.js';
 
-export { buildBundle, COMMON_FILES, EXPORT_FORMATS, ExportParityError, MODEL_FILES, parseExportFormat, type ExportBundle, type ExportFormat } from './bundle.js';
+export { buildBundle, ExportParityError, type ExportBundle } from './bundle.js';
+export { COMMON_FILES, EXPORT_FORMATS, MODEL_FILES, parseExportFormat, type ExportFormat } from './formats.js';
 export { ExportBaseMismatchError, ExportModelNotFoundError } from './errors.js';
 export { INPUT_NAME, mergedModel, OUTPUT_NAME } from './graph.js';
 export { PARITY_TOLERANCE, referenceImages, type ParityFile } from './parity.js';

@@ -1,6 +1,6 @@
 import type { Interpolation } from '../zoo/types.js';
 import { INPUT_NAME, OUTPUT_NAME } from './graph.js';
-import type { ExportFormat } from './bundle.js';
+import type { ExportFormat } from './formats.js';
 import type { ExportSource } from './source.js';
 
 /** PIL's filter for each of headstart's interpolations (src/image/load.ts: nearest exact, the others sharp's kernels). */

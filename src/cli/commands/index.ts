@@ -2,6 +2,7 @@ import type { Command } from '../io.js';
 import { classifyCommand } from './classify.js';
 import { consoleCommand } from './console.js';
 import { devCommand } from './dev.js';
+import { exportCommand } from './export.js';
 import { extractCommand } from './extract.js';
 import { featuresCommand } from './features.js';
 import { finetuneCommand } from './finetune.js';
@@ -14,4 +15,4 @@ import { uploadCommand } from './upload.js';
 import { weightsCommand } from './weights.js';
 
 /** Every CLI command, in the order `headstart --help` lists them. */
-export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, finetuneCommand, trainCommand, similarCommand, issuesCommand, uploadCommand, devCommand, consoleCommand];
+export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, finetuneCommand, trainCommand, exportCommand, similarCommand, issuesCommand, uploadCommand, devCommand, consoleCommand];
