@@ -3,7 +3,7 @@ import { exportToOnnx } from '../engine/onnx/export.js';
 import { HeadstartError } from '../errors.js';
 import { serializeHead } from '../heads/serialize.js';
 import type { tf } from '../engine/backend.js';
-import { INPUT_NAME, mergedModel } from './graph.js';
+import { INPUT_NAME, mergedModel, OUTPUT_NAME } from './graph.js';
 import { maxAbsDifference, mergedProbabilities, parityFile, PARITY_TOLERANCE, referenceImages, referenceProbabilities } from './parity.js';
 import { bundleReadme } from './readme.js';
 import type { ExportSource } from './source.js';
@@ -52,7 +52,7 @@ async function bundleOf(source: ExportSource, format: ExportFormat, merged: tf.L
 
   const files: Record<string, Uint8Array> = {};
   if (format === 'onnx') {
-    files['model.onnx'] = exportToOnnx(merged, { inputType: 'uint8' });
+    files['model.onnx'] = exportToOnnx(merged, { inputType: 'uint8', inputNames: [INPUT_NAME], outputNames: [OUTPUT_NAME] });
   } else {
     const { modelJson, weightsBin } = await serializeHead(merged);
     files['model.json'] = json(modelJson);

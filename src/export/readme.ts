@@ -12,12 +12,20 @@ const PREPROCESS_TEXT = {
   torch: 'torch: x / 255, minus [0.485, 0.456, 0.406], over [0.229, 0.224, 0.225]',
 } as const;
 
-function jsResize(interpolation: Interpolation, height: number, width: number): string {
-  if (interpolation === 'nearest') {
-    return `tf.image.resizeNearestNeighbor(pixels, [${height}, ${width}], false, true)  // halfPixelCenters: PIL's NEAREST pixels`;
-  }
-  // TF.js has no antialiased resize: a downscale differs from PIL's; resize with a canvas or sharp for closer pixels.
-  return `tf.image.resizeBilinear(pixels, [${height}, ${width}], false, true)  // not antialiased like PIL's ${PIL_FILTER[interpolation]}: see above`;
+/**
+ * PIL's NEAREST in TF.js, exactly as src/image/resize.ts does it (a running sum in double precision, not the
+ * closed form): `tf.image.resizeNearestNeighbor(x, size, false, true)` picks other rows for ratios such as 512 → 224.
+ * The bundle README shows it and the export parity test runs this very text.
+ */
+export const PIL_NEAREST_JS = `// PIL's NEAREST (Keras load_img, headstart): the source row / column of each output one
+const pilNearest = (from, to) => { const s = from / to, idx = []; for (let i = 0, p = s / 2; i < to; i++, p += s) idx.push(Math.min(Math.trunc(p), from - 1)); return idx; };
+const resize = (pixels, [h, w]) => tf.tidy(() => tf.gather(tf.gather(pixels, pilNearest(pixels.shape[0], h), 0), pilNearest(pixels.shape[1], w), 1));`;
+
+function jsResize(interpolation: Interpolation): string {
+  if (interpolation === 'nearest') return PIL_NEAREST_JS;
+  return `// headstart resized with ${interpolation} (PIL's ${PIL_FILTER[interpolation]}, antialiased): TF.js has no antialiased resize, so
+// a downscale with tf.image.resizeBilinear differs; resize with a canvas (imageSmoothingQuality 'high') or on the server.
+const resize = (pixels, size) => tf.image.resizeBilinear(pixels, size, false, true);`;
 }
 
 /** The bundle's README.md: what the graph takes and gives, how to resize like headstart, and a Python and a browser example. */
@@ -55,7 +63,8 @@ img = ImageOps.exif_transpose(Image.open('photo.jpg')).convert('RGB').resize((${
 JavaScript (TF.js; browsers apply EXIF orientation to an \`<img>\` themselves):
 
 \`\`\`js
-${jsResize(interpolation, height, width)}
+${jsResize(interpolation)}
+const resized = resize(tf.browser.fromPixels(img), [${height}, ${width}]);   // [${height}, ${width}, 3] int32
 \`\`\`
 
 ## Python: onnxruntime (the \`format=onnx\` bundle)
@@ -79,12 +88,12 @@ for i in np.argsort(probs)[::-1][:5]:
 <img id="photo" src="photo.jpg">
 <script src="https://cdn.jsdelivr.net/npm/@tensorflow/tfjs@4.22.0/dist/tf.min.js"></script>
 <script type="module">
+  // resize(): the function in 'Resizing as headstart does' above
   const model = await tf.loadLayersModel('model.json');
   const labels = await (await fetch('labels.json')).json();
   const probs = tf.tidy(() => {
-    const pixels = tf.cast(tf.browser.fromPixels(document.getElementById('photo')), 'float32'); // int32 → float32
-    const resized = ${jsResize(interpolation, height, width).replace(/\s+\/\/.*$/, '')};
-    return model.predict(resized.expandDims(0)).dataSync();
+    const resized = resize(tf.browser.fromPixels(document.getElementById('photo')), [${height}, ${width}]); // int32
+    return model.predict(tf.cast(resized, 'float32').expandDims(0)).dataSync();  // the model takes float32
   });
   const top = [...probs].map((p, i) => [p, labels[i]]).sort((a, b) => b[0] - a[0]).slice(0, 5);
   console.log(top);

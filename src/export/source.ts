@@ -94,7 +94,7 @@ async function headSource(store: ObjectStore, id: string, options: SourceOptions
     });
     if (loaded.weightsDigest !== base.weightsDigest) {
       loaded.model.dispose();
-      throw new ExportBaseMismatchError(id, base.namespace, `${spec.id}@${loaded.weightsDigest ?? 'random'}`);
+      throw new ExportBaseMismatchError(id, `${spec.id}@${base.weightsDigest}`, `${spec.id}@${loaded.weightsDigest ?? 'random'}`);
     }
     const network = pooling === null ? featureExtractor(loaded.model, { layer: base.layer }) : loaded.model;
     return {

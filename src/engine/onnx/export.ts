@@ -18,6 +18,10 @@ export interface ExportOptions {
    * model (an image bundle takes pixels as they are decoded). @default 'float32'
    */
   inputType?: 'float32' | 'uint8';
+  /** The graph inputs' names, in order. @default the TF.js input tensors' names (unique per process: 'input_1', 'input_2'…) */
+  inputNames?: readonly string[];
+  /** The graph outputs' names, in order. @default the names of the layers that give them */
+  outputNames?: readonly string[];
 }
 
 /** Bumped whenever the exporter's output changes, so that cached exports are redone. */
@@ -50,8 +54,8 @@ export function exportToOnnx(model: tf.LayersModel, options: ExportOptions = {})
   const ctx = new EmitContext(builder);
   // Graph input/output names are claimed first so that they stay the Keras names.
   const uint8 = options.inputType === 'uint8';
-  const inputs = model.inputs.map((t) => ({ ...graphIO(builder.unique(t.name), t.shape), ...(uint8 ? { elemType: ONNX_UINT8 } : {}) }));
-  const outputs = model.outputs.map((t) => graphIO(builder.unique(t.sourceLayer.name), t.shape));
+  const inputs = model.inputs.map((t, i) => ({ ...graphIO(builder.unique(options.inputNames?.[i] ?? t.name), t.shape), ...(uint8 ? { elemType: ONNX_UINT8 } : {}) }));
+  const outputs = model.outputs.map((t, i) => graphIO(builder.unique(options.outputNames?.[i] ?? t.sourceLayer.name), t.shape));
 
   const inputValues: Value[] = model.inputs.map((t, i) => ({
     name: uint8 ? builder.node('Cast', [inputs[i].name], `${inputs[i].name}/float`, { to: attr.int(ONNX_FLOAT) }) : inputs[i].name,

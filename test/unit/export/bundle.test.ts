@@ -3,6 +3,8 @@ import { unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../../src/engine/backend.js';
 import { buildBundle, COMMON_FILES, MODEL_FILES, parseExportFormat, PARITY_TOLERANCE, type ExportSource, type ParityFile } from '../../../src/export/index.js';
+import { PIL_NEAREST_JS } from '../../../src/export/readme.js';
+import { pilNearestIndices } from '../../../src/image/resize.js';
 import { randomizeWeights } from '../onnx/helpers.js';
 import { expectNoLeak } from '../../helpers/tf.js';
 
@@ -96,10 +98,24 @@ describe('buildBundle', () => {
     for (const readme of [onnx, tfjs]) {
       expect(readme).toContain('**nearest** interpolation');
       expect(readme).toContain('.resize((10, 12), Image.NEAREST)');
-      expect(readme).toContain('tf.image.resizeNearestNeighbor(pixels, [12, 10], false, true)');
+      expect(readme).toContain(PIL_NEAREST_JS);
+      expect(readme).toContain('const resized = resize(tf.browser.fromPixels(img), [12, 10]);');
       expect(readme).toContain("ort.InferenceSession('model.onnx')");
       expect(readme).toContain("tf.loadLayersModel('model.json')");
     }
+  });
+});
+
+describe("the README's JS resize", () => {
+  it("picks PIL's pixels (src/image/resize.ts), also where tf.image.resizeNearestNeighbor does not (512 → 224)", () => {
+    const resize = new Function('tf', `${PIL_NEAREST_JS}\nreturn resize;`)(tf) as (x: tf.Tensor, size: [number, number]) => tf.Tensor;
+    const rows = 512;
+    const image = tf.tidy(() => tf.range(0, rows * 3).reshape([rows, 3, 1]).tile([1, 1, 3]));
+    const got = tf.tidy(() => resize(image, [224, 3]).slice([0, 0, 0], [224, 1, 1]).reshape([224]).dataSync());
+    const closedForm = tf.tidy(() => tf.image.resizeNearestNeighbor(image as tf.Tensor3D, [224, 3], false, true).slice([0, 0, 0], [224, 1, 1]).reshape([224]).dataSync());
+    image.dispose();
+    expect(Array.from(got)).toEqual(Array.from(pilNearestIndices(rows, 224), (i) => i * 3));
+    expect(Array.from(closedForm)).not.toEqual(Array.from(got));
   });
 });
 
