@@ -131,15 +131,11 @@ describeWhen(weights, 'exported bundles (DenseNet121 + an auto head on fashion-m
     await weights.installInto(home);
     store = new MemoryStore('export-densenet');
     const config = { bucket: store.bucket, model: 'densenet121', home };
-    const t0 = performance.now();
-    const lap = (what: string) => console.log(`export test: ${what} at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     pipeline = await pipelineFromConfig(config, store);
-    lap('pipeline');
     // Prepare: cached features of the training images, and a head trained on them with the defaults (head "auto").
     const train = fmnistFiles('train');
     for (const f of train) await store.put(`images/fmnist/${f.label}/${f.name}`, readFileSync(f.path));
     await new Ingestor(store, pipeline).ingest(train.map((f) => ({ key: `images/fmnist/${f.label}/${f.name}` })));
-    lap('ingested');
     api = createLocalApi({ store, namespace: async () => pipeline.namespace, uploads: new FakeSigner() });
     const started = parseResult(await api.handler(apiEvent('POST', '/train', { body: { dataset: 'fmnist', head: AUTO_HEAD } }), lambdaContext()));
     expect(started.status).toBe(202);
@@ -147,7 +143,6 @@ describeWhen(weights, 'exported bundles (DenseNet121 + an auto head on fashion-m
     const job = parseResult(await api.handler(apiEvent('GET', `/jobs/${started.body.jobId}`), lambdaContext())).body;
     expect(job.status).toBe('succeeded');
     headId = job.headId;
-    lap('trained');
 
     for (const f of fmnistFiles('test')) images.push({ key: `images/fmnist-test/${f.label}/${f.name}`, name: `${f.label}/${f.name}`, bytes: readFileSync(f.path) });
     for (const name of readdirSync(PHOTO_DIR).sort()) images.push({ key: `images/photos/_unlabelled/${name}`, name, bytes: readFileSync(join(PHOTO_DIR, name)) });
