@@ -4,7 +4,8 @@ import { initBackend } from '../../engine/backend.js';
 import { exportModel, parseExportFormat } from '../../export/index.js';
 import { headstartHome } from '../../weights/index.js';
 import { parse } from '../args.js';
-import type { Command } from '../io.js';
+import { UsageError, type Command } from '../io.js';
+import { MODEL_IDS } from '../../zoo/types.js';
 import { openStoreSource } from '../store-source.js';
 
 export const exportCommand: Command = {
@@ -21,9 +22,13 @@ export const exportCommand: Command = {
     await initBackend(values.backend);
     // A zoo classifier needs no store; a head or fine-tuned model is read from the bucket (or folder) it was published to.
     const where = values.store ?? process.env.HEADSTART_STORE;
+    const id = positionals[0]!;
+    if (where === undefined && !(MODEL_IDS as readonly string[]).includes(id)) {
+      throw new UsageError(`'${id}' is no zoo model: a head or fine-tuned model is read from the bucket it was published to, --store s3://<bucket> | <dir> (or HEADSTART_STORE).`);
+    }
     const store = where === undefined ? undefined : (await openStoreSource(where, values.endpoint)).store;
     const started = performance.now();
-    const bundle = await exportModel(store, positionals[0]!, format, { home: headstartHome() });
+    const bundle = await exportModel(store, id, format, { home: headstartHome() });
     const out = values.out ?? '.';
     await mkdir(out, { recursive: true });
     const path = join(out, bundle.fileName);
