@@ -49,6 +49,8 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/datasets/{name}', target: 'api', throttle: LIGHT },
   { method: 'POST', path: '/uploads', target: 'api', throttle: LIGHT },
   { method: 'POST', path: '/backfill', target: 'api', throttle: JOBS, metered: true },
+  // Batch prediction: the train function runs the head pass (it is started like a training job).
+  { method: 'POST', path: '/predict', target: 'api', throttle: JOBS, metered: true },
   // Cached features only: the API function answers them (a sent image needs the classify function's model: send { key }).
   { method: 'GET', path: '/datasets/{name}/issues', target: 'api', throttle: COMPUTE },
   { method: 'POST', path: '/similar', target: 'api', throttle: COMPUTE },

@@ -20,6 +20,8 @@ export const ZIP_EXTERNALS = [
   'onnxruntime-node',
   '@aws-sdk/client-lambda',
   '@aws-sdk/client-batch',
+  '@aws-sdk/client-sqs',
+  '@aws-sdk/client-eventbridge',
 ] as const;
 
 export interface NodeFunctionProps {

@@ -64,7 +64,7 @@ export class HeadstartStack extends Stack {
     }
     this.train = new Train(this, 'Train', {
       projectRoot, entry: entries.train, failedEntry: entries.trainFailed, bucket, baseModel: config.baseModel, memorySize: config.trainMemoryMb,
-      retainLogs, layerCode: props.trainLayerCode,
+      retainLogs, layerCode: props.trainLayerCode, extractQueue: this.ingest?.queue,
     });
     this.classify = new Classify(this, 'Classify', {
       projectRoot, entries, bucket, baseModel: config.baseModel, memorySize: config.classifyMemoryMb,
@@ -105,7 +105,7 @@ export class HeadstartStack extends Stack {
       out('IngestQueueUrl', this.ingest.queue.queueUrl, 'Queue between the bucket and the extract function');
       out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Images that failed extraction 3 times');
     }
-    out('TrainFunctionName', this.train.fn.functionName, 'Started asynchronously by POST /train');
+    out('TrainFunctionName', this.train.fn.functionName, 'Started asynchronously by POST /train and POST /predict');
     out('AlarmTopicArn', this.alarms.topic.topicArn, 'Subscribe to receive alarms');
     const gpu = this.gpuBatch;
     if (gpu) {

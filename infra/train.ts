@@ -1,9 +1,11 @@
 import { join } from 'node:path';
-import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LambdaDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { buildTfjsLayer } from '../layers/build-tfjs-layer.js';
 import { grantPrefixes } from './grants.js';
@@ -20,6 +22,11 @@ export interface TrainProps {
   readonly baseModel: string;
   readonly memorySize: number;
   readonly retainLogs: boolean;
+  /**
+   * The extract queue (infra/ingest.ts): batch prediction sends it the images that have no cached features.
+   * @default none: without per-upload extraction ('batch' mode), such images fail with NotExtracted (POST /backfill first)
+   */
+  readonly extractQueue?: sqs.IQueue;
   /** Layer code; tests may pass a prebuilt zip. @default built from node_modules at synth (layers/build-tfjs-layer.ts) */
   readonly layerCode?: lambda.Code;
 }
@@ -50,7 +57,7 @@ export class Train extends Construct {
     this.fn = nodeFunction(this, 'Function', {
       projectRoot: props.projectRoot,
       entry: props.entry,
-      description: 'headstart: trains a classifier head on cached features',
+      description: 'headstart: trains a classifier head on cached features, and runs batch prediction head passes',
       memorySize: props.memorySize,
       timeout: TRAIN_TIMEOUT,
       layers: [this.layer],
@@ -60,6 +67,7 @@ export class Train extends Construct {
         HEADSTART_MODEL: props.baseModel,
         // tfjs-node is never in a zip Lambda (~380 MB): ask for wasm by name instead of probing for it.
         HEADSTART_BACKEND: 'wasm',
+        ...(props.extractQueue ? { EXTRACT_QUEUE_URL: props.extractQueue.queueUrl } : {}),
       },
     });
     this.failedFn = nodeFunction(this, 'FailedFunction', {
@@ -87,7 +95,17 @@ export class Train extends Construct {
       [PREFIX.models]: ['read', 'write'],
       [PREFIX.jobs]: ['read', 'write'],
       [PREFIX.weights]: ['read'],
+      // Batch prediction results; images are listed (ListBucket), never read: extraction is the extract function's.
+      [PREFIX.predictions]: ['write'],
     });
+    props.extractQueue?.grantSendMessages(this.fn);
+    // The completion event of a batch prediction job, on the account's default bus only.
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['events:PutEvents'],
+        resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+      }),
+    );
   }
 }
 

@@ -27,6 +27,8 @@ import { checkPort } from './s3/server.js';
 import { StartupRecovery } from './recovery.js';
 import { StorageWatch } from './storage-watch.js';
 import { datasetPrefix } from '../src/layout.js';
+import { inProcessExtraction } from '../src/predict/index.js';
+import { serviceClassifier } from './predict.js';
 
 export interface DevOptions {
   /** @default 3000 */
@@ -70,6 +72,8 @@ export interface DevStack {
   trainer: InProcessTrainLauncher;
   /** Fine-tuning jobs (worker processes), beside head training. */
   finetuner: InProcessTrainLauncher;
+  /** Batch prediction jobs (POST /predict), beside the others. */
+  predictor: InProcessTrainLauncher;
   /** The startup reconciliation: jobs and pending images the last run left undone. */
   recovery: StartupRecovery;
   config: RuntimeConfig;
@@ -158,13 +162,15 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       home: config.home,
       jobWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, credentials: s3.credentials, log },
       routes: [...classify.routes, ...thumbnailRoutes({ store }), ...exportRoutes({ store, home: config.home })],
+      // Uncached images go through the upload path's own Ingestor, so they are cached exactly as an upload is.
+      predict: { extraction: inProcessExtraction(ingestor), classifier: serviceClassifier(classify.service) },
     });
-    const { handler, launcher: trainer, finetuneLauncher: finetuner } = localApi;
+    const { handler, launcher: trainer, finetuneLauncher: finetuner, predictLauncher: predictor } = localApi;
     cleanup.unshift(() => localApi.close());
     const apiKey = options.apiKey ?? process.env.HEADSTART_API_KEY;
     const assets = (await createConsoleAssets()).handle;
     // What the last run left undone (a crash, kill -9): jobs before the API answers, pending images after.
-    await recovery.start({ train: trainer, finetune: finetuner });
+    await recovery.start({ train: trainer, finetune: finetuner, predict: predictor });
     cleanup.unshift(() => recovery.close());
     // A restarted S3 process took the events it had not sent yet with it: find them from the bucket, as at startup.
     s3.supervisor.on('restarted', ({ downMs }) => {
@@ -195,6 +201,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
         `  curl ${api.url}/datasets/<name>`,
         `  curl -X POST ${api.url}/train -H 'content-type: application/json' -d '{"dataset":"<name>"}'`,
         `  curl -X POST "${api.url}/classify?head=<headId>" -H 'content-type: image/jpeg' --data-binary @photo.jpg`,
+        `  npx headstart predict --dataset <name> --head <headId> --wait${api.url === 'http://127.0.0.1:3000' ? '' : ` --api ${api.url}`}`,
         `  curl -X POST ${api.url}/train -H 'content-type: application/json' -d '{"mode":"finetune","dataset":"<name>","fromHead":"<headId>","unfreeze":"<block>"}'`,
         'Ctrl-C stops; the data stays for the next start.',
       ].join('\n'),
@@ -205,6 +212,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       queue,
       trainer,
       finetuner,
+      predictor,
       recovery,
       config,
       failed,

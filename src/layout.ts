@@ -19,7 +19,7 @@ export const PREFIX = {
   errors: 'errors/',
   /** `weights/<model>/<top|notop>/`: converted weights and their index, for the functions' caches. */
   weights: 'weights/',
-  /** Planned: `predictions/<jobId>/`, batch prediction results. */
+  /** `predictions/<jobId>/results.jsonl|csv`: batch prediction results. */
   predictions: 'predictions/',
   /** Planned: `reviews/<dataset>/`, images waiting for a person's label. */
   reviews: 'reviews/',
@@ -166,6 +166,11 @@ export function weightsIndexKey(model: string, variant: 'top' | 'notop'): string
 /** `predictions/<jobId>/`: a batch prediction job's results. */
 export function predictionsPrefix(jobId: string): string {
   return `${PREFIX.predictions}${safeSegment(jobId, 'job id')}/`;
+}
+
+/** `predictions/<jobId>/results.jsonl` (one JSON object per image) or `results.csv`. */
+export function predictionResultsKey(jobId: string, format: 'jsonl' | 'csv'): string {
+  return `${predictionsPrefix(jobId)}results.${format}`;
 }
 
 /** `reviews/<dataset>/`: images of a dataset waiting for a person's label. */

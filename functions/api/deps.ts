@@ -17,6 +17,11 @@ export interface ApiDeps {
    * InProcessTrainLauncher locally; absent when the deployment has no fine-tuning (POST /train answers 409).
    */
   finetuneLauncher?: TrainLauncher;
+  /**
+   * Starts queued batch prediction jobs (POST /predict): the train function in the cloud (LambdaTrainLauncher),
+   * an InProcessTrainLauncher locally; absent: POST /predict answers 409 PredictUnavailable.
+   */
+  predictLauncher?: TrainLauncher;
   /** Presigns POST /uploads URLs. */
   uploads: UploadSigner;
   /** Lifetime of a presigned upload URL. @default 900 */

@@ -32,6 +32,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   FinetunedModelNotFound: 404,
   ModelNotFound: 404,
   UnknownDataset: 404,
+  NoImages: 404,
   NoFeatures: 404,
   NoSuchKey: 404,
   ImageNotFound: 404,
@@ -43,6 +44,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   JobFinished: 409,
   HeadBaseMismatch: 409,
   FinetuneUnavailable: 409,
+  PredictUnavailable: 409,
   BackfillUnavailable: 409,
   // The dataset's feature cache needs repair (a feature missing or corrupt): POST /backfill, then retry.
   CorruptFeature: 409,

@@ -25,10 +25,13 @@ const deps = once(async () => {
   const store = storeFromConfig(config);
   const functionName = process.env.TRAIN_FUNCTION_NAME;
   if (!functionName) throw new InvalidArgumentError('TRAIN_FUNCTION_NAME is not set: the function POST /train starts.');
+  // One launcher: the train function runs head training and batch prediction's head pass (it reads the job's kind).
+  const launcher = new LambdaTrainLauncher({ functionName });
   return {
     store,
     namespace: once(() => namespaceFor(config, { store })),
-    launcher: new LambdaTrainLauncher({ functionName }),
+    launcher,
+    predictLauncher: launcher,
     finetuneLauncher: finetuneLauncherFromEnv(),
     uploads: new S3UploadSigner(presignClient({ endpoint: config.endpoint }), config.bucket),
     uploadTtlSeconds: Number(process.env.UPLOAD_URL_TTL_SECONDS) || undefined,

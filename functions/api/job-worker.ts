@@ -24,8 +24,11 @@ export interface JobWorkerOptions {
   log?: (line: string) => void;
 }
 
+/** Job kinds a worker process runs (a batch prediction runs in the server, with its loaded pipeline). */
+type WorkerKind = Exclude<StoredJob['kind'], 'predict'>;
+
 /** What a worker of each kind runs, and what its job says when the worker dies without recording its end. */
-const KINDS: Record<StoredJob['kind'], { command: string; name: string; next: (jobId: string) => string }> = {
+const KINDS: Record<WorkerKind, { command: string; name: string; next: (jobId: string) => string }> = {
   finetune: { command: 'finetune', name: 'fine-tuning', next: (jobId) => `POST /jobs/${jobId}/resume continues from the last complete epoch.` },
   train: { command: 'train', name: 'head-training', next: () => 'Nothing was published; POST /train again (with a smaller head if it ran out of memory).' },
 };
@@ -41,7 +44,7 @@ const KINDS: Record<StoredJob['kind'], { command: string; name: string; next: (j
  */
 export async function runJobWorker(
   store: ObjectStore,
-  job: Pick<StoredJob, 'jobId' | 'kind'>,
+  job: Pick<StoredJob, 'jobId'> & { kind: WorkerKind },
   signal: AbortSignal,
   options: JobWorkerOptions & { namespace?: FeatureNamespace },
 ): Promise<void> {

@@ -1,6 +1,7 @@
 import type { FeatureNamespace } from '../../src/features/pipeline.js';
 import { runFinetuneJob } from '../../src/finetune/index.js';
 import { runTrainingJob } from '../../src/heads/job.js';
+import { runPredictJob, type ImageClassifier, type PendingExtraction, type WebhookOptions } from '../../src/predict/index.js';
 import { readJob, watchForStop } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import type { ApiDeps, RecoveryStatus } from './deps.js';
@@ -35,16 +36,27 @@ export interface LocalApiOptions {
    * ends the worker, not the server). Absent: in this process (tests on a MemoryStore, which a child cannot reach).
    */
   jobWorker?: Omit<JobWorkerOptions, 'home'>;
+  /** Batch prediction (POST /predict) in this process: how uncached images are extracted, and the classifier of `model` jobs. */
+  predict?: LocalPredictOptions;
+}
+
+export interface LocalPredictOptions {
+  /** The upload path's Ingestor in this process (inProcessExtraction), so extracted images are cached as uploads are. */
+  extraction?: PendingExtraction;
+  /** The classify service, for `model` jobs. */
+  classifier?: ImageClassifier;
+  webhook?: WebhookOptions;
 }
 
 /**
- * Runs one job of either kind, a head on cached features (seconds) or fine-tuning on images, in a worker
- * process when `jobWorker` is set, else in this process. Fine-tuning records its own failure in the job
- * and resumes from its checkpoint when run again.
+ * Runs one job of any kind, a head on cached features (seconds) or fine-tuning on images, in a worker
+ * process when `jobWorker` is set, else in this process; a batch prediction always in this process.
+ * Fine-tuning records its own failure in the job and resumes from its checkpoint when run again.
  */
-export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home' | 'jobWorker'>, jobId: string, shutdown: AbortSignal): Promise<void> {
+export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home' | 'jobWorker' | 'predict'>, jobId: string, shutdown: AbortSignal): Promise<void> {
   const job = await readJob(options.store, jobId);
-  if (options.jobWorker) {
+  // A prediction job stays in this process: it extracts with the server's own loaded pipeline (the upload path's Ingestor).
+  if (options.jobWorker && job.kind !== 'predict') {
     // The worker (`headstart finetune|train --job`) watches for POST /jobs/{id}/stop itself.
     const namespace = job.kind === 'train' ? await options.namespace() : undefined;
     await runJobWorker(options.store, job, shutdown, { ...options.jobWorker, home: options.home, namespace });
@@ -59,10 +71,14 @@ export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'name
   }
 }
 
-async function runInProcess(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home'>, job: Awaited<ReturnType<typeof readJob>>, signal: AbortSignal): Promise<void> {
+async function runInProcess(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home' | 'predict'>, job: Awaited<ReturnType<typeof readJob>>, signal: AbortSignal): Promise<void> {
   const { jobId } = job;
   if (job.kind === 'train') {
     await runTrainingJob(options.store, jobId, { namespace: await options.namespace(), signal });
+    return;
+  }
+  if (job.kind === 'predict') {
+    await runPredictJob(options.store, jobId, { namespace: await options.namespace(), signal, ...options.predict });
     return;
   }
   try {
@@ -79,7 +95,9 @@ export interface LocalApi {
   launcher: InProcessTrainLauncher;
   /** Fine-tuning jobs, one at a time, beside head training: a long fine-tuning run never holds up a head. */
   finetuneLauncher: InProcessTrainLauncher;
-  /** Stops both, recording running jobs as aborted. */
+  /** Batch prediction jobs, one at a time, beside the others: a prefix of a million images never holds up training. */
+  predictLauncher: InProcessTrainLauncher;
+  /** Stops all three, recording running jobs as aborted. */
   close(): Promise<void>;
 }
 
@@ -92,13 +110,15 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
   const run = (jobId: string, signal: AbortSignal) => runLocalJob(options, jobId, signal);
   const launcher = new InProcessTrainLauncher(run);
   const finetuneLauncher = new InProcessTrainLauncher(run);
-  const deps: ApiDeps = { ...options, launcher, finetuneLauncher };
+  const predictLauncher = new InProcessTrainLauncher(run);
+  const deps: ApiDeps = { ...options, launcher, finetuneLauncher, predictLauncher };
   return {
     handler: createHttpHandler(async () => [...apiRoutes(deps), ...(options.routes ?? [])]),
     launcher,
     finetuneLauncher,
+    predictLauncher,
     close: async () => {
-      await Promise.all([launcher.close(), finetuneLauncher.close()]);
+      await Promise.all([launcher.close(), finetuneLauncher.close(), predictLauncher.close()]);
     },
   };
 }

@@ -3,7 +3,8 @@ import type { Context } from 'aws-lambda';
 import { HeadstartError, InvalidArgumentError } from '../../src/errors.js';
 import type { FeatureNamespace } from '../../src/features/pipeline.js';
 import { runTrainingJob } from '../../src/heads/job.js';
-import { failJob, validateJobId, watchForStop, type JobRecord, type StoredJob } from '../../src/jobs/index.js';
+import { failJob, readJob, validateJobId, watchForStop, type JobRecord, type StoredJob } from '../../src/jobs/index.js';
+import { runPredictJob, type RunPredictOptions } from '../../src/predict/run.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logger } from '../../src/logger.js';
@@ -17,6 +18,19 @@ export interface TrainDeps {
    * without a weights index fails the job with that reason instead of leaving it queued.
    */
   namespace: () => Promise<FeatureNamespace>;
+  /**
+   * Batch prediction jobs (POST /predict) run here too (the head pass: TF.js on cached features, as
+   * training): how images without features reach the extract path, and where completion is announced.
+   * Absent: a prediction job fails with PredictUnavailable.
+   */
+  predict?: (context: PredictContext) => Pick<RunPredictOptions, 'extraction' | 'events' | 'webhook'>;
+}
+
+/** What the prediction options are built from, per invocation. */
+export interface PredictContext {
+  namespace: FeatureNamespace;
+  /** Milliseconds left before the job must stop (the deadline margin taken off); undefined without a Lambda context. */
+  remainingMs: number | undefined;
 }
 
 /** What the API's asynchronous invoke sends. */
@@ -25,6 +39,9 @@ export interface TrainEvent {
 }
 
 export type TrainResult = Pick<JobRecord, 'jobId' | 'status' | 'headId' | 'error'>;
+
+/** Time a prediction job keeps for its head pass and results after waiting for the extract path. */
+export const PREDICT_HEAD_PASS_MS = 120_000;
 
 /**
  * Time kept back from the function's limit: enough to stop between batches, record the job as failed and
@@ -57,14 +74,14 @@ function deadline(context: Context | undefined): { signal: AbortSignal; clear: (
 }
 
 /**
- * The train function: runs one queued job (`{ jobId }`, from POST /train's asynchronous invoke or the
- * local launcher). The job record carries the outcome; the function returns a summary of it and throws
+ * The train function: runs one queued job (`{ jobId }`, from POST /train's or POST /predict's asynchronous
+ * invoke, or the local launcher): head training, or a batch prediction's head pass. The job record carries the outcome; the function returns a summary of it and throws
  * only when there is no record to write to (unknown job, storage down).
  */
 export function createTrainHandler(resolveDeps: () => Promise<TrainDeps>) {
   return middy(async (event: unknown, context?: Context): Promise<TrainResult> => {
     const jobId = parseTrainEvent(event);
-    const { store, namespace } = await resolveDeps();
+    const { store, namespace, predict } = await resolveDeps();
     let ns: FeatureNamespace;
     try {
       ns = await namespace();
@@ -75,12 +92,19 @@ export function createTrainHandler(resolveDeps: () => Promise<TrainDeps>) {
     // POST /jobs/{id}/stop, or the function's time running out.
     const { signal, close } = watchForStop(store, jobId, timeUp);
     const started = performance.now();
+    const kind = (await readJob(store, jobId)).kind;
     try {
+      if (kind === 'predict') {
+        const remaining = context?.getRemainingTimeInMillis?.();
+        const remainingMs = remaining === undefined ? undefined : Math.max(0, remaining - DEADLINE_MARGIN_MS - PREDICT_HEAD_PASS_MS);
+        const options = predict ? predict({ namespace: ns, remainingMs }) : {};
+        return summary(await runPredictJob(store, jobId, { namespace: ns, signal, ...options }));
+      }
       return summary(await runTrainingJob(store, jobId, { namespace: ns, signal }));
     } finally {
       close();
       clear();
-      metrics.addMetric('HeadTrainingTime', MetricUnit.Milliseconds, Math.round(performance.now() - started));
+      metrics.addMetric(kind === 'predict' ? 'PredictionJobTime' : 'HeadTrainingTime', MetricUnit.Milliseconds, Math.round(performance.now() - started));
     }
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))

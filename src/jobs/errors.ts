@@ -81,6 +81,13 @@ export class FinetuneUnavailableError extends HeadstartError {
   }
 }
 
+/** A batch prediction job asked of a deployment (or a recovery) that has no prediction runner. */
+export class PredictUnavailableError extends HeadstartError {
+  constructor() {
+    super('PredictUnavailable', 'This deployment has no batch prediction runner: POST /predict needs the train function (cloud) or the local stack (npm start).');
+  }
+}
+
 /**
  * The process running the job stopped (a crash, `kill -9`, a power cut) before the job recorded its end;
  * found when the local server starts again. Head training keeps no checkpoint, so it fails with this.

@@ -8,7 +8,7 @@ import type { ObjectStore } from '../store/index.js';
 import { JobNotFoundError } from './errors.js';
 import { jobErrorOf } from './job-error.js';
 import type { EpochLog } from '../heads/types.js';
-import type { FinetuneJobRecord, FinetuneRequest, JobProgress, JobRecord, JobStatus, StoredJob, TrainRequest } from './types.js';
+import type { FinetuneJobRecord, FinetuneRequest, ImageProgress, JobProgress, JobRecord, JobStatus, PredictJobRecord, PredictRequest, StoredJob, TrainRequest } from './types.js';
 import { jobKey as layoutJobKey, PREFIX } from '../layout.js';
 
 /** `jobs/<jobId>.json` (src/layout.ts). */
@@ -62,6 +62,11 @@ function queuedFields(epochs: number, now: Date) {
   };
 }
 
+/** A prediction job's progress: the epoch fields stay 0, `images` says where the images stand. */
+export function imageProgressOf(images: ImageProgress, etaMs: number | null = null): JobProgress {
+  return { ...noProgress(0), etaMs: etaMs === null ? null : Math.round(etaMs), images: { ...images } };
+}
+
 /** A new queued job for a validated request. */
 export function queuedJob(request: TrainRequest, now: Date = new Date()): JobRecord {
   // An auto head's epochs are only known once the folds have chosen: 0 until the refit starts.
@@ -72,6 +77,19 @@ export function queuedJob(request: TrainRequest, now: Date = new Date()): JobRec
 /** A new queued fine-tuning job; `epochs` is the request's, defaults applied (the core's FINETUNE_DEFAULTS). */
 export function queuedFinetuneJob(request: FinetuneRequest, epochs: number, now: Date = new Date()): FinetuneJobRecord {
   return { ...queuedFields(epochs, now), kind: 'finetune', request };
+}
+
+/** A new queued batch prediction job. */
+export function queuedPredictJob(request: PredictRequest, now: Date = new Date()): PredictJobRecord {
+  const fields = queuedFields(0, now);
+  return { ...fields, progress: imageProgressOf({ phase: 'listing', total: 0, cached: 0, extracted: 0, predicted: 0, failed: 0 }), kind: 'predict', request };
+}
+
+/** Writes a queued batch prediction job and returns it. */
+export async function createPredictJob(store: ObjectStore, request: PredictRequest, now?: Date): Promise<PredictJobRecord> {
+  const job = queuedPredictJob(request, now);
+  await writeJob(store, job);
+  return job;
 }
 
 /** Writes a queued job for the request and returns it: GET /jobs/{id} answers from the moment POST /train does. */
@@ -115,6 +133,14 @@ export const STALE_RUNNING_MS = 20 * 60 * 1000;
 export function presentJob<T extends StoredJob>(job: T, now: Date = new Date()): T {
   const quietMs = now.getTime() - Date.parse(job.updatedAt ?? job.startedAt ?? job.createdAt);
   if (job.status !== 'running' || !(quietMs > STALE_RUNNING_MS)) return job;
+  if (job.kind === 'predict') {
+    const images = job.progress.images;
+    const at = images ? `while ${images.phase} (${images.predicted} of ${images.total} images predicted)` : 'before it listed its images';
+    const message =
+      `The prediction job stopped ${at} and has not reported for ${Math.round(quietMs / 60000)} minutes: its function was killed ` +
+      '(out of memory or its time limit). POST /predict again: features extracted so far are cached, so a rerun only does the rest.';
+    return { ...job, status: 'failed', error: { code: 'TrainerLost', message } };
+  }
   const search = job.progress.search;
   const at =
     search?.phase === 'cross-validation'

@@ -36,6 +36,24 @@ export interface JobProgress {
   batches?: number;
   /** An auto head's model selection: candidate i of n, fold j of k, then the refit and the calibration. */
   search?: SearchProgress;
+  /** A prediction job's images: how many there are and where they stand (epoch fields stay 0). */
+  images?: ImageProgress;
+}
+
+/** A prediction job's progress over its images. */
+export interface ImageProgress {
+  /** 'listing' the prefix, 'extracting' what has no cached features, 'predicting' (the head pass), 'writing' the results. */
+  phase: 'listing' | 'extracting' | 'predicting' | 'writing';
+  /** Images under the prefix (0 while listing). */
+  total: number;
+  /** Images whose features were in the cache when the job started (they skip the base). */
+  cached: number;
+  /** Images the job extracted (and cached) first. */
+  extracted: number;
+  /** Images with a prediction so far. */
+  predicted: number;
+  /** Images that failed (each alone; `failures` in the record says why). */
+  failed: number;
 }
 
 /** A failure a person can act on: `code` is stable, `message` says what to do. */
@@ -158,5 +176,56 @@ export interface FinetuneJobRecord extends JobRecordBase {
   modelId?: string;
 }
 
+// Batch prediction: `POST /predict`, `headstart predict` (src/predict runs it).
+
+/** What `POST /predict` asks for (validated by parsePredictRequest): one of dataset/prefix, one of head/model. */
+export interface PredictRequest {
+  /** Every image under `images/<dataset>/`. */
+  dataset?: string;
+  /** Every image under this prefix of `images/`, e.g. `images/shop/_unlabelled/2025-06/`. */
+  prefix?: string;
+  /** A published head: cached features skip the base, the rest are extracted (and cached) first. */
+  head?: string;
+  /** A zoo model id (its ImageNet classifier) or a published fine-tuned model: every image runs the whole network. */
+  model?: string;
+  /** Labels kept per image. @default 5 */
+  top?: number;
+  /** POSTed the job's summary when it ends (http or https). */
+  webhook?: string;
+}
+
+/** One image that could not be classified: it fails alone. */
+export interface PredictFailure {
+  key: string;
+  code: string;
+  message: string;
+}
+
+/** How the completion webhook went. */
+export interface WebhookDelivery {
+  url: string;
+  delivered: boolean;
+  attempts: number;
+  /** HTTP status of the last attempt; null when it got no answer (refused, timed out). */
+  lastStatus: number | null;
+  /** Why the last attempt failed, when it did. */
+  lastError?: string;
+  at?: string;
+}
+
+/** `jobs/<jobId>.json` of a batch prediction job. */
+export interface PredictJobRecord extends JobRecordBase {
+  kind: 'predict';
+  request: PredictRequest;
+  /** `predictions/<jobId>/results.jsonl` and `.csv`, once written. */
+  results?: { jsonl: string; csv: string };
+  /** The first failures (at most PREDICT_FAILURES_KEPT; every one is in the results files). */
+  failures?: PredictFailure[];
+  /** The webhook's delivery, once tried. */
+  webhook?: WebhookDelivery;
+  /** Images per second over the whole job, once it ended. */
+  imagesPerSecond?: number;
+}
+
 /** Any `jobs/<jobId>.json`: what GET /jobs/{id} shows and the launchers dispatch on (`kind`). */
-export type StoredJob = JobRecord | FinetuneJobRecord;
+export type StoredJob = JobRecord | FinetuneJobRecord | PredictJobRecord;

@@ -36,7 +36,7 @@ function modeOf(body: unknown): { mode: (typeof TRAIN_MODES)[number]; fields: Re
 }
 
 /** Hands the queued job to its launcher; a job that cannot start is recorded as failed before the 5xx. */
-async function launch(store: ObjectStore, launcher: TrainLauncher, job: StoredJob): Promise<ApiResponse> {
+export async function launch(store: ObjectStore, launcher: TrainLauncher, job: StoredJob): Promise<ApiResponse> {
   try {
     await launcher.launch(job.jobId);
   } catch (error) {

@@ -8,6 +8,7 @@ import { featuresCommand } from './features.js';
 import { finetuneCommand } from './finetune.js';
 import { issuesCommand } from './issues.js';
 import { modelsCommand } from './models.js';
+import { predictCommand } from './predict.js';
 import { similarCommand } from './similar.js';
 import { summaryCommand } from './summary.js';
 import { trainCommand } from './train.js';
@@ -15,4 +16,4 @@ import { uploadCommand } from './upload.js';
 import { weightsCommand } from './weights.js';
 
 /** Every CLI command, in the order `headstart --help` lists them. */
-export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, finetuneCommand, trainCommand, exportCommand, similarCommand, issuesCommand, uploadCommand, devCommand, consoleCommand];
+export const commands: Command[] = [modelsCommand, summaryCommand, weightsCommand, classifyCommand, featuresCommand, extractCommand, finetuneCommand, trainCommand, exportCommand, predictCommand, similarCommand, issuesCommand, uploadCommand, devCommand, consoleCommand];
