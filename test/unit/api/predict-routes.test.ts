@@ -1,0 +1,57 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../src/engine/backend.js';
+import { readJob } from '../../../src/jobs/index.js';
+import { MemoryStore } from '../../../src/store/index.js';
+import { publishTestHead } from '../classify-api/heads.js';
+import { NS, quietLogs, writeDataset } from '../jobs/fixtures.js';
+import { RecordingLauncher, testApi } from './fixtures.js';
+
+beforeAll(async () => {
+  await initBackend();
+});
+quietLogs();
+
+async function apiWithHead() {
+  const store = new MemoryStore();
+  await writeDataset(store, 'shop', { labels: { cat: 2, dog: 2 } });
+  await publishTestHead(store, 'shop-head', ['cat', 'dog'], NS);
+  const predictLauncher = new RecordingLauncher();
+  return { api: testApi({ store, predictLauncher }), predictLauncher };
+}
+
+describe('POST /predict', () => {
+  it('queues a prediction job, hands it to the prediction launcher and answers 202 with the job to poll', async () => {
+    const { api, predictLauncher } = await apiWithHead();
+    const res = await api.call('POST', '/predict', { body: { dataset: 'shop', head: 'shop-head', top: 2, webhook: 'https://example.com/done' } });
+    expect(res.status).toBe(202);
+    const jobId = res.body.jobId as string;
+    expect(res.body).toEqual({ jobId, kind: 'predict', status: 'queued', location: `/jobs/${jobId}` });
+    expect(res.headers.location).toBe(`/jobs/${jobId}`);
+    expect(predictLauncher.launched).toEqual([jobId]);
+    expect(await readJob(api.store, jobId)).toMatchObject({ kind: 'predict', status: 'queued', request: { dataset: 'shop', head: 'shop-head', top: 2, webhook: 'https://example.com/done' } });
+    const shown = await api.call('GET', `/jobs/${jobId}`);
+    expect(shown.body.progress.images).toEqual({ phase: 'listing', total: 0, cached: 0, extracted: 0, predicted: 0, failed: 0 });
+  });
+
+  it.each([
+    [{ dataset: 'shop', head: 'nope' }, 404, 'HeadNotFound'],
+    [{ dataset: 'gone', head: 'shop-head' }, 404, 'UnknownDataset'],
+    [{ prefix: 'images/shop/bird/', head: 'shop-head' }, 404, 'NoImages'],
+    [{ dataset: 'shop', model: 'no-such-model' }, 404, 'ModelNotFound'],
+    [{ dataset: 'shop', head: 'shop-head', webhook: 'ftp://example.com/' }, 400, 'InvalidPredictRequest'],
+    [{ dataset: 'shop' }, 400, 'InvalidPredictRequest'],
+  ])('refuses %j with %i %s and records no job', async (body, status, code) => {
+    const { api, predictLauncher } = await apiWithHead();
+    const res = await api.call('POST', '/predict', { body });
+    expect(res).toMatchObject({ status, body: { error: { code } } });
+    expect(predictLauncher.launched).toEqual([]);
+  });
+
+  it('refuses a head trained on other features (409) and answers 409 where the deployment has no prediction runner', async () => {
+    const { api } = await apiWithHead();
+    await publishTestHead(api.store, 'other-head', ['cat', 'dog'], { ...NS, layer: 'conv5_block16_concat' });
+    expect(await api.call('POST', '/predict', { body: { dataset: 'shop', head: 'other-head' } })).toMatchObject({ status: 409, body: { error: { code: 'HeadBaseMismatch' } } });
+    const bare = testApi({ store: api.store });
+    expect(await bare.call('POST', '/predict', { body: { dataset: 'shop', head: 'shop-head' } })).toMatchObject({ status: 409, body: { error: { code: 'PredictUnavailable' } } });
+  });
+});
