@@ -3,7 +3,7 @@ import { InvalidArgumentError, listValues } from '../src/errors.js';
 import { MODEL_IDS, type ModelId } from '../src/zoo/types.js';
 
 /** The benchmark sections, in the order they run and print. */
-export const SECTIONS = ['zoo', 'pipeline', 'ingest', 'heads', 'classify', 'finetune', 'data'] as const;
+export const SECTIONS = ['zoo', 'pipeline', 'ingest', 'heads', 'classify', 'finetune', 'data', 'predict'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export const DEFAULT_OUT_DIR = 'bench/results';

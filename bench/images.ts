@@ -53,9 +53,9 @@ export async function loadPhotos(shared = SHARED_DIR): Promise<BenchImage[]> {
   return photos;
 }
 
-/** Up to `count` fashion-mnist PNGs, taking the labels in turn so any prefix holds every class. */
-export async function loadFashionMnist(count: number, shared = SHARED_DIR): Promise<BenchImage[]> {
-  const root = join(shared, 'datasets', 'fashion-mnist-small', 'train');
+/** Up to `count` fashion-mnist PNGs of a split, taking the labels in turn so any prefix holds every class. */
+export async function loadFashionMnist(count: number, shared = SHARED_DIR, split: 'train' | 'test' = 'train'): Promise<BenchImage[]> {
+  const root = join(shared, 'datasets', 'fashion-mnist-small', split);
   const labels = (await readdir(root)).sort();
   const files = await Promise.all(labels.map(async (label) => (await readdir(join(root, label))).filter((f) => f.endsWith('.png')).sort()));
   const picked: Array<{ label: string; file: string }> = [];

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--only zoo,pipeline,ingest,heads,classify,finetune,data] [--quick] [--models …] [--out …]`
+ * `npm run bench -- [--only zoo,pipeline,ingest,heads,classify,finetune,data,predict] [--quick] [--models …] [--out …]`
  * Prints one Markdown table per section (stdout carries nothing else) and writes them all as JSON.
  * See bench/README.md for what each table measures and how long a run takes.
  */
@@ -14,6 +14,7 @@ import { runHeads } from './heads-table.js';
 import { runIngest } from './ingest.js';
 import { describeMachine, enginesLine, machineLine, type MachineInfo } from './machine.js';
 import { runPipeline } from './pipeline.js';
+import { runPredict } from './predict.js';
 import { writeReport, type TableResult } from './report.js';
 import { StackPool } from './stack.js';
 import { formatBenchTable, type TableContext } from './table.js';
@@ -27,6 +28,7 @@ const RUNNERS: SectionRunners = {
   classify: runClassify,
   finetune: runFinetune,
   data: runData,
+  predict: runPredict,
 };
 
 /** The sections that run against local dev stacks (StackPool). */

@@ -26,7 +26,7 @@ describe('parseBenchArgs', () => {
   it('refuses an unknown section, listing the valid ones', () => {
     expect(() => parseBenchArgs(['--only', 'zoo,gpu'], {})).toThrow(InvalidArgumentError);
     expect(() => parseBenchArgs(['--only', 'zoo,gpu'], {})).toThrow(
-      "Unknown section 'gpu': expected 'zoo', 'pipeline', 'ingest', 'heads', 'classify', 'finetune' or 'data'.",
+      "Unknown section 'gpu': expected 'zoo', 'pipeline', 'ingest', 'heads', 'classify', 'finetune', 'data' or 'predict'.",
     );
   });
 

@@ -62,6 +62,7 @@ describe('routes', () => {
       'POST /features',
       'POST /jobs/{id}/resume',
       'POST /jobs/{id}/stop',
+      'POST /predict',
       'POST /reviews/{id}',
       'POST /similar',
       'POST /train',
@@ -74,7 +75,7 @@ describe('routes', () => {
     const metered = all.filter((m) => m.apiKeyRequired === true).map((m) => m.route).sort();
 
     expect(all.filter((m) => !m.route.startsWith('OPTIONS') && m.authorization !== 'AWS_IAM')).toEqual([]);
-    expect(metered).toEqual(['POST /backfill', 'POST /jobs/{id}/resume', 'POST /train']);
+    expect(metered).toEqual(['POST /backfill', 'POST /jobs/{id}/resume', 'POST /predict', 'POST /train']);
     // Browsers never sign or send x-api-key on a preflight: OPTIONS must stay open, and only OPTIONS.
     expect(all.filter((m) => m.route.startsWith('OPTIONS')).every((m) => m.apiKeyRequired !== true && m.authorization === 'NONE')).toBe(true);
   });

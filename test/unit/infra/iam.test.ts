@@ -41,11 +41,11 @@ describe('least privilege in the bucket', () => {
     });
   });
 
-  it('train reads features/, models/, jobs/, weights/ and writes models/, jobs/ and only the shards under features/', () => {
+  it('train reads features/, models/, jobs/, weights/ and writes models/, jobs/, predictions/ and only the shards under features/', () => {
     expect(s3Access(statementsOfFunction(stack.train.fn))).toEqual({
       get: ['/features/*', '/jobs/*', '/models/*', '/weights/*'],
-      put: ['/features/*/shards/*', '/jobs/*', '/models/*'],
-      abort: ['/features/*/shards/*', '/jobs/*', '/models/*'],
+      put: ['/features/*/shards/*', '/jobs/*', '/models/*', '/predictions/*'],
+      abort: ['/features/*/shards/*', '/jobs/*', '/models/*', '/predictions/*'],
       delete: ['/features/*/shards/*'],
       list: [''],
     });
@@ -168,10 +168,15 @@ describe('beyond the bucket', () => {
     // X-Ray takes no resource ARN: '*', for exactly those two actions.
     const xray = statementsOfFunction(stack.classify.fn).filter((s) => actionsOf([s]).some((a) => a.startsWith('xray:')));
     expect(xray.map((s) => [actionsOf([s]), s.Resource])).toEqual([[XRAY, '*']]);
-    // The trainer may invoke its on-failure destination, and nothing else.
+    // The trainer may invoke its on-failure destination; for batch prediction, send to the extract queue and
+    // put its completion event on the default bus; nothing else.
     const trainOther = statementsOfFunction(stack.train.fn).filter((s) => actionsOf([s]).some((a) => !a.startsWith('s3:') && !XRAY.includes(a)));
+    const queueArn = { 'Fn::GetAtt': [logicalId(stack, stack.ingest!.queue), 'Arn'] };
+    const defaultBus = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] };
     expect(trainOther.map((s) => [actionsOf([s]), s.Resource])).toEqual([
       [['lambda:InvokeFunction'], [{ 'Fn::GetAtt': [logicalId(stack, stack.train.failedFn), 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack, stack.train.failedFn), 'Arn'] }, ':*']] }]],
+      [['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], queueArn],
+      [['events:PutEvents'], defaultBus],
     ]);
   });
 });

@@ -1,0 +1,107 @@
+/**
+ * Batch prediction table (issue 18): the fashion-mnist-small images (1,500: train and test splits) classified
+ * by a prediction job with a DenseNet121 head, once with none of their features cached (the job extracts
+ * them through the upload path's Ingestor, then runs the head) and once with all of them cached (the head
+ * alone), against the extraction pipeline's own speed (the bulk backfill, the same Ingestor) in the same run.
+ * The job runner is the one `npm start` runs, on the embedded S3 server in its own process; what is left out is
+ * only the HTTP POST and the polling. The head trains on a separate copy of part of the train split.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalS3Process } from '../local/s3/index.js';
+import { HeadstartError } from '../src/errors.js';
+import { backfill } from '../src/features/backfill.js';
+import { Ingestor } from '../src/features/ingest.js';
+import { FeaturePipeline } from '../src/features/pipeline.js';
+import { runTrainingJob } from '../src/heads/job.js';
+import { createJob, createPredictJob } from '../src/jobs/index.js';
+import { datasetPrefix } from '../src/layout.js';
+import { inProcessExtraction, runPredictJob } from '../src/predict/index.js';
+import { createS3Client, S3Store } from '../src/store/index.js';
+import { importWeights } from '../src/weights/index.js';
+import type { SectionContext } from './context.js';
+import { loadFashionMnist, SHARED_DIR, withMarker, type BenchImage } from './images.js';
+import type { BenchTable, Cell } from './table.js';
+
+/** Images per run: all 1,500 of fashion-mnist-small; --quick a tenth. The head trains on its own copy of `train` of them. */
+const plan = (quick: boolean) => (quick ? { predict: 150, train: 100 } : { predict: 1500, train: 200 });
+
+async function put(store: S3Store, dataset: string, images: readonly BenchImage[]): Promise<void> {
+  const queue = [...images];
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let image = queue.shift(); image; image = queue.shift()) {
+        await store.put(`images/${dataset}/${image.label}/${image.name}`, image.bytes, { contentType: `image/${image.format}` });
+      }
+    }),
+  );
+}
+
+export async function runPredict(context: SectionContext): Promise<BenchTable[]> {
+  const { predict: count, train: trainCount } = plan(context.args.quick);
+  const root = await mkdtemp(join(tmpdir(), 'headstart-bench-predict-'));
+  const home = join(root, 'home');
+  await importWeights(join(SHARED_DIR, 'models', 'densenet121'), { model: 'densenet121', home });
+  const s3 = await startLocalS3Process({ port: 0, dataDir: join(root, 'data'), bucket: 'bench' });
+  const store = new S3Store(createS3Client({ endpoint: s3.endpoint }), s3.bucket);
+  const pipeline = await FeaturePipeline.create({ model: 'densenet121', home });
+  try {
+    const ns = pipeline.namespace;
+    const all = [...(await loadFashionMnist(1000, SHARED_DIR, 'train')), ...(await loadFashionMnist(500, SHARED_DIR, 'test'))];
+    const images = all.filter((_, i) => i % Math.round(all.length / count) === 0).slice(0, count);
+    // The head's training copy: other bytes than the predicted images, so none of those is cached by it.
+    const training = all.slice(0, trainCount).map((image) => withMarker(image, 'bench-predict-train'));
+    await put(store, 'bench-train', training);
+    context.log(`predict: extracting ${training.length} training images (the extraction pipeline's own speed)`);
+    const extraction = await backfill(store, pipeline, datasetPrefix('bench-train'));
+    if (extraction.failed + extraction.retry) throw new HeadstartError('BenchPredict', `training images failed: ${JSON.stringify(extraction.failures.slice(0, 3))}`);
+    const trained = await runTrainingJob(store, (await createJob(store, { dataset: 'bench-train', head: { hidden: [64], epochs: 30, batchSize: 32 } })).jobId, { namespace: ns });
+    if (trained.status !== 'succeeded') throw new HeadstartError('BenchPredict', `head training failed: ${trained.error?.message}`);
+
+    await put(store, 'bench-predict', images.map((image) => withMarker(image, 'bench-predict')));
+    const rows: Array<Record<string, Cell>> = [
+      { run: 'extraction pipeline alone (bulk backfill, upload-path Ingestor)', images: training.length, cached: 0, extracted: extraction.extracted, failed: 0, seconds: extraction.seconds, perSecond: training.length / extraction.seconds, ratio: 1 },
+    ];
+    const extractionRate = training.length / extraction.seconds;
+    for (const run of ['none cached', 'all cached'] as const) {
+      context.log(`predict: ${count} images, ${run}`);
+      const job = await createPredictJob(store, { dataset: 'bench-predict', head: trained.headId! });
+      const started = performance.now();
+      const done = await runPredictJob(store, job.jobId, { namespace: ns, extraction: inProcessExtraction(new Ingestor(store, pipeline)) });
+      const seconds = (performance.now() - started) / 1000;
+      if (done.status !== 'succeeded') throw new HeadstartError('BenchPredict', `prediction job failed: ${done.error?.message}`);
+      const progress = done.progress.images!;
+      rows.push({ run: `prediction job, ${run}`, images: progress.total, cached: progress.cached, extracted: progress.extracted, failed: progress.failed, seconds, perSecond: progress.total / seconds, ratio: progress.total / seconds / extractionRate });
+      context.log(`predict: ${run}: ${(progress.total / seconds).toFixed(1)} img/s`);
+    }
+    return [
+      {
+        id: 'predict',
+        title: 'Batch prediction: images/second of a prediction job with a DenseNet121 head, none vs all features cached',
+        command: context.command,
+        columns: [
+          { key: 'run', label: 'run' },
+          { key: 'images', label: 'images' },
+          { key: 'cached', label: 'cached' },
+          { key: 'extracted', label: 'extracted by the job' },
+          { key: 'failed', label: 'failed' },
+          { key: 'seconds', label: 'seconds', digits: 1 },
+          { key: 'perSecond', label: 'img/s', digits: 1 },
+          { key: 'ratio', label: '× extraction pipeline', digits: 2, suffix: '×' },
+        ],
+        rows,
+        notes: [
+          `${count} fashion-mnist-small PNGs (28×28, train and test splits${count < all.length ? `, every ${Math.round(all.length / count)}th` : ''}) under new bytes, on the embedded S3 server (its own process); DenseNet121, ONNX Runtime, avg_pool (1,024-d).`,
+          `The head: ${trainCount} other copies of train images, extracted first (row 1: the extraction pipeline alone, the same Ingestor the job uses), a [64] MLP for 30 epochs.`,
+          'A job: list the prefix, read every link (the dataset index), extract what has no features, read the features, the head in batches of 2,048 rows, write results.jsonl and .csv, record progress.',
+          'The none-cached row is bound by the base network (its ratio to row 1 is what the job adds on top of extraction); the all-cached row skips the base: S3 reads of links and features, and the head.',
+        ],
+      },
+    ];
+  } finally {
+    pipeline.dispose();
+    await s3.close();
+    await rm(root, { recursive: true, force: true });
+  }
+}
