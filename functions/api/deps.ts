@@ -22,6 +22,8 @@ export interface ApiDeps {
    * an InProcessTrainLauncher locally; absent: POST /predict answers 409 PredictUnavailable.
    */
   predictLauncher?: TrainLauncher;
+  /** Whether prediction jobs may name a `model` (the whole network per image): the local stack's classify service; not the cloud's train function. */
+  predictWithModels?: boolean;
   /** Presigns POST /uploads URLs. */
   uploads: UploadSigner;
   /** Lifetime of a presigned upload URL. @default 900 */

@@ -111,7 +111,7 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
   const launcher = new InProcessTrainLauncher(run);
   const finetuneLauncher = new InProcessTrainLauncher(run);
   const predictLauncher = new InProcessTrainLauncher(run);
-  const deps: ApiDeps = { ...options, launcher, finetuneLauncher, predictLauncher };
+  const deps: ApiDeps = { ...options, launcher, finetuneLauncher, predictLauncher, predictWithModels: options.predict?.classifier !== undefined };
   return {
     handler: createHttpHandler(async () => [...apiRoutes(deps), ...(options.routes ?? [])]),
     launcher,

@@ -15,6 +15,10 @@ export class PredictHeadBaseError extends HeadstartError {
 /** A `model` request (the whole network per image) where no classifier is wired in. */
 export class ModelPredictUnavailableError extends HeadstartError {
   constructor(model: string) {
-    super('PredictUnavailable', `Batch prediction with model '${model}' needs the classify service, which this runner does not have: use a head ('head'), or run it on the local stack.`);
+    super(
+      'PredictUnavailable',
+      `Batch prediction with model '${model}' runs the whole network on every image, which this deployment's prediction runner (the train function) cannot: ` +
+        "train a head on the images' cached features and predict with it ('head'), or run it on the local stack (npm start).",
+    );
   }
 }

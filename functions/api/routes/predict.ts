@@ -6,7 +6,7 @@ import { PredictUnavailableError, UnknownDatasetError } from '../../../src/jobs/
 import { listDatasets } from '../../../src/jobs/preflight.js';
 import { parsePredictRequest, predictPrefix } from '../../../src/jobs/predict-request.js';
 import { createPredictJob } from '../../../src/jobs/records.js';
-import { PredictHeadBaseError } from '../../../src/predict/errors.js';
+import { ModelPredictUnavailableError, PredictHeadBaseError } from '../../../src/predict/errors.js';
 import { getHead } from '../../../src/registry/read.js';
 import type { ObjectStore } from '../../../src/store/index.js';
 import { MODEL_IDS } from '../../../src/zoo/types.js';
@@ -44,6 +44,8 @@ export function predictRoutes(deps: ApiDeps): Route[] {
       if (head.base.namespace !== namespaceId(service) || (head.base.pooling ?? null) !== (service.pooling ?? null)) {
         throw new PredictHeadBaseError(body.head, head.base, service);
       }
+    } else if (!deps.predictWithModels) {
+      throw new ModelPredictUnavailableError(body.model!);
     } else if (!(MODEL_IDS as readonly string[]).includes(body.model!) && !(await deps.store.exists(finetunedPointerKey(body.model!)))) {
       throw new ModelNotFoundError(body.model!, MODEL_IDS);
     }

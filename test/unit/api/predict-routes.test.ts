@@ -16,7 +16,7 @@ async function apiWithHead() {
   await writeDataset(store, 'shop', { labels: { cat: 2, dog: 2 } });
   await publishTestHead(store, 'shop-head', ['cat', 'dog'], NS);
   const predictLauncher = new RecordingLauncher();
-  return { api: testApi({ store, predictLauncher }), predictLauncher };
+  return { api: testApi({ store, predictLauncher, predictWithModels: true }), predictLauncher };
 }
 
 describe('POST /predict', () => {
@@ -47,10 +47,12 @@ describe('POST /predict', () => {
     expect(predictLauncher.launched).toEqual([]);
   });
 
-  it('refuses a head trained on other features (409) and answers 409 where the deployment has no prediction runner', async () => {
+  it('refuses a head trained on other features (409) and answers 409 where the deployment has no prediction runner or cannot run a model on every image', async () => {
     const { api } = await apiWithHead();
     await publishTestHead(api.store, 'other-head', ['cat', 'dog'], { ...NS, layer: 'conv5_block16_concat' });
     expect(await api.call('POST', '/predict', { body: { dataset: 'shop', head: 'other-head' } })).toMatchObject({ status: 409, body: { error: { code: 'HeadBaseMismatch' } } });
+    const cloud = testApi({ store: api.store, predictLauncher: new RecordingLauncher() });
+    expect(await cloud.call('POST', '/predict', { body: { dataset: 'shop', model: 'densenet121' } })).toMatchObject({ status: 409, body: { error: { code: 'PredictUnavailable', message: expect.stringContaining("predict with it ('head')") } } });
     const bare = testApi({ store: api.store });
     expect(await bare.call('POST', '/predict', { body: { dataset: 'shop', head: 'shop-head' } })).toMatchObject({ status: 409, body: { error: { code: 'PredictUnavailable' } } });
   });
