@@ -97,6 +97,15 @@ export async function loadBuiltDatasetFeatures(store: ObjectStore, ns: FeatureNa
   return { ...(await readShards(store, manifest)), manifest, rebuilt: false };
 }
 
+/**
+ * The dataset's shards as last built, or undefined when none were: no index, no rebuild. The caller decides
+ * which rows are still current (e.g. batch prediction: links not rewritten since `manifest.builtAt`).
+ */
+export async function readBuiltShards(store: ObjectStore, ns: FeatureNamespace, dataset: string): Promise<DatasetFeatures | undefined> {
+  const manifest = await readManifest(store, shardPrefix(ns, dataset));
+  return manifest && { ...(await readShards(store, manifest)), manifest, rebuilt: false };
+}
+
 async function readShards(store: ObjectStore, manifest: ShardManifest): Promise<Pick<DatasetFeatures, 'features' | 'dim' | 'labels' | 'keys'>> {
   const parts = await mapLimit(manifest.shards, 4, async (key) => decodeSafetensors(await store.get(key)).tensors.features!.data);
   const features = new Float32Array(manifest.rows * manifest.dim);

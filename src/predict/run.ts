@@ -1,5 +1,4 @@
 import { InvalidArgumentError } from '../errors.js';
-import { buildDatasetIndex, type IndexedImage } from '../features/dataset.js';
 import { decodeSafetensors } from '../features/format/safetensors.js';
 import type { IngestOutcome, IngestRecord } from '../features/ingest-types.js';
 import { namespaceId, type FeatureNamespace } from '../features/namespace.js';
@@ -16,6 +15,7 @@ import type { ObjectInfo, ObjectStore } from '../store/index.js';
 import { mapLimit } from '../util/concurrency.js';
 import { TrainingAbortedError } from '../heads/errors.js';
 import { ModelPredictUnavailableError, PredictHeadBaseError } from './errors.js';
+import { cacheStates, type CacheState } from './cached.js';
 import type { PendingExtraction } from './extract.js';
 import { failureRow, predictionRow, toCsv, toJsonl, type PredictionRow } from './results.js';
 import { deliverWebhook, type WebhookOptions } from './webhook.js';
@@ -68,7 +68,7 @@ export interface RunPredictOptions {
 export const PREDICT_FAILURES_KEPT = 100;
 
 /** Feature files read at once in the head pass. */
-const READ_CONCURRENCY = 32;
+const READ_CONCURRENCY = 64;
 
 /**
  * Runs a queued batch prediction job: lists the images under its prefix; with a head, images whose
@@ -139,6 +139,8 @@ interface Item {
   info: ObjectInfo;
   /** Content hash of its cached features, once known. */
   sha256?: string;
+  /** Its features, when they came with the dataset's shards (no file to read). */
+  vector?: Float32Array;
   source?: 'cached' | 'extracted';
 }
 
@@ -216,21 +218,28 @@ class PredictRun {
 
   private async predictWithHead(head: LoadedHead, items: Item[]): Promise<void> {
     const ns = this.options.namespace;
-    // The upload path's own bookkeeping says what is cached: one dataset index (links) per dataset.
-    const indexed = new Map<string, IndexedImage>();
-    for (const dataset of new Set(items.map((item) => parseImageKey(item.key)!.dataset))) {
-      for (const image of (await buildDatasetIndex(this.store, ns, dataset)).images) indexed.set(image.key, image);
+    // The upload path's own bookkeeping says what is cached (links, and the shards a training run built).
+    const states = new Map<string, CacheState>();
+    const byDataset = new Map<string, Item[]>();
+    for (const item of items) {
+      const dataset = parseImageKey(item.key)!.dataset;
+      const list = byDataset.get(dataset);
+      if (list) list.push(item);
+      else byDataset.set(dataset, [item]);
+    }
+    for (const [dataset, images] of byDataset) {
+      for (const [key, state] of await cacheStates(this.store, ns, dataset, images.map((item) => item.info))) states.set(key, state);
     }
     const pending: Item[] = [];
     const ready: Item[] = [];
     for (const item of items) {
-      const image = indexed.get(item.key);
-      if (image?.status === 'extracted') {
-        ready.push({ ...item, sha256: image.sha256, source: 'cached' });
+      const state = states.get(item.key)!;
+      if (state.status === 'cached') {
+        ready.push({ ...item, sha256: state.sha256, vector: state.vector, source: 'cached' });
         this.progress.cached++;
-      } else if (image?.status === 'failed') {
+      } else if (state.status === 'failed') {
         // Extraction already failed for these bytes (errors/): the same image fails again, alone.
-        this.fail(item.key, image.code ?? 'ImageFailed', image.reason ?? 'its extraction failed');
+        this.fail(item.key, state.code ?? 'ImageFailed', state.reason ?? 'its extraction failed');
       } else {
         pending.push(item);
       }
@@ -252,6 +261,7 @@ class PredictRun {
   private async headPass(head: LoadedHead, items: Item[], dim: number): Promise<void> {
     const ns = this.options.namespace;
     const vectors = await mapLimit(items, READ_CONCURRENCY, async (item) => {
+      if (item.vector) return item.vector.length === dim ? item.vector : `has ${item.vector.length} feature values, the head expects ${dim}`;
       try {
         const tensor = decodeSafetensors(await this.store.get(featureKey(ns, item.sha256!))).tensors.features;
         if (!tensor || tensor.data.length !== dim) return `has ${tensor?.data.length ?? 0} feature values, the head expects ${dim}`;

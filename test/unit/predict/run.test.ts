@@ -8,6 +8,7 @@ import type { ExtractResult } from '../../../src/features/pipeline.js';
 import { runTrainingJob } from '../../../src/heads/job.js';
 import { createJob, createPredictJob, readJob, recoverJobs, writeJob, type PredictJobRecord, type PredictRequest } from '../../../src/jobs/index.js';
 import { featureKey, linkKey, predictionResultsKey } from '../../../src/layout.js';
+import { CLOCK_MARGIN_MS } from '../../../src/predict/cached.js';
 import { inProcessExtraction, queuedExtraction, runPredictJob, type PredictSummary, type RunPredictOptions } from '../../../src/predict/index.js';
 import { MemoryStore, type ObjectStore } from '../../../src/store/index.js';
 import { sha256Hex } from '../../../src/util/hash.js';
@@ -106,6 +107,7 @@ describe('runPredictJob with a head', () => {
     expect(decodeSafetensors(await store.get(featureKey(NS, link.sha256))).tensors.features!.data).toEqual(centre('dog'));
     const again = await predict(store, { dataset: 'pets', head: headId }, { extraction: inProcessExtraction(new Ingestor(store, fakePipeline())) });
     expect(again.progress.images).toMatchObject({ cached: 42, extracted: 0, failed: 1 });
+    expect((await lines(store, again.jobId)).filter((r) => 'label' in r).map((r) => r.label)).toEqual(rows.filter((r) => 'label' in r).map((r) => r.label));
 
     const csv = (await store.get(predictionResultsKey(done.jobId, 'csv'))).toString().split('\r\n');
     expect(csv[0]).toBe('key,label,probability,top,source,error_code,error_message');
@@ -114,6 +116,24 @@ describe('runPredictJob with a head', () => {
 
     expect(events).toEqual([expect.objectContaining({ jobId: done.jobId, status: 'succeeded', results: done.results, images: done.progress.images })]);
     expect(await readJob(store, done.jobId)).toEqual(done);
+  });
+
+  it('reads the rows of a dataset a head trained on from its shards (no per-image read), the others from their files', async () => {
+    const store = new MemoryStore();
+    await writeDataset(store, 'pets', { labels: { cat: 12, dog: 12, fox: 12 } });
+    // Links older than the shard build by more than the clock margin (S3 keeps Last-Modified to the second).
+    await new Promise((r) => setTimeout(r, CLOCK_MARGIN_MS + 1100));
+    const trained = await runTrainingJob(store, (await createJob(store, { dataset: 'pets', head: FAST_HEAD })).jobId, { namespace: NS });
+    await writeDataset(store, 'pets', { labels: { owl: 2 }, seed: 3 });
+    const reads: string[] = [];
+    const counting = new Proxy(store, { get: (target, prop) => (prop === 'get' ? (key: string) => (reads.push(key), target.get(key)) : Reflect.get(target, prop)) });
+    const done = await predict(counting, { dataset: 'pets', head: trained.headId! });
+    expect(done.progress.images).toMatchObject({ total: 38, cached: 38, predicted: 38, failed: 0 });
+    // The two new images: their link and their features; the 36 others: one shard and its manifest.
+    expect(reads.filter((k) => k.includes('/links/')).sort()).toEqual(['images/pets/owl/0.png', 'images/pets/owl/1.png'].map((k) => linkKey(NS, k)));
+    expect(reads.filter((k) => k.endsWith('.safetensors') && !k.includes('/shards/'))).toHaveLength(2);
+    const rows = await lines(store, done.jobId);
+    expect(rows.filter((r) => r.label === (r.key as string).split('/')[2] && !(r.key as string).includes('/owl/')).length).toBeGreaterThan(30);
   });
 
   it('takes a prefix of one label, and without an extraction runner the uncached images fail with NotExtracted', async () => {
