@@ -74,6 +74,12 @@ export class DevProcess {
     return this.child.pid!;
   }
 
+  /** Resolves with the exit code once `headstart dev` has exited by itself. */
+  exited(): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
   /** The embedded S3 server's process (the server's child running local/s3/child.ts). */
   s3Pid(): number {
     const lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(this.pid)], { encoding: 'utf8' }).split('\n');

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,4 +186,23 @@ describe('fault injection on headstart dev (issue 15)', () => {
     // Queue retries may have got there first; the watch still sees the room within its 2 s period.
     await until('the log to say the disk has room again', async () => (/has room again/.test(stack.log) ? true : undefined), 15_000);
   }, 180_000);
+
+  // Last: it ends the stack. Only in `npm run test:faults` (about 20 s of backoff).
+  it.skipIf(!process.env.HEADSTART_FAULTS_LONG)('an S3 process that cannot come back: headstart dev exits 1 saying why, after 5 restarts', async () => {
+    const port = Number(new URL(stack.s3Endpoint).port);
+    const s3 = stack.s3Pid();
+    process.kill(s3, 'SIGKILL');
+    await until('the S3 process to be gone', async () => (existsSync(`/proc/${s3}`) ? undefined : true), 10_000, 20);
+    // Someone takes the port while it is down: every restart fails with EADDRINUSE.
+    const squatter = createServer();
+    await new Promise<void>((resolve, reject) => squatter.once('error', reject).listen(port, '127.0.0.1', resolve));
+    try {
+      const code = await stack.exited();
+      expect(code).toBe(1);
+      expect(stack.log).toMatch(/headstart dev cannot go on: The embedded S3 server process died and 5 restarts in a row failed: .*EADDRINUSE/);
+      expect(stack.log).toMatch(/restarting it in 4000 ms \(attempt 5 of 5\)/);
+    } finally {
+      squatter.close();
+    }
+  }, 90_000);
 });
