@@ -200,3 +200,29 @@ export interface Prediction {
   label: string;
   score: number;
 }
+
+/** GET /datasets/{name}/issues (src/datatools/issues.ts): each list most suspicious first. */
+export interface DatasetIssues {
+  dataset: string;
+  against?: string;
+  images: number;
+  duplicates: Array<{ keys: string[]; score: number; kind: 'identical' | 'near' }>;
+  leakage: Array<{ key: string; otherKey: string; score: number; kind: 'identical' | 'near' }>;
+  labelIssues: Array<{ key: string; givenLabel: string; suggestedLabel: string; score: number }>;
+  outliers: Array<{ key: string; label: string; score: number }>;
+  notes: string[];
+  method: { nearDuplicateCosine: number; labelIssuesSource: string };
+  cached?: boolean;
+  computeMs?: number;
+}
+
+/** One entry of GET /reviews?dataset= (src/datatools/reviews.ts). */
+export interface Review {
+  id: string;
+  dataset: string;
+  reason: 'requested' | 'lowConfidence';
+  predictions: Prediction[];
+  model: string;
+  head?: string;
+  createdAt: string;
+}

@@ -4,6 +4,7 @@ import { apiKey, setApiKey } from './api.js';
 import { ClassifyPage } from './pages/classify.js';
 import { DatasetPage, DatasetsPage } from './pages/datasets.js';
 import { ModelPage, ModelsPage } from './pages/models.js';
+import { IssuesPage, ReviewsPage } from './pages/quality.js';
 import { JobPage } from './pages/train.js';
 import { Link, usePath } from './router.js';
 import './style.css';
@@ -40,7 +41,9 @@ function KeyBar() {
 
 function Page(props: { path: string }) {
   const parts = props.path.split('/').filter(Boolean).map(decodeURIComponent);
-  const [section, id] = parts;
+  const [section, id, view] = parts;
+  if (section === 'datasets' && id && view === 'issues') return <IssuesPage name={id} />;
+  if (section === 'datasets' && id && view === 'reviews') return <ReviewsPage name={id} />;
   if (section === 'datasets' && id) return <DatasetPage name={id} />;
   if (section === 'models' && id) return <ModelPage id={id} />;
   if (section === 'jobs' && id) return <JobPage id={id} />;

@@ -52,6 +52,10 @@ export function DatasetPage(props: { name: string }) {
         Dataset <q>{props.name}</q>
       </h1>
       <ErrorNote error={error} />
+      <p class="row links">
+        <Link to={`/datasets/${encodeURIComponent(props.name)}/issues`}>Issues</Link>
+        <Link to={`/datasets/${encodeURIComponent(props.name)}/reviews`}>Review queue</Link>
+      </p>
       {dataset && totals && (
         <>
           <p role="status" aria-live="polite" class="summary">

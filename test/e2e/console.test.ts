@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDevStack, type DevStack } from '../../local/dev.js';
 import { FASHION_MNIST as FMNIST } from '../helpers/fixtures.js';
 import { makeTruncatedJpeg } from '../helpers/images.js';
+import { createS3Client, S3Store } from '../../src/store/index.js';
 import { describeWhen, realWeights } from '../helpers/real-weights.js';
 
 /**
@@ -232,6 +233,69 @@ describeWhen({ reason: missing.join('; ') || undefined }, `the console in headle
     expect(await unlabelledControls(page)).toEqual([]);
     await shot('5-classify');
   });
+
+  const api = async <T,>(method: string, path: string, body?: unknown): Promise<T> => {
+    const init: RequestInit = { method, headers: { 'x-api-key': KEY } };
+    if (body instanceof Uint8Array) Object.assign(init, { body, headers: { 'x-api-key': KEY, 'content-type': 'image/png' } });
+    else if (body !== undefined) Object.assign(init, { body: JSON.stringify(body), headers: { 'x-api-key': KEY, 'content-type': 'application/json' } });
+    const response = await fetch(`${stack.api.url}${path}`, init);
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+
+  it("lists an image uploaded twice under the dataset's issues, with both thumbnails", async () => {
+    // The same bytes as an image already in the dataset, under another name (through a presigned PUT, as the console uploads).
+    const first = readdirSync(join(folder, 'shop', LABELS[1]!)).sort()[0]!;
+    const signed = await api<{ key: string; url: string; headers: Record<string, string> }>('POST', '/uploads', { dataset: 'shop', label: LABELS[1], file: 'again.png', contentType: 'image/png' });
+    expect((await fetch(signed.url, { method: 'PUT', headers: signed.headers, body: readFileSync(join(folder, 'shop', LABELS[1]!, first)) })).status).toBe(200);
+    const total = LABELS.length * PER_LABEL + 2;
+    for (let i = 0; i < 100; i++) {
+      const { totals } = await api<{ totals: { images: number; pending: number } }>('GET', '/datasets/shop');
+      if (totals.images === total && totals.pending === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await page.goto(`${stack.api.url}/console/datasets/shop`);
+    await page.click('a[href="/console/datasets/shop/issues"]');
+    await page.waitForFunction(`location.pathname === '/console/datasets/shop/issues'`);
+    await page.waitForSelector('section[aria-label="Duplicates"] h2', { timeout: 30_000 });
+    const groups = await page.$$eval('section[aria-label="Duplicates"] li', (lis) => lis.map((li) => [...li.querySelectorAll('.thumb')].map((f) => f.getAttribute('title')).sort()));
+    expect(groups[0]).toEqual([`images/shop/${LABELS[1]}/${first}`, signed.key].sort());
+    expect(await text(page, 'section[aria-label="Duplicates"] li')).toContain('identical bytes');
+    // Each list is there, with its count, and its rows have thumbnails.
+    expect(await page.$$eval('main.issues section h2', (hs) => hs.map((h) => (h.textContent ?? '').replace(/ \(\d+\)$/, '')))).toEqual(['Duplicates', 'Likely label errors', 'Outliers']);
+    await page.waitForFunction(`document.querySelectorAll('section[aria-label="Duplicates"] li:first-child .thumb img').length === 2`, { timeout: 20_000 });
+    expect(await unlabelledControls(page)).toEqual([]);
+    await shot('5b-issues');
+  }, 60_000);
+
+  it('labels one queued review (the image moves into the dataset) and discards another', async () => {
+    const image = new Uint8Array(readFileSync(join(FMNIST, 'test', LABELS[2]!, readdirSync(join(FMNIST, 'test', LABELS[2]!)).sort()[0]!)));
+    for (let i = 0; i < 2; i++) await api('POST', `/classify?head=${headId}&review=true`, image);
+    const { reviews } = await api<{ reviews: Array<{ id: string; predictions: Array<{ label: string }> }> }>('GET', '/reviews?dataset=shop');
+    expect(reviews).toHaveLength(2);
+    await page.goto(`${stack.api.url}/console/datasets/shop/reviews`);
+    await page.waitForFunction(`document.querySelectorAll('li.review').length === 2 && [...document.querySelectorAll('li.review select')].every((s) => s.options.length === ${LABELS.length})`);
+    // The picker offers the dataset's labels and starts at the prediction.
+    expect(await page.evaluate(`[...document.querySelectorAll('li.review select')].map((s) => s.value)`)).toEqual(reviews.map((r) => r.predictions[0]!.label));
+    expect(await unlabelledControls(page)).toEqual([]);
+    await shot('5c-reviews');
+    const [accepted, discarded] = reviews.map((r) => `li.review[aria-label="Review ${r.id}"]`);
+    const target = LABELS.find((l) => l !== reviews[0]!.predictions[0]!.label)!;
+    await page.select(`${accepted} select`, target);
+    await page.click(`${accepted} button.primary`);
+    await page.waitForFunction(`document.querySelectorAll('li.review').length === 1`);
+    await page.click(`${discarded} button:not(.primary)`);
+    await page.waitForFunction(`document.querySelectorAll('li.review').length === 0`);
+    expect(await text(page, '.summary')).toContain('Nothing waiting');
+    const store = new S3Store(createS3Client({ endpoint: stack.s3.endpoint }), stack.s3.bucket);
+    const uuid = reviews[0]!.id.split('~')[1]!;
+    expect(await store.exists(`images/shop/${target}/review-${uuid}.png`)).toBe(true);
+    const left: string[] = [];
+    for await (const info of store.listAll('reviews/shop/')) left.push(info.key);
+    expect(left).toEqual([]);
+    expect((await api<{ reviews: unknown[] }>('GET', '/reviews?dataset=shop')).reviews).toEqual([]);
+  }, 60_000);
 
   it('stops a long training run from its job page (POST /jobs/{id}/stop): the job ends failed with JobStopped', async () => {
     await page.goto(`${stack.api.url}/console/datasets/shop`);
