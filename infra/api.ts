@@ -37,6 +37,8 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/features', target: 'classify', throttle: COMPUTE },
   { method: 'GET', path: '/thumbnails', target: 'classify', throttle: THUMBNAILS },
   { method: 'POST', path: '/explain', target: 'classify', throttle: COMPUTE },
+  // The bundle is built once into exports/ and answered as a 303 to a presigned GET (a bundle is over 10 MB).
+  { method: 'GET', path: '/models/{id}/export', target: 'classify', throttle: COMPUTE },
   { method: 'POST', path: '/train', target: 'api', throttle: JOBS, metered: true },
   { method: 'GET', path: '/train/defaults', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/jobs/{id}', target: 'api', throttle: LIGHT },

@@ -39,7 +39,7 @@ export class Classify extends Construct {
         ...functionImageOptions(props.entries, props.baseModel),
         cmd: [FUNCTION_IMAGE_HANDLERS.classify],
       }),
-      description: 'headstart: POST /classify, POST /features and GET /thumbnails (ONNX Runtime, sharp, CPU)',
+      description: 'headstart: POST /classify, /features, /explain, GET /thumbnails, /models/{id}/export (ONNX Runtime, sharp, CPU)',
       architecture: lambda.Architecture.X86_64,
       memorySize: props.memorySize,
       timeout: CLASSIFY_TIMEOUT,
@@ -67,6 +67,8 @@ export class Classify extends Construct {
       // GET /thumbnails: reads the image, caches its thumbnail.
       [PREFIX.images]: ['read'],
       [PREFIX.thumbnails]: ['read', 'write'],
+      // GET /models/{id}/export: writes each bundle once, reads it back and signs GETs of it with this role.
+      [PREFIX.exports]: ['read', 'write'],
       // POST /classify with review=true or under minConfidence keeps the image and its prediction there.
       [PREFIX.reviews]: ['write'],
     });

@@ -152,16 +152,18 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
 
     // One router for all routes: in the cloud API Gateway sends /classify, /features and /thumbnails to the classify function.
     const recovery = new StartupRecovery({ store, pipeline: featurePipeline, log });
+    // Presigned PUTs of uploads and presigned GETs of exports (exports/), against the embedded S3 server.
+    const signer = new S3UploadSigner(presignClient({ endpoint: s3.endpoint }), s3.bucket);
     const localApi = createLocalApi({
       store,
       recovery,
       namespace: async () => namespace,
-      uploads: new S3UploadSigner(presignClient({ endpoint: s3.endpoint }), s3.bucket),
+      uploads: signer,
       backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, datasetPrefix(dataset))),
       embed: async (bytes) => (await classify.service.features({ name: 0, bytes }, {})).features,
       home: config.home,
       jobWorker: { store: `s3://${s3.bucket}`, endpoint: s3.endpoint, credentials: s3.credentials, log },
-      routes: [...classify.routes, ...thumbnailRoutes({ store }), ...exportRoutes({ store, home: config.home })],
+      routes: [...classify.routes, ...thumbnailRoutes({ store }), ...exportRoutes({ store, home: config.home, signer })],
       // Uncached images go through the upload path's own Ingestor, so they are cached exactly as an upload is.
       predict: { extraction: inProcessExtraction(ingestor), classifier: serviceClassifier(classify.service) },
     });

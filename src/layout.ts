@@ -25,6 +25,8 @@ export const PREFIX = {
   reviews: 'reviews/',
   /** `thumbnails/<size>/<dataset>/<label>/<file>.jpg`: small JPEGs of images/ (GET /thumbnails), disposable. */
   thumbnails: 'thumbnails/',
+  /** `exports/<id>/<format>/<version>.zip`: built export bundles (GET /models/{id}/export), derived and disposable. */
+  exports: 'exports/',
 } as const;
 
 /** The label folder of images only meant for classification. */
@@ -183,4 +185,14 @@ export function thumbnailKey(image: string, size: number): string {
   if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError(`Thumbnail size must be a positive integer, got ${size}.`);
   if (!image.startsWith(PREFIX.images)) throw new InvalidArgumentError(`Invalid image key ${JSON.stringify(image)}: it must be under ${PREFIX.images}.`);
   return `${PREFIX.thumbnails}${size}/${safePath(image.slice(PREFIX.images.length), 'image key')}.jpg`;
+}
+
+// exports/
+
+/**
+ * `exports/<id>/<format>/<version>.zip`: a built export bundle. `version` changes whenever what the bundle is built
+ * from does (the model's registry pointer or weights, the exporter), so a key is written once and never goes stale.
+ */
+export function exportKey(id: string, format: string, version: string): string {
+  return `${PREFIX.exports}${safeSegment(id, 'model id')}/${safeSegment(format, 'export format')}/${safeSegment(version, 'export version')}.zip`;
 }

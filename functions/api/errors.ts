@@ -43,6 +43,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   NotResumable: 409,
   JobFinished: 409,
   HeadBaseMismatch: 409,
+  // GET /models/{id}/export: the model was republished while its bundle was built.
+  ExportChanged: 409,
   FinetuneUnavailable: 409,
   PredictUnavailable: 409,
   BackfillUnavailable: 409,

@@ -1,4 +1,4 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createS3Client, isLocalEndpoint } from '../../src/store/index.js';
 
@@ -6,6 +6,12 @@ import { createS3Client, isLocalEndpoint } from '../../src/store/index.js';
 export interface UploadSigner {
   /** A presigned PUT URL for `key`; when `contentType` is given the upload must send that Content-Type. */
   presignPut(key: string, options: { contentType?: string; expiresIn: number }): Promise<string>;
+}
+
+/** Hands out URLs a client can GET one object from without credentials (GET /models/{id}/export). */
+export interface DownloadSigner {
+  /** A presigned GET URL for `key`; with `fileName`, S3 answers it as an attachment of that name. */
+  presignGet(key: string, options: { fileName?: string; expiresIn: number }): Promise<string>;
 }
 
 /**
@@ -24,7 +30,7 @@ export function presignClient(options: { endpoint?: string; region?: string } = 
 }
 
 /** Presigns with @aws-sdk/s3-request-presigner: works against AWS and the embedded local server. */
-export class S3UploadSigner implements UploadSigner {
+export class S3UploadSigner implements UploadSigner, DownloadSigner {
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
@@ -35,5 +41,11 @@ export class S3UploadSigner implements UploadSigner {
     // The presigner signs only host unless told: content-type signed makes the bucket hold the upload to it.
     const signableHeaders = options.contentType === undefined ? undefined : new Set(['content-type']);
     return getSignedUrl(this.client, command, { expiresIn: options.expiresIn, signableHeaders });
+  }
+
+  presignGet(key: string, options: { fileName?: string; expiresIn: number }): Promise<string> {
+    const disposition = options.fileName === undefined ? undefined : `attachment; filename="${options.fileName.replace(/["\\]/g, '_')}"`;
+    const command = new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentDisposition: disposition });
+    return getSignedUrl(this.client, command, { expiresIn: options.expiresIn });
   }
 }

@@ -19,3 +19,10 @@ export class ExportBaseMismatchError extends HeadstartError {
     );
   }
 }
+
+/** The model was republished (or its weights replaced) while its bundle was built: nothing was stored (409; ask again). */
+export class ExportChangedError extends HeadstartError {
+  constructor(id: string) {
+    super('ExportChanged', `'${id}' changed while its export was built; nothing was stored: request the export again.`);
+  }
+}

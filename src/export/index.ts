@@ -10,7 +10,8 @@ import { openExportSource, type SourceOptions } from './source.js';
 
 export { buildBundle, ExportParityError, type ExportBundle } from './bundle.js';
 export { COMMON_FILES, EXPORT_FORMATS, MODEL_FILES, parseExportFormat, type ExportFormat } from './formats.js';
-export { ExportBaseMismatchError, ExportModelNotFoundError } from './errors.js';
+export { ExportBaseMismatchError, ExportChangedError, ExportModelNotFoundError } from './errors.js';
+export { BUNDLE_VERSION, exportIdentity, exportKeyOf, storedExport, type ExportIdentity, type StoredExport } from './cache.js';
 export { INPUT_NAME, mergedModel, OUTPUT_NAME } from './graph.js';
 export { PARITY_TOLERANCE, referenceImages, type ParityFile } from './parity.js';
 export { applyPreprocess, preprocessAffine, PREPROCESS_LAYER, type AffineMap } from './preprocess-layer.js';

@@ -17,6 +17,7 @@ import {
   reviewsPrefix,
   shardPrefix,
   thumbnailKey,
+  exportKey,
   validateDatasetName,
   weightsIndexKey,
   weightsPrefix,
@@ -82,6 +83,8 @@ describe('storage keys (src/layout.ts)', () => {
     expect(predictionsPrefix('job-1')).toBe('predictions/job-1/');
     expect(reviewsPrefix('pets')).toBe('reviews/pets/');
     expect(thumbnailKey('images/pets/cat/a.jpg', 128)).toBe('thumbnails/128/pets/cat/a.jpg.jpg');
+    expect(exportKey('pets-ft', 'onnx', '0123abcd')).toBe('exports/pets-ft/onnx/0123abcd.zip');
+    expect(() => exportKey('..', 'onnx', 'v')).toThrow(/Invalid model id/);
   });
 
   it("never builds a key with an empty, '.' or '..' segment, and says which segment is wrong", () => {

@@ -53,6 +53,7 @@ describe('routes', () => {
       'GET /jobs/{id}',
       'GET /models',
       'GET /models/{id}',
+      'GET /models/{id}/export',
       'GET /reviews',
       'GET /thumbnails',
       'GET /train/defaults',
@@ -93,12 +94,12 @@ describe('routes', () => {
     expect(Object.values(keyed.findResources('AWS::S3::Bucket')).map((b) => b.Properties?.LoggingConfiguration)).toEqual([undefined]);
   });
 
-  it('sends /classify, /features, /explain and /thumbnails to the classify alias (sharp and the models are in its image), everything else to the API function', () => {
+  it('sends /classify, /features, /explain, /thumbnails and /models/{id}/export to the classify alias (sharp and the models are in its image), everything else to the API function', () => {
     const alias = logicalId(stack, stack.classify.target);
     const apiFn = logicalId(stack, stack.api.fn);
 
     for (const m of methods().filter((x) => !x.route.startsWith('OPTIONS'))) {
-      const expected = /\/(classify|features|explain|thumbnails)$/.test(m.route) ? alias : apiFn;
+      const expected = /\/(classify|features|explain|thumbnails|models\/\{id\}\/export)$/.test(m.route) ? alias : apiFn;
       expect(m.integrationUri, m.route).toContain(expected);
     }
   });

@@ -51,11 +51,11 @@ describe('least privilege in the bucket', () => {
     });
   });
 
-  it('classify reads models/ and features/, and fills the features/ cache; GET /thumbnails reads images/ and caches under thumbnails/', () => {
+  it('classify reads models/ and features/, and fills the features/ cache; GET /thumbnails reads images/ and caches under thumbnails/; GET /models/{id}/export stores and signs bundles under exports/ only', () => {
     expect(s3Access(statementsOfFunction(stack.classify.fn))).toEqual({
-      get: ['/features/*', '/images/*', '/models/*', '/thumbnails/*', '/weights/*'],
-      put: ['/features/*', '/reviews/*', '/thumbnails/*', '/weights/*'],
-      abort: ['/features/*', '/reviews/*', '/thumbnails/*', '/weights/*'],
+      get: ['/exports/*', '/features/*', '/images/*', '/models/*', '/thumbnails/*', '/weights/*'],
+      put: ['/exports/*', '/features/*', '/reviews/*', '/thumbnails/*', '/weights/*'],
+      abort: ['/exports/*', '/features/*', '/reviews/*', '/thumbnails/*', '/weights/*'],
       delete: [],
       list: [''],
     });
