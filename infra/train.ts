@@ -92,6 +92,8 @@ export class Train extends Construct {
       [PREFIX.features]: ['read'],
       // delete: a rebuilt shard set replaces the old one (written first, manifest last, then the old parts go).
       [`${PREFIX.features}*/shards/`]: ['write', 'delete'],
+      // A dataset issues job (GET /datasets/{name}/issues above the synchronous limit) caches its answer here.
+      [`${PREFIX.features}*/issues/`]: ['write'],
       [PREFIX.models]: ['read', 'write'],
       [PREFIX.jobs]: ['read', 'write'],
       [PREFIX.weights]: ['read'],

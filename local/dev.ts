@@ -167,12 +167,12 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       // Uncached images go through the upload path's own Ingestor, so they are cached exactly as an upload is.
       predict: { extraction: inProcessExtraction(ingestor), classifier: serviceClassifier(classify.service) },
     });
-    const { handler, launcher: trainer, finetuneLauncher: finetuner, predictLauncher: predictor } = localApi;
+    const { handler, launcher: trainer, finetuneLauncher: finetuner, predictLauncher: predictor, issuesLauncher } = localApi;
     cleanup.unshift(() => localApi.close());
     const apiKey = options.apiKey ?? process.env.HEADSTART_API_KEY;
     const assets = (await createConsoleAssets()).handle;
     // What the last run left undone (a crash, kill -9): jobs before the API answers, pending images after.
-    await recovery.start({ train: trainer, finetune: finetuner, predict: predictor });
+    await recovery.start({ train: trainer, finetune: finetuner, predict: predictor, issues: issuesLauncher });
     cleanup.unshift(() => recovery.close());
     // A restarted S3 process took the events it had not sent yet with it: find them from the bucket, as at startup.
     s3.supervisor.on('restarted', ({ downMs }) => {

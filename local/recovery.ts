@@ -44,12 +44,12 @@ export class StartupRecovery implements RecoveryStatus {
   }
 
   /** Jobs first (awaited), then the extraction of pending images (in the background: `idle()` waits for it). */
-  async start(launchers: { train: TrainLauncher; finetune?: TrainLauncher; predict?: TrainLauncher }): Promise<void> {
+  async start(launchers: { train: TrainLauncher; finetune?: TrainLauncher; predict?: TrainLauncher; issues?: TrainLauncher }): Promise<void> {
     const jobs = await recoverJobs(this.options.store, (kind) => launchers[kind]);
     if (jobs.relaunched.length + jobs.resumed.length + jobs.failed.length) {
       this.options.log(
         `Recovering jobs the last run left unfinished: ${jobs.relaunched.length} queued started again, ` +
-          `${jobs.resumed.length} running again (fine-tuning from its checkpoint, prediction with what it extracted cached), ${jobs.failed.length} failed (TrainerLost, see GET /jobs/{id}).`,
+          `${jobs.resumed.length} running again (fine-tuning from its checkpoint, prediction with what it extracted cached, dataset issues computed again), ${jobs.failed.length} failed (TrainerLost, see GET /jobs/{id}).`,
       );
     }
     this.extraction = this.extractPending('a restart').catch((error: unknown) => logger.error('startup reconciliation failed', { error }));

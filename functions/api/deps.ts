@@ -22,6 +22,13 @@ export interface ApiDeps {
    * an InProcessTrainLauncher locally; absent: POST /predict answers 409 PredictUnavailable.
    */
   predictLauncher?: TrainLauncher;
+  /**
+   * Starts dataset issues jobs (GET /datasets/{name}/issues above the synchronous limit): the train function in the
+   * cloud, an InProcessTrainLauncher locally; absent: such a request answers 413 DatasetTooLarge (use `headstart issues`).
+   */
+  issuesLauncher?: TrainLauncher;
+  /** Images GET /datasets/{name}/issues computes within the request. @default syncIssueLimit() (HEADSTART_SYNC_ISSUE_LIMIT, else 10,000) */
+  syncIssueLimit?: number;
   /** Whether prediction jobs may name a `model` (the whole network per image): the local stack's classify service; not the cloud's train function. */
   predictWithModels?: boolean;
   /** Presigns POST /uploads URLs. */

@@ -47,6 +47,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ExportChanged: 409,
   FinetuneUnavailable: 409,
   PredictUnavailable: 409,
+  IssuesUnavailable: 409,
   BackfillUnavailable: 409,
   // The dataset's feature cache needs repair (a feature missing or corrupt): POST /backfill, then retry.
   CorruptFeature: 409,

@@ -32,6 +32,7 @@ const deps = once(async () => {
     namespace: once(() => namespaceFor(config, { store })),
     launcher,
     predictLauncher: launcher,
+    issuesLauncher: launcher,
     finetuneLauncher: finetuneLauncherFromEnv(),
     uploads: new S3UploadSigner(presignClient({ endpoint: config.endpoint }), config.bucket),
     uploadTtlSeconds: Number(process.env.UPLOAD_URL_TTL_SECONDS) || undefined,

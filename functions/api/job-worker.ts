@@ -24,8 +24,8 @@ export interface JobWorkerOptions {
   log?: (line: string) => void;
 }
 
-/** Job kinds a worker process runs (a batch prediction runs in the server, with its loaded pipeline). */
-type WorkerKind = Exclude<StoredJob['kind'], 'predict'>;
+/** Job kinds a worker process runs (a batch prediction runs in the server, with its loaded pipeline; dataset issues too). */
+type WorkerKind = Exclude<StoredJob['kind'], 'predict' | 'issues'>;
 
 /** What a worker of each kind runs, and what its job says when the worker dies without recording its end. */
 const KINDS: Record<WorkerKind, { command: string; name: string; next: (jobId: string) => string }> = {

@@ -1,6 +1,7 @@
 import type { FeatureNamespace } from '../../src/features/pipeline.js';
 import { runFinetuneJob } from '../../src/finetune/index.js';
 import { runTrainingJob } from '../../src/heads/job.js';
+import { runIssuesJob } from '../../src/datatools/issues-job.js';
 import { runPredictJob, type ImageClassifier, type PendingExtraction, type WebhookOptions } from '../../src/predict/index.js';
 import { readJob, watchForStop } from '../../src/jobs/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
@@ -17,6 +18,8 @@ import { logger } from '../../src/logger.js';
 
 export interface LocalApiOptions {
   store: ObjectStore;
+  /** Images GET /datasets/{name}/issues computes within the request; above it, a job. @default syncIssueLimit() */
+  syncIssueLimit?: number;
   namespace: () => Promise<FeatureNamespace>;
   uploads: UploadSigner;
   uploadTtlSeconds?: number;
@@ -56,7 +59,8 @@ export interface LocalPredictOptions {
 export async function runLocalJob(options: Pick<LocalApiOptions, 'store' | 'namespace' | 'home' | 'jobWorker' | 'predict'>, jobId: string, shutdown: AbortSignal): Promise<void> {
   const job = await readJob(options.store, jobId);
   // A prediction job stays in this process: it extracts with the server's own loaded pipeline (the upload path's Ingestor).
-  if (options.jobWorker && job.kind !== 'predict') {
+  // A dataset issues job too: it reads the cached features once and runs the finders (no network to load).
+  if (options.jobWorker && job.kind !== 'predict' && job.kind !== 'issues') {
     // The worker (`headstart finetune|train --job`) watches for POST /jobs/{id}/stop itself.
     const namespace = job.kind === 'train' ? await options.namespace() : undefined;
     await runJobWorker(options.store, job, shutdown, { ...options.jobWorker, home: options.home, namespace });
@@ -81,6 +85,10 @@ async function runInProcess(options: Pick<LocalApiOptions, 'store' | 'namespace'
     await runPredictJob(options.store, jobId, { namespace: await options.namespace(), signal, ...options.predict });
     return;
   }
+  if (job.kind === 'issues') {
+    await runIssuesJob(options.store, jobId, { namespace: await options.namespace(), signal });
+    return;
+  }
   try {
     await runFinetuneJob(options.store, jobId, job.request, { signal, home: options.home });
   } catch (error) {
@@ -97,7 +105,9 @@ export interface LocalApi {
   finetuneLauncher: InProcessTrainLauncher;
   /** Batch prediction jobs, one at a time, beside the others: a prefix of a million images never holds up training. */
   predictLauncher: InProcessTrainLauncher;
-  /** Stops all three, recording running jobs as aborted. */
+  /** Dataset issues jobs (GET /datasets/{name}/issues above the synchronous limit), one at a time, beside the others. */
+  issuesLauncher: InProcessTrainLauncher;
+  /** Stops all four, recording running jobs as aborted. */
   close(): Promise<void>;
 }
 
@@ -111,14 +121,16 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
   const launcher = new InProcessTrainLauncher(run);
   const finetuneLauncher = new InProcessTrainLauncher(run);
   const predictLauncher = new InProcessTrainLauncher(run);
-  const deps: ApiDeps = { ...options, launcher, finetuneLauncher, predictLauncher, predictWithModels: options.predict?.classifier !== undefined };
+  const issuesLauncher = new InProcessTrainLauncher(run);
+  const deps: ApiDeps = { ...options, launcher, finetuneLauncher, predictLauncher, issuesLauncher, predictWithModels: options.predict?.classifier !== undefined };
   return {
     handler: createHttpHandler(async () => [...apiRoutes(deps), ...(options.routes ?? [])]),
     launcher,
     finetuneLauncher,
     predictLauncher,
+    issuesLauncher,
     close: async () => {
-      await Promise.all([launcher.close(), finetuneLauncher.close(), predictLauncher.close()]);
+      await Promise.all([launcher.close(), finetuneLauncher.close(), predictLauncher.close(), issuesLauncher.close()]);
     },
   };
 }

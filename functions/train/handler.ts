@@ -4,6 +4,7 @@ import { HeadstartError, InvalidArgumentError } from '../../src/errors.js';
 import type { FeatureNamespace } from '../../src/features/pipeline.js';
 import { runTrainingJob } from '../../src/heads/job.js';
 import { failJob, readJob, validateJobId, watchForStop, type JobRecord, type StoredJob } from '../../src/jobs/index.js';
+import { runIssuesJob } from '../../src/datatools/issues-job.js';
 import { runPredictJob, type RunPredictOptions } from '../../src/predict/run.js';
 import type { ObjectStore } from '../../src/store/index.js';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -75,7 +76,8 @@ function deadline(context: Context | undefined): { signal: AbortSignal; clear: (
 
 /**
  * The train function: runs one queued job (`{ jobId }`, from POST /train's or POST /predict's asynchronous
- * invoke, or the local launcher): head training, or a batch prediction's head pass. The job record carries the outcome; the function returns a summary of it and throws
+ * invoke, or GET /datasets/{name}/issues above its synchronous limit, or the local launcher): head training, a batch
+ * prediction's head pass, or a dataset's issues. The job record carries the outcome; the function returns a summary of it and throws
  * only when there is no record to write to (unknown job, storage down).
  */
 export function createTrainHandler(resolveDeps: () => Promise<TrainDeps>) {
@@ -100,11 +102,13 @@ export function createTrainHandler(resolveDeps: () => Promise<TrainDeps>) {
         const options = predict ? predict({ namespace: ns, remainingMs }) : {};
         return summary(await runPredictJob(store, jobId, { namespace: ns, signal, ...options }));
       }
+      // GET /datasets/{name}/issues above the synchronous limit: the cached features in, the answer to the issues cache.
+      if (kind === 'issues') return summary(await runIssuesJob(store, jobId, { namespace: ns, signal }));
       return summary(await runTrainingJob(store, jobId, { namespace: ns, signal }));
     } finally {
       close();
       clear();
-      metrics.addMetric(kind === 'predict' ? 'PredictionJobTime' : 'HeadTrainingTime', MetricUnit.Milliseconds, Math.round(performance.now() - started));
+      metrics.addMetric(kind === 'predict' ? 'PredictionJobTime' : kind === 'issues' ? 'DatasetIssuesJobTime' : 'HeadTrainingTime', MetricUnit.Milliseconds, Math.round(performance.now() - started));
     }
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -15,3 +15,12 @@ export function issuesKey(ns: FeatureNamespace, dataset: string, fingerprint: st
   const head = headId === undefined ? '' : `-head-${safeSegment(headId, 'head id')}`;
   return `${namespacePrefix(ns)}issues/${safeSegment(dataset, 'dataset name')}/${ISSUES_VERSION}-${fingerprint.slice(0, 16)}${vs}${head}.json`;
 }
+
+/**
+ * `<issuesKey without .json>.job.json`: `{ jobId }` of the job computing that answer (GET /datasets/{name}/issues
+ * above the synchronous limit), so a second request while it runs gets the same job. Beside the answer, so a
+ * changed dataset (a new key) never finds an old job.
+ */
+export function issuesJobPointerKey(cacheKey: string): string {
+  return cacheKey.replace(/\.json$/, '.job.json');
+}

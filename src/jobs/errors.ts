@@ -88,6 +88,13 @@ export class PredictUnavailableError extends HeadstartError {
   }
 }
 
+/** A dataset issues job asked of a deployment (or a recovery) that has no runner for it. */
+export class IssuesUnavailableError extends HeadstartError {
+  constructor() {
+    super('IssuesUnavailable', "This deployment has no dataset issues job runner: compute them with 'headstart issues <dataset>' (cached for the API), or run the local stack (npm start) or the train function (cloud).");
+  }
+}
+
 /**
  * The process running the job stopped (a crash, `kill -9`, a power cut) before the job recorded its end;
  * found when the local server starts again. Head training keeps no checkpoint, so it fails with this.

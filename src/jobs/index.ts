@@ -4,7 +4,7 @@
  * what they train (src/heads/job.ts, src/finetune/job.ts).
  */
 export { jobErrorOf } from './job-error.js';
-export { createJob, createFinetuneJob, createPredictJob, queuedPredictJob, imageProgressOf, failJob, presentJob, queuedJob, queuedFinetuneJob, readJob, writeJob, STALE_RUNNING_MS, jobKey, newJobId, validateJobId, JOBS_PREFIX } from './records.js';
+export { createJob, createFinetuneJob, createPredictJob, queuedPredictJob, createIssuesJob, queuedIssuesJob, imageProgressOf, failJob, presentJob, queuedJob, queuedFinetuneJob, readJob, writeJob, STALE_RUNNING_MS, jobKey, newJobId, validateJobId, JOBS_PREFIX } from './records.js';
 export { parseTrainRequest, InvalidTrainRequestError, HEAD_LIMITS } from './request.js';
 export { checkBaseModel } from './base.js';
 export { parsePredictRequest, InvalidPredictRequestError, PREDICT_LIMITS } from './predict-request.js';

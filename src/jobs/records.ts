@@ -8,7 +8,7 @@ import type { ObjectStore } from '../store/index.js';
 import { JobNotFoundError } from './errors.js';
 import { jobErrorOf } from './job-error.js';
 import type { EpochLog } from '../heads/types.js';
-import type { FinetuneJobRecord, FinetuneRequest, ImageProgress, JobProgress, JobRecord, JobStatus, PredictJobRecord, PredictRequest, StoredJob, TrainRequest } from './types.js';
+import type { FinetuneJobRecord, FinetuneRequest, ImageProgress, IssuesJobRecord, IssuesRequest, JobProgress, JobRecord, JobStatus, PredictJobRecord, PredictRequest, StoredJob, TrainRequest } from './types.js';
 import { jobKey as layoutJobKey, PREFIX } from '../layout.js';
 
 /** `jobs/<jobId>.json` (src/layout.ts). */
@@ -92,6 +92,19 @@ export async function createPredictJob(store: ObjectStore, request: PredictReque
   return job;
 }
 
+/** A new queued dataset issues job (GET /datasets/{name}/issues above the synchronous limit). */
+export function queuedIssuesJob(request: IssuesRequest, cacheKey: string, now: Date = new Date()): IssuesJobRecord {
+  const fields = queuedFields(0, now);
+  return { ...fields, progress: { ...fields.progress, issues: { phase: 'queued', images: 0 } }, kind: 'issues', request, cacheKey };
+}
+
+/** Writes a queued dataset issues job and returns it. */
+export async function createIssuesJob(store: ObjectStore, request: IssuesRequest, cacheKey: string, now?: Date): Promise<IssuesJobRecord> {
+  const job = queuedIssuesJob(request, cacheKey, now);
+  await writeJob(store, job);
+  return job;
+}
+
 /** Writes a queued job for the request and returns it: GET /jobs/{id} answers from the moment POST /train does. */
 export async function createJob(store: ObjectStore, request: TrainRequest, now?: Date): Promise<JobRecord> {
   const job = queuedJob(request, now);
@@ -139,6 +152,12 @@ export function presentJob<T extends StoredJob>(job: T, now: Date = new Date()):
     const message =
       `The prediction job stopped ${at} and has not reported for ${Math.round(quietMs / 60000)} minutes: its function was killed ` +
       '(out of memory or its time limit). POST /predict again: features extracted so far are cached, so a rerun only does the rest.';
+    return { ...job, status: 'failed', error: { code: 'TrainerLost', message } };
+  }
+  if (job.kind === 'issues') {
+    const message =
+      `The dataset issues job stopped while computing and has not reported for ${Math.round(quietMs / 60000)} minutes: its function was killed ` +
+      `(out of memory or its time limit). GET /datasets/${job.request.dataset}/issues again starts a new one, or run 'headstart issues ${job.request.dataset}'.`;
     return { ...job, status: 'failed', error: { code: 'TrainerLost', message } };
   }
   const search = job.progress.search;

@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../store/index.js';
-import { FinetuneUnavailableError, PredictUnavailableError, TrainerRestartedError } from './errors.js';
+import { FinetuneUnavailableError, IssuesUnavailableError, PredictUnavailableError, TrainerRestartedError } from './errors.js';
 import { failJob, JOBS_PREFIX, readJob, writeJob } from './records.js';
 import type { JobLauncher } from './transitions.js';
 import type { StoredJob } from './types.js';
@@ -14,6 +14,7 @@ export interface RecoveredJobs {
   /**
    * Running fine-tuning jobs queued again: they continue from their last complete epoch (the checkpoint).
    * Running prediction jobs too: they start over, and what they extracted before is cached, so only the rest is work.
+   * Running dataset issues jobs too: they compute again from the cached features.
    */
   resumed: string[];
   /** Running head training jobs failed with TrainerLost (no checkpoint to continue from). */
@@ -24,7 +25,8 @@ export interface RecoveredJobs {
  * What a restarted server does with the jobs its previous run left unfinished, whose in-memory queues are
  * gone: each `queued` job is launched again, each `running` fine-tuning job goes back to queued and is
  * launched (it resumes from its checkpoint), each `running` prediction job too (it runs again, the features it
- * extracted already cached), each `running` head training job fails at once with
+ * extracted already cached), each `running` dataset issues job too (it computes again from the cached
+ * features), each `running` head training job fails at once with
  * TrainerLost. Jobs run in creation order (job ids sort by time). Nothing is left `running` or `queued`
  * without a runner: a launch that fails records the job as failed.
  */
@@ -46,7 +48,7 @@ export async function recoverJobs(store: ObjectStore, launcherFor: (kind: Stored
     }
     const launcher = launcherFor(job.kind);
     try {
-      if (!launcher) throw job.kind === 'predict' ? new PredictUnavailableError() : new FinetuneUnavailableError();
+      if (!launcher) throw job.kind === 'predict' ? new PredictUnavailableError() : job.kind === 'issues' ? new IssuesUnavailableError() : new FinetuneUnavailableError();
       if (job.status === 'running') await writeJob(store, { ...job, status: 'queued' });
       await launcher.launch(jobId);
       (job.status === 'running' ? recovered.resumed : recovered.relaunched).push(jobId);

@@ -38,6 +38,15 @@ export interface JobProgress {
   search?: SearchProgress;
   /** A prediction job's images: how many there are and where they stand (epoch fields stay 0). */
   images?: ImageProgress;
+  /** A dataset issues job: where it stands (epoch fields stay 0). */
+  issues?: IssuesProgress;
+}
+
+/** A dataset issues job's progress: 'queued', then 'computing' (rows read, finders running), then 'done'. */
+export interface IssuesProgress {
+  phase: 'queued' | 'computing' | 'done';
+  /** Extracted images the issues are computed over (0 until the rows are read). */
+  images: number;
 }
 
 /** A prediction job's progress over its images. */
@@ -227,5 +236,23 @@ export interface PredictJobRecord extends JobRecordBase {
   imagesPerSecond?: number;
 }
 
+// Dataset issues: `GET /datasets/{name}/issues` above the synchronous limit (src/datatools/issues-job.ts runs it).
+
+/** The dataset (and `against`) a dataset issues job computes, as GET /datasets/{name}/issues was asked. */
+export interface IssuesRequest {
+  dataset: string;
+  against?: string;
+}
+
+/** `jobs/<jobId>.json` of a dataset issues job. */
+export interface IssuesJobRecord extends JobRecordBase {
+  kind: 'issues';
+  request: IssuesRequest;
+  /** The cache key its answer is written to (features/<ns>/issues/…), which GET /datasets/{name}/issues then serves. */
+  cacheKey?: string;
+  /** Once done: where the answer is and what it found. */
+  result?: { key: string; images: number; duplicates: number; leakage: number; labelIssues: number; outliers: number; computeMs: number };
+}
+
 /** Any `jobs/<jobId>.json`: what GET /jobs/{id} shows and the launchers dispatch on (`kind`). */
-export type StoredJob = JobRecord | FinetuneJobRecord | PredictJobRecord;
+export type StoredJob = JobRecord | FinetuneJobRecord | PredictJobRecord | IssuesJobRecord;

@@ -41,11 +41,11 @@ describe('least privilege in the bucket', () => {
     });
   });
 
-  it('train reads features/, models/, jobs/, weights/ and writes models/, jobs/, predictions/ and only the shards under features/', () => {
+  it('train reads features/, models/, jobs/, weights/ and writes models/, jobs/, predictions/ and only the shards and the issues cache under features/', () => {
     expect(s3Access(statementsOfFunction(stack.train.fn))).toEqual({
       get: ['/features/*', '/jobs/*', '/models/*', '/weights/*'],
-      put: ['/features/*/shards/*', '/jobs/*', '/models/*', '/predictions/*'],
-      abort: ['/features/*/shards/*', '/jobs/*', '/models/*', '/predictions/*'],
+      put: ['/features/*/issues/*', '/features/*/shards/*', '/jobs/*', '/models/*', '/predictions/*'],
+      abort: ['/features/*/issues/*', '/features/*/shards/*', '/jobs/*', '/models/*', '/predictions/*'],
       delete: ['/features/*/shards/*'],
       list: [''],
     });
