@@ -4,6 +4,9 @@ import { del, get, post, type DatasetIssues, type DatasetStatus, type Review } f
 import { ErrorNote, fixed, percent, Thumb } from '../components.js';
 import { Link } from '../router.js';
 
+/** How often the issues page asks again while a dataset issues job computes the answer. */
+const ISSUES_POLL_MS = 3000;
+
 /** The rows a list shows before "Show all". */
 const FIRST = 24;
 
@@ -13,6 +16,7 @@ export function IssuesPage(props: { name: string }) {
   const [issues, setIssues] = useState<DatasetIssues>();
   const [error, setError] = useState<Error>();
   const [loading, setLoading] = useState(true);
+  const [job, setJob] = useState<string>();
   const [datasets, setDatasets] = useState<string[]>([]);
   useEffect(() => {
     get<{ datasets: Array<{ name: string }> }>('/datasets').then(
@@ -25,12 +29,28 @@ export function IssuesPage(props: { name: string }) {
     setLoading(true);
     setError(undefined);
     const query = against ? `?against=${encodeURIComponent(against)}` : '';
-    get<DatasetIssues>(`/datasets/${encodeURIComponent(props.name)}/issues${query}`).then(
-      (v) => live && (setIssues(v), setLoading(false)),
-      (e: Error) => live && (setError(e), setIssues(undefined), setLoading(false)),
-    );
+    setJob(undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Above the synchronous limit the route answers 202 with an 'issues' job (the same one while it runs): ask again until it serves the answer.
+    const ask = () =>
+      get<DatasetIssues | { jobId: string }>(`/datasets/${encodeURIComponent(props.name)}/issues${query}`).then(
+        (v) => {
+          if (!live) return;
+          if ('jobId' in v) {
+            setJob(v.jobId);
+            timer = setTimeout(ask, ISSUES_POLL_MS);
+            return;
+          }
+          setJob(undefined);
+          setIssues(v);
+          setLoading(false);
+        },
+        (e: Error) => live && (setError(e), setIssues(undefined), setLoading(false)),
+      );
+    void ask();
     return () => {
       live = false;
+      clearTimeout(timer);
     };
   }, [props.name, against]);
   return (
@@ -54,7 +74,7 @@ export function IssuesPage(props: { name: string }) {
       </p>
       {loading && (
         <p role="status" class="note">
-          Looking for issues in {props.name}…
+          Looking for issues in {props.name}…{job && ` (too large to answer at once: computing as job ${job})`}
         </p>
       )}
       <ErrorNote error={error} />
