@@ -92,6 +92,14 @@ function lifecycleRules(): s3.LifecycleRule[] {
       noncurrentVersionExpiration: Duration.days(1),
     },
     {
+      // Export bundles (GET /models/{id}/export) are a cache keyed by model version: one a month old is rebuilt on
+      // the next request, and the versions of republished models stop piling up (≈30 MB each for DenseNet121).
+      id: 'exports-expire',
+      prefix: PREFIX.exports,
+      expiration: Duration.days(30),
+      noncurrentVersionExpiration: Duration.days(1),
+    },
+    {
       id: 'noncurrent-versions',
       noncurrentVersionExpiration: Duration.days(30),
       abortIncompleteMultipartUploadAfter: Duration.days(1),

@@ -36,12 +36,13 @@ describe('bucket', () => {
     });
   });
 
-  it('expires errors/ after 30 days and old feature shards after a day', () => {
+  it('expires errors/ and exports/ (a cache of bundles) after 30 days and old feature shards after a day', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
           Match.objectLike({ Id: 'errors-expire', Prefix: 'errors/', ExpirationInDays: 30, Status: 'Enabled' }),
           Match.objectLike({ Id: 'old-feature-shards', Prefix: 'features/', NoncurrentVersionExpiration: { NoncurrentDays: 1 } }),
+          Match.objectLike({ Id: 'exports-expire', Prefix: 'exports/', ExpirationInDays: 30, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }),
           Match.objectLike({ Id: 'noncurrent-versions', NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
         ]),
       },
