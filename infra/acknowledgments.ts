@@ -32,7 +32,7 @@ export function acknowledgeFindings(stack: AcknowledgedStack): void {
     if (scope) Validations.of(scope).acknowledge(...rules.map(([id, reason]) => ({ id, reason })));
   };
   const bucketArn = `<${Stack.of(stack).getLogicalId(stack.storage.bucket.node.defaultChild as CfnElement)}.Arn>`;
-  const prefixes = [...Object.values(PREFIX), FINETUNED_PREFIX, `${PREFIX.features}*/shards/`];
+  const prefixes = [...Object.values(PREFIX), FINETUNED_PREFIX, `${PREFIX.features}*/shards/`, `${PREFIX.features}*/issues/`];
 
   ack(stack,
     ...prefixes.map((prefix): [string, string] => [`AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`,
