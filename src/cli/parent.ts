@@ -13,11 +13,15 @@ export const WORKER_PARENT_ENV = 'HEADSTART_WORKER_PARENT';
 export function exitWithParent(env: NodeJS.ProcessEnv = process.env, everyMs = 1000): () => void {
   const parent = Number(env[WORKER_PARENT_ENV]);
   if (!Number.isInteger(parent) || parent <= 0) return () => undefined;
-  const timer = setInterval(() => {
+  const check = (): void => {
     if (process.ppid === parent) return;
     process.stderr.write(`the server (pid ${parent}) is gone: this worker stops; its next start recovers the job\n`);
     process.exit(1);
-  }, everyMs);
+  };
+  // At once too: a worker whose server died while it started must not begin the job (a short one would
+  // finish before the first tick).
+  check();
+  const timer = setInterval(check, everyMs);
   timer.unref();
   return () => clearInterval(timer);
 }
