@@ -87,17 +87,23 @@ describe('kill -9 of npm start mid-extraction and mid-training (issue 15)', () =
   });
 
   it('extracts every image the crash left pending, with no request, and GET /datasets/{name} names the recovery', async () => {
-    const first = await stack.json<Dataset>('/datasets/fm');
-    expect(first.recovery).toBeDefined();
-    // Extraction went on between the last look and the kill: at most what was pending then, and some.
-    expect(first.recovery!.found).toBeGreaterThan(0);
-    expect(first.recovery!.found).toBeLessThanOrEqual(atKill.pending);
-    expect(first.recovery!.message).toMatch(/after a restart/);
+    // Every image is extracted after the restart with no request: the claim that must always hold.
     const done = await until('fm to be extracted', async () => {
       const d = await stack.json<Dataset>('/datasets/fm');
-      return d.totals.pending === 0 && d.recovery?.state === 'done' ? d : undefined;
+      return d.totals.pending === 0 && (d.recovery === undefined || d.recovery.state === 'done') ? d : undefined;
     }, 90_000, 500);
     expect(done.totals).toEqual({ images: files.length, extracted: files.length, failed: 0, pending: 0 });
+    if (!/Recovering after a restart: extracting/.test(stack.log)) {
+      // The last batch in flight (a few images: MobileNetV2 is quick) can land between the look that found
+      // them pending and the kill; then the restart has nothing to recover and no recovery to name. Say so.
+      console.warn(`crash-recovery: the restart's reconciliation found nothing pending in fm (${atKill.pending} were pending at the kill); the recovery-note checks do not apply to this run`);
+      expect(done.recovery).toBeUndefined();
+      return;
+    }
+    expect(done.recovery).toBeDefined();
+    // Extraction went on between the last look and the kill: at most what was pending then, and some.
+    expect(done.recovery!.found).toBeGreaterThan(0);
+    expect(done.recovery!.found).toBeLessThanOrEqual(atKill.pending);
     expect(done.recovery).toMatchObject({ state: 'done', extracted: done.recovery!.found });
     expect(done.recovery!.message).toMatch(/^Recovered after a restart: \d+ of the \d+ images the last run left pending were extracted\.$/);
     expect(stack.log).toMatch(/Recovering after a restart: extracting \d+ images the last run left pending \(fm\)/);
