@@ -10,11 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importWeights } from '../../src/weights/index.js';
-import { buildModel } from '../../src/zoo/index.js';
+import { randomMobileNetHome } from '../helpers/dev-process.js';
 import { FASHION_MNIST } from '../helpers/fixtures.js';
-import { writeTfjsFolder } from '../unit/finetune/fixtures.js';
-import { randomizeWeights } from '../unit/onnx/helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -40,7 +37,6 @@ describe('npm start with generated S3 credentials', () => {
   let s3 = '';
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'hs-creds-home-'));
     data = mkdtempSync(join(tmpdir(), 'hs-creds-data-'));
     images = mkdtempSync(join(tmpdir(), 'hs-creds-images-'));
     // Two labels of five images: enough to extract and train on, quick on a busy machine.
@@ -48,16 +44,7 @@ describe('npm start with generated S3 credentials', () => {
       mkdirSync(join(images, 'fm', label), { recursive: true });
       for (const file of readdirSync(join(FASHION_MNIST, 'train', label)).slice(0, 5)) copyFileSync(join(FASHION_MNIST, 'train', label, file), join(images, 'fm', label, file));
     }
-    const model = buildModel('mobilenet_v2', { includeTop: true });
-    const folder = mkdtempSync(join(tmpdir(), 'hs-creds-weights-'));
-    try {
-      randomizeWeights(model);
-      await writeTfjsFolder(model, folder);
-      await importWeights(folder, { model: 'mobilenet_v2', home });
-    } finally {
-      model.dispose();
-      rmSync(folder, { recursive: true, force: true });
-    }
+    home = await randomMobileNetHome('hs-creds');
     env = { ...process.env, HEADSTART_HOME: home, POWERTOOLS_METRICS_DISABLED: 'true' };
     for (const name of ['HEADSTART_S3_ACCESS_KEY_ID', 'HEADSTART_S3_SECRET_ACCESS_KEY', 'HEADSTART_API_KEY', 'HEADSTART_DATA']) delete env[name];
     child = spawn(process.execPath, ['bin/headstart.js', 'dev', '--port', '0', '--s3-port', '0', '--data', data, '--model', 'mobilenet_v2'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
