@@ -28,7 +28,7 @@ import { StartupRecovery } from './recovery.js';
 import { StorageWatch } from './storage-watch.js';
 import { datasetPrefix } from '../src/layout.js';
 import { inProcessExtraction } from '../src/predict/index.js';
-import { serviceClassifier } from './predict.js';
+import { serviceClassifier } from '../functions/predict/classifier.js';
 
 export interface DevOptions {
   /** @default 3000 */

@@ -29,8 +29,12 @@ export interface ApiDeps {
   issuesLauncher?: TrainLauncher;
   /** Images GET /datasets/{name}/issues computes within the request. @default syncIssueLimit() (HEADSTART_SYNC_ISSUE_LIMIT, else 10,000) */
   syncIssueLimit?: number;
-  /** Whether prediction jobs may name a `model` (the whole network per image): the local stack's classify service; not the cloud's train function. */
-  predictWithModels?: boolean;
+  /**
+   * Starts queued batch prediction jobs with a `model` (the whole network per image): the predict function in the
+   * cloud (LambdaTrainLauncher on PREDICT_FUNCTION_NAME), the local predictLauncher when it has the classify
+   * service; absent: such a request answers 409 PredictUnavailable (a `head` still works).
+   */
+  modelPredictLauncher?: TrainLauncher;
   /** Presigns POST /uploads URLs. */
   uploads: UploadSigner;
   /** Lifetime of a presigned upload URL. @default 900 */

@@ -27,11 +27,14 @@ const deps = once(async () => {
   if (!functionName) throw new InvalidArgumentError('TRAIN_FUNCTION_NAME is not set: the function POST /train starts.');
   // One launcher: the train function runs head training and batch prediction's head pass (it reads the job's kind).
   const launcher = new LambdaTrainLauncher({ functionName });
+  // Batch prediction with a model (the whole network per image): the predict function, on the classify image.
+  const predictFunction = process.env.PREDICT_FUNCTION_NAME;
   return {
     store,
     namespace: once(() => namespaceFor(config, { store })),
     launcher,
     predictLauncher: launcher,
+    modelPredictLauncher: predictFunction ? new LambdaTrainLauncher({ functionName: predictFunction, name: 'the predict function' }) : undefined,
     issuesLauncher: launcher,
     finetuneLauncher: finetuneLauncherFromEnv(),
     uploads: new S3UploadSigner(presignClient({ endpoint: config.endpoint }), config.bucket),

@@ -39,8 +39,10 @@ export interface LambdaSdk {
 const LAMBDA_SDK = '@aws-sdk/client-lambda';
 
 export interface LambdaTrainLauncherOptions {
-  /** Name or ARN of the train function (TRAIN_FUNCTION_NAME). */
+  /** Name or ARN of the train function (TRAIN_FUNCTION_NAME), or of the predict function (PREDICT_FUNCTION_NAME). */
   functionName: string;
+  /** What the function is called in errors. @default 'the train function' */
+  name?: string;
   /** @default a LambdaClient from the SDK, created on first launch */
   client?: LambdaLike;
   /** @default import('@aws-sdk/client-lambda') */
@@ -60,6 +62,10 @@ export class LambdaTrainLauncher implements TrainLauncher {
     this.client = options.client;
   }
 
+  private get name(): string {
+    return this.options.name ?? 'the train function';
+  }
+
   async launch(jobId: string): Promise<void> {
     const sdk = await this.loadSdk();
     this.client ??= new sdk.LambdaClient({});
@@ -68,23 +74,25 @@ export class LambdaTrainLauncher implements TrainLauncher {
     try {
       response = await this.client.send(new sdk.InvokeCommand({ FunctionName: this.options.functionName, InvocationType: 'Event', Payload: payload }));
     } catch (error) {
-      throw new LaunchError(`Could not start the train function '${this.options.functionName}': ${(error as Error).message}`, { cause: error });
+      throw new LaunchError(`Could not start ${this.name} '${this.options.functionName}': ${(error as Error).message}`, { cause: error });
     }
     if (response.StatusCode !== 202) {
-      throw new LaunchError(`The train function '${this.options.functionName}' did not accept job ${jobId} (status ${response.StatusCode ?? 'none'}).`);
+      throw new LaunchError(`${capitalized(this.name)} '${this.options.functionName}' did not accept job ${jobId} (status ${response.StatusCode ?? 'none'}).`);
     }
   }
 
   private loadSdk(): Promise<LambdaSdk> {
     this.sdk ??= (this.options.loadSdk ?? (() => import(LAMBDA_SDK) as Promise<LambdaSdk>))().catch((error: unknown) => {
       this.sdk = undefined;
-      throw new LaunchError(`POST /train needs ${LAMBDA_SDK} to start the train function, and it could not be loaded: ${(error as Error).message}`, {
+      throw new LaunchError(`POST /train and POST /predict need ${LAMBDA_SDK} to start ${this.name}, and it could not be loaded: ${(error as Error).message}`, {
         cause: error,
       });
     });
     return this.sdk;
   }
 }
+
+const capitalized = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 /**
  * The cloud launcher of fine-tuning jobs: SubmitJob of the GPU job definition whose command is

@@ -122,7 +122,9 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
   const finetuneLauncher = new InProcessTrainLauncher(run);
   const predictLauncher = new InProcessTrainLauncher(run);
   const issuesLauncher = new InProcessTrainLauncher(run);
-  const deps: ApiDeps = { ...options, launcher, finetuneLauncher, predictLauncher, issuesLauncher, predictWithModels: options.predict?.classifier !== undefined };
+  // One local queue for both kinds of prediction job: the server's classify service runs the model ones.
+  const modelPredictLauncher = options.predict?.classifier ? predictLauncher : undefined;
+  const deps: ApiDeps = { ...options, launcher, finetuneLauncher, predictLauncher, modelPredictLauncher, issuesLauncher };
   return {
     handler: createHttpHandler(async () => [...apiRoutes(deps), ...(options.routes ?? [])]),
     launcher,

@@ -60,12 +60,15 @@ export function parseTrainEvent(event: unknown): string {
   return validateJobId(jobId);
 }
 
-/** An AbortSignal that fires DEADLINE_MARGIN_MS before the invocation's time runs out (never, without a context). */
-function deadline(context: Context | undefined): { signal: AbortSignal; clear: () => void } {
+/**
+ * An AbortSignal that fires DEADLINE_MARGIN_MS before the invocation's time runs out (never, without a context),
+ * with `reason` (by default the train function's TrainingTimeout). The predict function stops on it too.
+ */
+export function deadline(context: Context | undefined, reason?: HeadstartError): { signal: AbortSignal; clear: () => void } {
   const controller = new AbortController();
   const remaining = context?.getRemainingTimeInMillis?.();
   if (remaining === undefined) return { signal: controller.signal, clear: () => {} };
-  const reason = new HeadstartError(
+  reason ??= new HeadstartError(
     'TrainingTimeout',
     `Training stopped ${DEADLINE_MARGIN_MS / 1000} s before the train function's time limit: ` +
       'lower head.epochs or head.patience, train on fewer images, or raise the function timeout.',

@@ -17,8 +17,8 @@ export class ModelPredictUnavailableError extends HeadstartError {
   constructor(model: string) {
     super(
       'PredictUnavailable',
-      `Batch prediction with model '${model}' runs the whole network on every image, which this deployment's prediction runner (the train function) cannot: ` +
-        "train a head on the images' cached features and predict with it ('head'), or run it on the local stack (npm start).",
+      `Batch prediction with model '${model}' runs the whole network on every image, and this deployment has no runner for that ` +
+        "(the predict function in the cloud, the classify service on the local stack): train a head on the images' cached features and predict with it ('head').",
     );
   }
 }

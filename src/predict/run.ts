@@ -60,6 +60,12 @@ export interface RunPredictOptions {
   headBatch?: number;
   /** Images per classifier call of a `model` job. @default 32 */
   modelBatch?: number;
+  /**
+   * When a `model` job stops classifying (ms since the epoch, as Date.now()): the images it has not reached
+   * fail with 'NotReached', and the job writes its results and ends as usual (the predict function sets it
+   * before its 15-minute limit, keeping time to write and announce). @default no limit
+   */
+  deadline?: number;
   /** Least time between two progress writes. @default 1000 */
   progressEveryMs?: number;
 }
@@ -319,6 +325,10 @@ class PredictRun {
     const batch = this.options.modelBatch ?? 32;
     for (let start = 0; start < items.length; start += batch) {
       this.throwIfAborted();
+      if (this.options.deadline !== undefined && Date.now() >= this.options.deadline) {
+        this.notReached(items.slice(start));
+        return;
+      }
       const keys = items.slice(start, start + batch).map((item) => item.key);
       const answers = await this.options.classifier!.classify(keys, model, this.job.request.top ?? 5);
       keys.forEach((key, i) => {
@@ -328,6 +338,19 @@ class PredictRun {
         else this.fail(key, 'NoPrediction', 'the model answered no labels.');
       });
       await this.report();
+    }
+  }
+
+  /** Images a time-bound job did not get to: each fails alone, and the message says how to finish them. */
+  private notReached(items: readonly Item[]): void {
+    const first = items[0]?.key;
+    logger.warn('prediction job reached its time limit', { jobId: this.job.jobId, notReached: items.length, first });
+    for (const item of items) {
+      this.fail(
+        item.key,
+        'NotReached',
+        `the job's time limit came before this image (${items.length} image(s) from ${first} on, in key order, were not classified): POST /predict again on a prefix holding the rest.`,
+      );
     }
   }
 

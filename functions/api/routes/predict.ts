@@ -32,7 +32,8 @@ async function requireImages(store: ObjectStore, prefix: string, dataset: string
 /**
  * POST /predict: validates the body, checks the head (published, on the service's features) or the model
  * (a zoo id or a published fine-tuned model) and that the prefix has images, records the job as queued,
- * hands it to the prediction launcher and answers 202 with the job to poll (GET /jobs/{id}).
+ * hands it to its launcher (a head's: predictLauncher; a model's: modelPredictLauncher) and answers 202 with
+ * the job to poll (GET /jobs/{id}).
  */
 export function predictRoutes(deps: ApiDeps): Route[] {
   async function predict(request: ApiRequest): Promise<ApiResponse> {
@@ -44,13 +45,15 @@ export function predictRoutes(deps: ApiDeps): Route[] {
       if (head.base.namespace !== namespaceId(service) || (head.base.pooling ?? null) !== (service.pooling ?? null)) {
         throw new PredictHeadBaseError(body.head, head.base, service);
       }
-    } else if (!deps.predictWithModels) {
+    } else if (!deps.modelPredictLauncher) {
       throw new ModelPredictUnavailableError(body.model!);
     } else if (!(MODEL_IDS as readonly string[]).includes(body.model!) && !(await deps.store.exists(finetunedPointerKey(body.model!)))) {
       throw new ModelNotFoundError(body.model!, MODEL_IDS);
     }
     await requireImages(deps.store, predictPrefix(body), body.dataset);
-    return launch(deps.store, deps.predictLauncher, await createPredictJob(deps.store, body));
+    // A head runs on cached features (the train function); a model on every image (the predict function).
+    const launcher = body.model !== undefined ? deps.modelPredictLauncher! : deps.predictLauncher;
+    return launch(deps.store, launcher, await createPredictJob(deps.store, body));
   }
   return [{ method: 'POST', path: '/predict', handler: predict }];
 }

@@ -40,6 +40,8 @@ describe('LambdaTrainLauncher', () => {
     await expect(failing.launch('j')).rejects.toThrow(new LaunchError("Could not start the train function 'f': Rate exceeded"));
     const refused = new LambdaTrainLauncher({ functionName: 'f', loadSdk: async () => fakeSdk({ StatusCode: 200 }).sdk });
     await expect(refused.launch('j')).rejects.toThrow("The train function 'f' did not accept job j (status 200).");
+    const predict = new LambdaTrainLauncher({ functionName: 'p', name: 'the predict function', loadSdk: async () => fakeSdk({ StatusCode: 500 }).sdk });
+    await expect(predict.launch('j')).rejects.toThrow("The predict function 'p' did not accept job j (status 500).");
   });
 
   it('says which package is missing when the SDK cannot be loaded, and tries again next time', async () => {
@@ -53,7 +55,7 @@ describe('LambdaTrainLauncher', () => {
     });
     await expect(launcher.launch('j')).rejects.toMatchObject({
       code: 'LaunchFailed',
-      message: "POST /train needs @aws-sdk/client-lambda to start the train function, and it could not be loaded: Cannot find package '@aws-sdk/client-lambda'",
+      message: "POST /train and POST /predict need @aws-sdk/client-lambda to start the train function, and it could not be loaded: Cannot find package '@aws-sdk/client-lambda'",
     });
     await expect(launcher.launch('j')).rejects.toBeInstanceOf(LaunchError);
     expect(attempts).toBe(2);

@@ -1,11 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseExtractEvent } from '../../../functions/extract/events.js';
+import { createPredictHandler, PREDICT_WRAP_UP_MS } from '../../../functions/predict/handler.js';
 import { createTrainHandler, type PredictContext } from '../../../functions/train/handler.js';
 import { eventBridgeEvents, PREDICT_EVENT, sqsEnqueue, type PutEventsInput, type SqsBatchInput } from '../../../functions/train/predict.js';
 import { initBackend } from '../../../src/engine/backend.js';
 import { createJob, createPredictJob, readJob } from '../../../src/jobs/index.js';
 import { runTrainingJob } from '../../../src/heads/job.js';
-import type { PredictSummary } from '../../../src/predict/index.js';
+import type { ImageClassifier, PredictSummary } from '../../../src/predict/index.js';
+import { predictionResultsKey } from '../../../src/layout.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import { lambdaContext } from '../../helpers/events.js';
 import { FAST_HEAD, NS, quietLogs, writeDataset } from '../jobs/fixtures.js';
@@ -75,5 +77,60 @@ describe('the cloud adapters of batch prediction', () => {
     expect(contexts[0]!.remainingMs).toBeLessThanOrEqual(10 * 60 * 1000 - 15_000 - 120_000);
     expect(published.map((s) => [s.jobId, s.status])).toEqual([[job.jobId, 'succeeded']]);
     expect(await readJob(store, job.jobId)).toMatchObject({ progress: { images: { total: 21, cached: 20, failed: 1 } } });
+  });
+});
+
+describe('the predict function (batch prediction with a model)', () => {
+  /** A classifier that names every image after its file and records the batches it was given. */
+  const namingClassifier = (asked: string[][] = []): ImageClassifier => ({
+    async classify(keys, model) {
+      asked.push([model, ...keys]);
+      return keys.map((key) => (key.endsWith('bad.jpg') ? { code: 'CorruptImage', message: 'truncated' } : [{ label: key.split('/').pop()!, score: 0.9 }]));
+    },
+  });
+  const shop = async () => {
+    const store = new MemoryStore();
+    for (const name of ['a', 'bad', 'c']) await store.put(`images/shop/_unlabelled/${name}.jpg`, name);
+    return store;
+  };
+
+  it('runs a queued model job with its classifier, writes the results, announces them, and keeps the wrap-up time', async () => {
+    const store = await shop();
+    const asked: string[][] = [];
+    const published: PredictSummary[] = [];
+    const handler = createPredictHandler(async () => ({ store, namespace: async () => NS, classifier: namingClassifier(asked), events: { publish: async (s) => void published.push(s) } }));
+    const job = await createPredictJob(store, { dataset: 'shop', model: 'mobilenet_v2', top: 1 });
+    const result = await handler({ jobId: job.jobId }, lambdaContext(PREDICT_WRAP_UP_MS + 60_000));
+    expect(result).toEqual({ jobId: job.jobId, status: 'succeeded', error: undefined });
+    expect(asked).toEqual([['mobilenet_v2', 'images/shop/_unlabelled/a.jpg', 'images/shop/_unlabelled/bad.jpg', 'images/shop/_unlabelled/c.jpg']]);
+    const rows = (await store.get(predictionResultsKey(job.jobId, 'jsonl'))).toString().trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((r) => r.label ?? r.error.code)).toEqual(['a.jpg', 'CorruptImage', 'c.jpg']);
+    expect(published).toEqual([expect.objectContaining({ jobId: job.jobId, status: 'succeeded', images: expect.objectContaining({ total: 3, predicted: 2, failed: 1 }) })]);
+  });
+
+  it('classifies nothing past its limit less the wrap-up time: the images it did not reach fail with NotReached, and the job still ends', async () => {
+    const store = await shop();
+    const asked: string[][] = [];
+    const handler = createPredictHandler(async () => ({ store, namespace: async () => NS, classifier: namingClassifier(asked) }));
+    const job = await createPredictJob(store, { dataset: 'shop', model: 'mobilenet_v2' });
+    // Less time left than the wrap-up needs: no batch starts.
+    const result = await handler({ jobId: job.jobId }, lambdaContext(PREDICT_WRAP_UP_MS - 1000));
+    expect(result.status).toBe('succeeded');
+    expect(asked).toEqual([]);
+    expect(await readJob(store, job.jobId)).toMatchObject({ progress: { images: { total: 3, predicted: 0, failed: 3 } }, failures: [{ code: 'NotReached' }, { code: 'NotReached' }, { code: 'NotReached' }] });
+  });
+
+  it("fails a head job or a training job sent to it, saying which function runs it; a deployment without a namespace fails the job, not the invocation", async () => {
+    const store = await shop();
+    await writeDataset(store, 'pets', { labels: { cat: 4, dog: 4 } });
+    const handler = createPredictHandler(async () => ({ store, namespace: async () => NS, classifier: namingClassifier() }));
+    const head = await createPredictJob(store, { dataset: 'shop', head: 'some-head' });
+    expect(await handler({ jobId: head.jobId }, lambdaContext())).toMatchObject({ status: 'failed', error: { code: 'InvalidArgument', message: expect.stringContaining('with a head, which the train function runs') } });
+    const train = await createJob(store, { dataset: 'pets', head: FAST_HEAD });
+    expect(await handler({ jobId: train.jobId }, lambdaContext())).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('is a train job') } });
+    const broken = createPredictHandler(async () => ({ store, namespace: async () => Promise.reject(new Error('no weights index')), classifier: namingClassifier() }));
+    const model = await createPredictJob(store, { dataset: 'shop', model: 'mobilenet_v2' });
+    expect(await broken({ jobId: model.jobId }, lambdaContext())).toMatchObject({ status: 'failed' });
+    await expect(handler({ nope: 1 }, lambdaContext())).rejects.toMatchObject({ code: 'InvalidArgument' });
   });
 });

@@ -207,6 +207,32 @@ describe('runPredictJob with a model', () => {
     const without = await predict(store, { dataset: 'shop', model: 'densenet121' });
     expect(without).toMatchObject({ status: 'failed', error: { code: 'PredictUnavailable' } });
   });
+
+  it('stops classifying at its deadline: the images not reached fail with NotReached, the rest are kept and the job ends', async () => {
+    const store = new MemoryStore();
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await store.put(`images/shop/_unlabelled/${name}.jpg`, name);
+    let now = 1_000_000;
+    const clock = Date.now;
+    Date.now = () => now;
+    try {
+      const done = await predict(store, { dataset: 'shop', model: 'densenet121', top: 1 }, {
+        modelBatch: 2,
+        deadline: 1_000_050,
+        classifier: {
+          async classify(keys) {
+            // Each batch takes 40 ms: the second starts before the deadline, the third after it.
+            now += 40;
+            return keys.map(() => [{ label: 'tabby', score: 0.75 }]);
+          },
+        },
+      });
+      expect(done).toMatchObject({ status: 'succeeded', progress: { images: { total: 5, predicted: 4, failed: 1 } } });
+      expect(done.failures).toEqual([{ key: 'images/shop/_unlabelled/e.jpg', code: 'NotReached', message: expect.stringContaining('from images/shop/_unlabelled/e.jpg on') }]);
+      expect((await lines(store, done.jobId)).map((row) => ('error' in row ? (row.error as { code: string }).code : row.label))).toEqual(['tabby', 'tabby', 'tabby', 'tabby', 'NotReached']);
+    } finally {
+      Date.now = clock;
+    }
+  });
 });
 
 describe('prediction jobs and the webhook', () => {

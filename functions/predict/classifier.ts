@@ -1,10 +1,11 @@
-import type { ClassifyService } from '../functions/classify/service.js';
-import type { ImageClassifier } from '../src/predict/index.js';
-import { MODEL_IDS } from '../src/zoo/types.js';
+import type { ClassifyService } from '../classify/service.js';
+import type { ImageClassifier } from '../../src/predict/index.js';
+import { MODEL_IDS } from '../../src/zoo/types.js';
 
 /**
  * The classify service as a batch prediction job's classifier (`model` jobs): the same warm pipelines and the
- * same answers as POST /classify with `{ key }`s. A zoo id is its ImageNet classifier; any other id a fine-tuned model.
+ * same answers as POST /classify with `{ key }`s: the predict function's in the cloud, the server's on the local
+ * stack. A zoo id is its ImageNet classifier; any other id a fine-tuned model.
  */
 export function serviceClassifier(service: Pick<ClassifyService, 'classify'>): ImageClassifier {
   return {
