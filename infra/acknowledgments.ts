@@ -5,6 +5,7 @@ import type { Api } from './api.js';
 import type { GpuBatch } from './batch.js';
 import type { Classify } from './classify.js';
 import type { Ingest } from './ingest.js';
+import type { Predict } from './predict.js';
 import type { Storage } from './storage.js';
 import type { Train } from './train.js';
 import { FINETUNED_PREFIX, PREFIX } from './storage.js';
@@ -22,6 +23,7 @@ export interface AcknowledgedStack extends IConstruct {
   readonly ingest?: Ingest;
   readonly train: Train;
   readonly classify: Classify;
+  readonly predict: Predict;
   readonly api: Api;
   readonly alarms: Alarms;
   readonly gpuBatch?: GpuBatch;
@@ -67,6 +69,13 @@ export function acknowledgeFindings(stack: AcknowledgedStack): void {
     ['Serverless-LambdaDLQ', 'Its asynchronous failures go to an on-failure destination that marks the job failed (functions/train-failed).'],
     [`AwsSolutions-IAM5[Resource::<${Stack.of(stack).getLogicalId(stack.train.failedFn.node.defaultChild as CfnElement)}.Arn>:*]`,
       'Invoking its own on-failure destination, any version (CDK grants function ARN and versions).']);
+  ack(stack.predict.fn,
+    ['Serverless-LambdaDLQ', 'Its asynchronous failures go to the train function\'s on-failure destination, which marks the job failed (functions/train-failed).'],
+    [`AwsSolutions-IAM5[Resource::<${Stack.of(stack).getLogicalId(stack.train.failedFn.node.defaultChild as CfnElement)}.Arn>:*]`,
+      'Invoking its on-failure destination, any version (CDK grants function ARN and versions).']);
+  ack(api.fn,
+    [`AwsSolutions-IAM5[Resource::<${Stack.of(stack).getLogicalId(stack.predict.fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+      'Invoking the predict function, any version (CDK grants function ARN and versions).']);
   ack(stack.train.failedFn,
     ['Serverless-LambdaDLQ', 'The on-failure destination itself; its own failures reach the TrainFailedErrors alarm.']);
   ack(api.fn,

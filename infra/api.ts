@@ -51,7 +51,7 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/datasets/{name}', target: 'api', throttle: LIGHT },
   { method: 'POST', path: '/uploads', target: 'api', throttle: LIGHT },
   { method: 'POST', path: '/backfill', target: 'api', throttle: JOBS, metered: true },
-  // Batch prediction: the train function runs the head pass (it is started like a training job).
+  // Batch prediction: the train function runs a head's pass, the predict function a model's (each started like a training job).
   { method: 'POST', path: '/predict', target: 'api', throttle: JOBS, metered: true },
   // Cached features only: the API function answers them (a sent image needs the classify function's model: send { key }).
   { method: 'GET', path: '/datasets/{name}/issues', target: 'api', throttle: COMPUTE },
@@ -100,8 +100,10 @@ export interface ApiProps {
   readonly quotaPerDay: number;
   /** Serves POST /classify and POST /features. */
   readonly classify: lambda.IFunction;
-  /** Started asynchronously by POST /train. */
+  /** Started asynchronously by POST /train (and POST /predict with a head). */
   readonly train: lambda.IFunction;
+  /** Started asynchronously by POST /predict with a model. @default none: such a request answers 409 PredictUnavailable */
+  readonly predict?: lambda.IFunction;
   /**
    * The TF.js layer: the API resolves the service's feature namespace from the zoo's model specs (TF.js
    * builders behind them), and TF.js is never bundled into a zip.
@@ -163,6 +165,7 @@ export class Api extends Construct {
       HEADSTART_MODEL: props.baseModel,
       EXTRACTION_MODE: props.extractionMode,
       TRAIN_FUNCTION_NAME: props.train.functionName,
+      ...(props.predict ? { PREDICT_FUNCTION_NAME: props.predict.functionName } : {}),
       UPLOAD_URL_TTL_SECONDS: String(UPLOAD_URL_TTL.toSeconds()),
     };
     const { jobQueue, extract, finetune } = props.batch ?? {};
@@ -200,6 +203,7 @@ export class Api extends Construct {
       [PREFIX.weights]: ['read'],
     });
     props.train.grantInvoke(fn);
+    props.predict?.grantInvoke(fn);
     for (const job of [extract, finetune]) if (jobQueue && job) job.jobDefinition.grantSubmitJob(fn, jobQueue);
     if (finetune) {
       // GET /jobs/{id} of a queued fine-tuning job asks Batch where it stands. ListJobs has no resource-level

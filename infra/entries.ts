@@ -18,6 +18,8 @@ export interface HandlerEntries {
   readonly api: string;
   /** POST /classify and POST /features (container image, same image as extract). */
   readonly classify: string;
+  /** Batch prediction jobs with a `model`, started by POST /predict (container image, same image as extract). */
+  readonly predict: string;
 }
 
 export const DEFAULT_ENTRIES: HandlerEntries = {
@@ -26,6 +28,7 @@ export const DEFAULT_ENTRIES: HandlerEntries = {
   trainFailed: 'functions/train-failed/index.ts',
   api: 'functions/api/index.ts',
   classify: 'functions/classify/index.ts',
+  predict: 'functions/predict/index.ts',
 };
 
 /** Entries as paths relative to the project root ('/'-separated, as Docker build args need them), checked to exist. */

@@ -4,7 +4,7 @@ import type { HandlerEntries } from './entries.js';
 
 /** Dockerfiles, relative to the project root (the build context). */
 export const DOCKERFILES = {
-  /** Lambda image for the extract and classify functions (CPU ONNX Runtime). */
+  /** Lambda image for the extract, classify and predict functions (CPU ONNX Runtime). */
   function: 'docker/extract/Dockerfile',
   /** Batch images, one target each (CUDA 12 for ONNX Runtime, CUDA 11.8 for tfjs-node-gpu: see the file). */
   batch: 'docker/batch/Dockerfile',
@@ -19,7 +19,7 @@ export const BATCH_TARGETS = {
 } as const;
 
 /** The Lambda image's handlers: the Dockerfile bundles each entry to `<name>.mjs` in LAMBDA_TASK_ROOT. */
-export const FUNCTION_IMAGE_HANDLERS = { extract: 'extract.handler', classify: 'classify.handler' } as const;
+export const FUNCTION_IMAGE_HANDLERS = { extract: 'extract.handler', classify: 'classify.handler', predict: 'predict.handler' } as const;
 
 /**
  * What the images need from the repository; everything else stays out of the staged build context, which CDK
@@ -48,8 +48,8 @@ export function imageAssetOptions(
 export function functionImageOptions(entries: HandlerEntries, baseModel: string): DockerImageAssetOptions {
   return imageAssetOptions(
     DOCKERFILES.function,
-    { EXTRACT_ENTRY: entries.extract, CLASSIFY_ENTRY: entries.classify, BASE_MODEL: baseModel },
-    outsideDefaultIncludes([entries.extract, entries.classify]),
+    { EXTRACT_ENTRY: entries.extract, CLASSIFY_ENTRY: entries.classify, PREDICT_ENTRY: entries.predict, BASE_MODEL: baseModel },
+    outsideDefaultIncludes([entries.extract, entries.classify, entries.predict]),
   );
 }
 

@@ -9,6 +9,7 @@ import { Classify } from './classify.js';
 import { resolveConfig, type HeadstartConfig, type ResolvedConfig } from './config.js';
 import { REPO_ROOT, resolveEntries, type HandlerEntries } from './entries.js';
 import { Ingest } from './ingest.js';
+import { Predict } from './predict.js';
 import { Storage } from './storage.js';
 import { Train } from './train.js';
 
@@ -29,6 +30,8 @@ export class HeadstartStack extends Stack {
   readonly ingest?: Ingest;
   readonly train: Train;
   readonly classify: Classify;
+  /** Batch prediction jobs with a model: the classify image, started asynchronously by POST /predict. */
+  readonly predict: Predict;
   readonly api: Api;
   readonly alarms: Alarms;
   /** GPUs on AWS Batch: when extractionMode is 'batch' or 'both' (extract job) or finetune is on (finetune job). */
@@ -70,11 +73,15 @@ export class HeadstartStack extends Stack {
       projectRoot, entries, bucket, baseModel: config.baseModel, memorySize: config.classifyMemoryMb,
       provisionedConcurrency: config.provisionedConcurrency, retainLogs,
     });
+    this.predict = new Predict(this, 'Predict', {
+      projectRoot, entries, bucket, baseModel: config.baseModel, memorySize: config.classifyMemoryMb, retainLogs,
+      onFailure: this.train.failedFn,
+    });
     this.api = new Api(this, 'Api', {
       projectRoot, entry: entries.api, bucket, baseModel: config.baseModel, memorySize: config.apiMemoryMb,
       extractionMode: config.extractionMode, corsOrigins: config.corsOrigins, retainLogs,
       auth: config.apiAuth, quotaPerDay: config.apiQuotaPerDay,
-      classify: this.classify.target, train: this.train.fn, tfjsLayer: this.train.layer, batch: this.gpuBatch,
+      classify: this.classify.target, train: this.train.fn, predict: this.predict.fn, tfjsLayer: this.train.layer, batch: this.gpuBatch,
     });
     this.alarms = new Alarms(this, 'Alarms', {
       deadLetterQueue: this.ingest?.deadLetterQueue,
@@ -83,6 +90,7 @@ export class HeadstartStack extends Stack {
         Train: this.train.fn,
         TrainFailed: this.train.failedFn,
         Classify: this.classify.fn,
+        Predict: this.predict.fn,
         Api: this.api.fn,
       },
       restApi: this.api.restApi,
@@ -105,7 +113,8 @@ export class HeadstartStack extends Stack {
       out('IngestQueueUrl', this.ingest.queue.queueUrl, 'Queue between the bucket and the extract function');
       out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Images that failed extraction 3 times');
     }
-    out('TrainFunctionName', this.train.fn.functionName, 'Started asynchronously by POST /train and POST /predict');
+    out('TrainFunctionName', this.train.fn.functionName, 'Started asynchronously by POST /train and POST /predict with a head');
+    out('PredictFunctionName', this.predict.fn.functionName, 'Started asynchronously by POST /predict with a model');
     out('AlarmTopicArn', this.alarms.topic.topicArn, 'Subscribe to receive alarms');
     const gpu = this.gpuBatch;
     if (gpu) {

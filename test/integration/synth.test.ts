@@ -60,12 +60,12 @@ describe.skipIf(missing.length > 0)(`cdk synth of the real app${missing.length ?
     }
   });
 
-  it('runs the five handlers: zip functions on nodejs22.x, the rest as images', () => {
+  it('runs the six handlers: zip functions on nodejs22.x, the rest (extract, classify, predict) as images', () => {
     const ours = Object.values(lambdaMode.template.Resources).filter(
       (r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).startsWith('headstart:'),
     );
 
-    expect(ours).toHaveLength(5);
+    expect(ours).toHaveLength(6);
     expect(ours.filter((r) => r.Properties.PackageType !== 'Image').map((r) => r.Properties.Runtime)).toEqual(['nodejs22.x', 'nodejs22.x', 'nodejs22.x']);
   });
 
@@ -78,7 +78,7 @@ describe.skipIf(missing.length > 0)(`cdk synth of the real app${missing.length ?
 
     expect(lambdaImage?.source).toEqual(
       expect.objectContaining({
-        dockerBuildArgs: { EXTRACT_ENTRY: DEFAULT_ENTRIES.extract, CLASSIFY_ENTRY: DEFAULT_ENTRIES.classify, BASE_MODEL: 'mobilenet_v2' },
+        dockerBuildArgs: { EXTRACT_ENTRY: DEFAULT_ENTRIES.extract, CLASSIFY_ENTRY: DEFAULT_ENTRIES.classify, PREDICT_ENTRY: DEFAULT_ENTRIES.predict, BASE_MODEL: 'mobilenet_v2' },
       }),
     );
     expect(named(lambdaMode)).toEqual(['docker/extract/Dockerfile']);

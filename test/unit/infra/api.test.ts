@@ -196,6 +196,7 @@ describe('functions behind the API', () => {
       HEADSTART_MODEL: 'mobilenet_v2',
       EXTRACTION_MODE: 'batch',
       TRAIN_FUNCTION_NAME: { Ref: logicalId(stack, stack.train.fn) },
+      PREDICT_FUNCTION_NAME: { Ref: logicalId(stack, stack.predict.fn) },
       UPLOAD_URL_TTL_SECONDS: '900',
       BATCH_JOB_QUEUE: queue,
       BATCH_JOB_DEFINITION: { Ref: logicalId(stack, gpu.extract!.jobDefinition) },
@@ -213,7 +214,7 @@ describe("'batch' mode", () => {
     template.resourceCountIs('AWS::SQS::Queue', 0);
     template.resourceCountIs('AWS::Batch::JobQueue', 1);
     expect(Object.keys(template.toJSON().Outputs)).not.toContain('IngestQueueUrl');
-    // Errors and Throttles of train, its on-failure handler, classify and API, API 5xx, failed Batch jobs.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4 * 2 + 1 + 1);
+    // Errors and Throttles of train, its on-failure handler, classify, predict and API, API 5xx, failed Batch jobs.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5 * 2 + 1 + 1);
   });
 });

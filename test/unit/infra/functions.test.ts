@@ -34,7 +34,7 @@ describe('runtimes', () => {
     const ours = functions.filter((f) => f.Properties.Description?.startsWith('headstart:'));
     const zips = ours.filter((f) => f.Properties.PackageType !== 'Image');
 
-    expect(ours).toHaveLength(5);
+    expect(ours).toHaveLength(6);
     expect(zips.map((f) => f.Properties.Runtime)).toEqual(['nodejs22.x', 'nodejs22.x', 'nodejs22.x']);
   });
 
@@ -45,8 +45,8 @@ describe('runtimes', () => {
     }
   });
 
-  it('runs extract and classify as x86-64 container images (ONNX Runtime and sharp are native)', () => {
-    for (const fn of [stack.ingest!.fn, stack.classify.fn]) {
+  it('runs extract, classify and predict as x86-64 container images (ONNX Runtime and sharp are native)', () => {
+    for (const fn of [stack.ingest!.fn, stack.classify.fn, stack.predict.fn]) {
       const props = template.toJSON().Resources[logicalId(stack, fn)].Properties;
       expect(props).toMatchObject({ PackageType: 'Image', Architectures: ['x86_64'] });
       expect(props.Runtime).toBeUndefined();
@@ -91,16 +91,45 @@ describe('train function', () => {
   });
 });
 
+describe('predict function', () => {
+  it("is the classify image with CMD predict.handler, 15 minutes and classify's memory, on ONNX Runtime", () => {
+    const resources = template.toJSON().Resources;
+    const props = resources[logicalId(stack, stack.predict.fn)].Properties;
+    const classify = resources[logicalId(stack, stack.classify.fn)].Properties;
+
+    expect(props).toMatchObject({
+      PackageType: 'Image',
+      ImageConfig: { Command: ['predict.handler'] },
+      Timeout: 900,
+      MemorySize: classify.MemorySize,
+      TracingConfig: { Mode: 'Active' },
+      Environment: { Variables: { HEADSTART_BUCKET: { Ref: logicalId(stack, stack.storage.bucket) }, HEADSTART_MODEL: 'mobilenet_v2', HEADSTART_ENGINE: 'onnx' } },
+    });
+    // The very image extract and classify run (one asset, built and pushed once).
+    expect(props.Code.ImageUri).toEqual(classify.Code.ImageUri);
+  });
+
+  it("never retries an async invocation, and sends its failures to the train function's on-failure handler", () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(stack, stack.predict.fn) },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack, stack.train.failedFn), 'Arn'] } } },
+    });
+  });
+});
+
 describe('outputs', () => {
   it('exposes the API URL, API key id, bucket, queues and alarm topic', () => {
     const outputs = template.toJSON().Outputs;
 
     expect(Object.keys(outputs)).toEqual(
-      expect.arrayContaining(['ApiUrl', 'ApiKeyId', 'BucketName', 'IngestQueueUrl', 'DeadLetterQueueUrl', 'TrainFunctionName', 'AlarmTopicArn']),
+      expect.arrayContaining(['ApiUrl', 'ApiKeyId', 'BucketName', 'IngestQueueUrl', 'DeadLetterQueueUrl', 'TrainFunctionName', 'PredictFunctionName', 'AlarmTopicArn']),
     );
     expect(outputs.BucketName.Value).toEqual({ Ref: logicalId(stack, stack.storage.bucket) });
     expect(outputs.ApiKeyId.Value).toEqual({ Ref: logicalId(stack, stack.api.apiKey) });
     expect(outputs.IngestQueueUrl.Value).toEqual({ Ref: logicalId(stack, stack.ingest!.queue) });
+    expect(outputs.PredictFunctionName.Value).toEqual({ Ref: logicalId(stack, stack.predict.fn) });
     // Fine-tuning is off by default (its CUDA image would be built on every deploy): no GPU path at all.
     for (const gpuOutput of ['BatchJobQueueArn', 'FinetuneJobDefinitionArn', 'BatchJobDefinitionArn']) expect(outputs).not.toHaveProperty(gpuOutput);
   });
@@ -130,7 +159,7 @@ describe('alarms', () => {
   });
 
   it('watches Errors and Throttles of every function', () => {
-    for (const fn of [stack.ingest!.fn, stack.train.fn, stack.train.failedFn, stack.classify.fn, stack.api.fn]) {
+    for (const fn of [stack.ingest!.fn, stack.train.fn, stack.train.failedFn, stack.classify.fn, stack.predict.fn, stack.api.fn]) {
       for (const metric of ['Errors', 'Throttles']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
           Namespace: 'AWS/Lambda',
@@ -159,8 +188,8 @@ describe('alarms', () => {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
-    // DLQ, Errors and Throttles of five functions, API 5xx; no GPU queue by default.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 5 * 2 + 1);
+    // DLQ, Errors and Throttles of six functions, API 5xx; no GPU queue by default.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 6 * 2 + 1);
   });
 
   it("lets CloudWatch publish to the topic, for this stack's alarms and account only", () => {

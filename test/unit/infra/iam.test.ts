@@ -61,6 +61,16 @@ describe('least privilege in the bucket', () => {
     });
   });
 
+  it('predict reads images/, published fine-tuned models, weights/ and its job; writes only jobs/, predictions/ and the weights index', () => {
+    expect(s3Access(statementsOfFunction(stack.predict.fn))).toEqual({
+      get: ['/images/*', '/jobs/*', '/models/finetuned/*', '/weights/*'],
+      put: ['/jobs/*', '/predictions/*', '/weights/*'],
+      abort: ['/jobs/*', '/predictions/*', '/weights/*'],
+      delete: [],
+      list: [''],
+    });
+  });
+
   it('the API reads what it serves, presigns PUTs to images/, records jobs (and stop requests), builds shards, deletes models, stop requests and reviews', () => {
     expect(s3Access(statementsOfFunction(stack.api.fn))).toEqual({
       get: ['/features/*', '/images/*', '/jobs/*', '/models/*', '/reviews/*', '/weights/*'],
@@ -128,16 +138,20 @@ describe('least privilege in the bucket', () => {
 });
 
 describe('beyond the bucket', () => {
-  it('lets the API invoke the train function and submit both GPU jobs to their queue only', () => {
+  it('lets the API invoke the train and predict functions and submit both GPU jobs to their queue only', () => {
     const statements = statementsOfFunction(stack.api.fn);
-    const invoke = statements.find((s) => actionsOf([s]).includes('lambda:InvokeFunction'));
+    const invoke = statements.filter((s) => actionsOf([s]).includes('lambda:InvokeFunction'));
+    const predictId = logicalId(stack, stack.predict.fn);
     const submit = statements.filter((s) => actionsOf([s]).includes('batch:SubmitJob'));
     const trainId = logicalId(stack, stack.train.fn);
     const gpu = stack.gpuBatch!;
 
-    expect(invoke?.Resource).toEqual([
+    expect(actionsOf(invoke)).toEqual(['lambda:InvokeFunction']);
+    expect(invoke.flatMap((s) => [s.Resource].flat())).toEqual([
       { 'Fn::GetAtt': [trainId, 'Arn'] },
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [trainId, 'Arn'] }, ':*']] },
+      { 'Fn::GetAtt': [predictId, 'Arn'] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [predictId, 'Arn'] }, ':*']] },
     ]);
     expect(actionsOf(submit)).toEqual(['batch:SubmitJob']);
     expect(new Set(submit.flatMap((s) => [s.Resource].flat()).map((r) => JSON.stringify(r)))).toEqual(
@@ -176,6 +190,12 @@ describe('beyond the bucket', () => {
     expect(trainOther.map((s) => [actionsOf([s]), s.Resource])).toEqual([
       [['lambda:InvokeFunction'], [{ 'Fn::GetAtt': [logicalId(stack, stack.train.failedFn), 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack, stack.train.failedFn), 'Arn'] }, ':*']] }]],
       [['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], queueArn],
+      [['events:PutEvents'], defaultBus],
+    ]);
+    // The predict function: its on-failure destination (the train function's) and the completion event; no queue.
+    const predictOther = statementsOfFunction(stack.predict.fn).filter((s) => actionsOf([s]).some((a) => !a.startsWith('s3:') && !XRAY.includes(a)));
+    expect(predictOther.map((s) => [actionsOf([s]), s.Resource])).toEqual([
+      [['lambda:InvokeFunction'], [{ 'Fn::GetAtt': [logicalId(stack, stack.train.failedFn), 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack, stack.train.failedFn), 'Arn'] }, ':*']] }]],
       [['events:PutEvents'], defaultBus],
     ]);
   });

@@ -131,14 +131,14 @@ describe('ingest', () => {
 describe('container images at synth (no Docker daemon here)', () => {
   const manifest = () => JSON.parse(readFileSync(join(outdir, 'Test.assets.json'), 'utf8'));
 
-  it('declares one Lambda image shared by extract and classify, built from the handler entries, and no GPU image by default', () => {
+  it('declares one Lambda image shared by extract, classify and predict, built from the handler entries, and no GPU image by default', () => {
     const images = Object.values(manifest().dockerImages) as { source: { dockerFile: string; dockerBuildArgs: object; platform: string } }[];
 
     expect(images.map((i) => i.source)).toEqual([
       {
         directory: expect.stringMatching(/^asset\./),
         dockerFile: 'docker/extract/Dockerfile',
-        dockerBuildArgs: { EXTRACT_ENTRY: FIXTURE_ENTRIES.extract, CLASSIFY_ENTRY: FIXTURE_ENTRIES.classify, BASE_MODEL: 'mobilenet_v2' },
+        dockerBuildArgs: { EXTRACT_ENTRY: FIXTURE_ENTRIES.extract, CLASSIFY_ENTRY: FIXTURE_ENTRIES.classify, PREDICT_ENTRY: FIXTURE_ENTRIES.predict, BASE_MODEL: 'mobilenet_v2' },
         platform: 'linux/amd64',
       },
     ]);

@@ -14,6 +14,7 @@ export const FIXTURE_ENTRIES = {
   trainFailed: 'test/fixtures/infra/train-failed/index.ts',
   api: 'test/fixtures/infra/api/index.ts',
   classify: 'test/fixtures/infra/classify/index.ts',
+  predict: 'test/fixtures/infra/predict/index.ts',
 } as const;
 
 /** The feature flags the real app runs with (cdk.json "context"), so tests see the template `cdk synth` makes. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createTrainFailedHandler, trainerFailure, type AsyncFailureRecord } from '../../../functions/train-failed/handler.js';
-import { createJob, readJob, writeJob } from '../../../src/jobs/index.js';
+import { createTrainFailedHandler, PREDICT_RUNNER, trainerFailure, type AsyncFailureRecord } from '../../../functions/train-failed/handler.js';
+import { createJob, createPredictJob, readJob, writeJob } from '../../../src/jobs/index.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import { lambdaContext } from '../../helpers/events.js';
 import { FAST_HEAD } from './fixtures.js';
@@ -44,6 +44,16 @@ describe('the train function on-failure handler', () => {
     const error = trainerFailure(failureRecord('job-x', overrides as Partial<AsyncFailureRecord>));
     expect(error.code).toBe(code);
     expect(error.message).toContain(text);
+  });
+
+  it("words a model prediction job's failure for the predict function, which shares the destination", async () => {
+    const store = new MemoryStore();
+    const job = await createPredictJob(store, { dataset: 'shop', model: 'mobilenet_v2' });
+    const handler = createTrainFailedHandler(async () => ({ store }));
+
+    expect(await handler(failureRecord(job.jobId, { responsePayload: { errorType: 'Runtime.OutOfMemory', errorMessage: 'signal: killed' } }), lambdaContext())).toEqual({ jobId: job.jobId, status: 'failed' });
+    expect((await readJob(store, job.jobId)).error).toEqual({ code: 'TrainerOutOfMemory', message: expect.stringMatching(/^The predict function ran out of memory: raise its memory \(classifyMemoryMb/) });
+    expect(trainerFailure(failureRecord('job-x'), PREDICT_RUNNER).message).toContain('The predict function was stopped at its time limit (Task timed out after 900.00 seconds): POST /predict again on a smaller prefix.');
   });
 
   it('leaves a job whose trainer recorded its own end as it is', async () => {
