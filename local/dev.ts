@@ -159,6 +159,7 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
       recovery,
       namespace: async () => namespace,
       uploads: signer,
+      downloads: signer,
       backfill: new InProcessBackfillLauncher(({ dataset }) => backfill(store, featurePipeline, datasetPrefix(dataset))),
       embed: async (bytes) => (await classify.service.features({ name: 0, bytes }, {})).features,
       home: config.home,

@@ -3,7 +3,7 @@ import type { ObjectStore } from '../../src/store/index.js';
 import type { BackfillLauncher } from './backfill.js';
 import type { TrainLauncher } from './launchers.js';
 import type { Embedder } from './routes/similar.js';
-import type { UploadSigner } from './uploads.js';
+import type { DownloadSigner, UploadSigner } from './uploads.js';
 
 /** What the API handler works with; created once per process (warm Lambda, local server). */
 export interface ApiDeps {
@@ -37,6 +37,8 @@ export interface ApiDeps {
   modelPredictLauncher?: TrainLauncher;
   /** Presigns POST /uploads URLs. */
   uploads: UploadSigner;
+  /** Presigns GETs of a prediction job's results files (GET /jobs/{id}/results?format=); absent: the file is the body. */
+  downloads?: DownloadSigner;
   /** Lifetime of a presigned upload URL. @default 900 */
   uploadTtlSeconds?: number;
   /** Runs POST /backfill; absent when the deployment has no GPU batch path (answers 409). */

@@ -45,6 +45,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   HeadBaseMismatch: 409,
   // GET /models/{id}/export: the model was republished while its bundle was built.
   ExportChanged: 409,
+  // GET /jobs/{id}/results: the prediction job has not written them (queued, running, or failed before).
+  ResultsNotReady: 409,
   FinetuneUnavailable: 409,
   PredictUnavailable: 409,
   IssuesUnavailable: 409,

@@ -12,13 +12,14 @@ import { issuesRoutes } from './routes/issues.js';
 import { reviewRoutes } from './routes/reviews.js';
 import { similarRoutes } from './routes/similar.js';
 import { predictRoutes } from './routes/predict.js';
+import { predictionRoutes } from './routes/predictions.js';
 
 /**
  * The routes the API function serves (infra/api.ts API_ROUTES with target 'api'). A new group of routes is a
  * `(deps) => Route[]` module under routes/ and one entry here (and its lines in API_ROUTES for the cloud).
  */
 export function apiRoutes(deps: ApiDeps): Route[] {
-  return [...trainRoutes(deps), ...defaultsRoutes(deps), ...jobRoutes(deps), ...modelRoutes(deps), ...datasetRoutes(deps), ...uploadRoutes(deps), ...backfillRoutes(deps), ...issuesRoutes(deps), ...similarRoutes(deps), ...reviewRoutes(deps), ...predictRoutes(deps)];
+  return [...trainRoutes(deps), ...defaultsRoutes(deps), ...jobRoutes(deps), ...modelRoutes(deps), ...datasetRoutes(deps), ...uploadRoutes(deps), ...backfillRoutes(deps), ...issuesRoutes(deps), ...similarRoutes(deps), ...reviewRoutes(deps), ...predictRoutes(deps), ...predictionRoutes(deps)];
 }
 
 /**

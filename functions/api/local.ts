@@ -12,7 +12,7 @@ import { createHttpHandler } from './http-handler.js';
 import { InProcessTrainLauncher } from './launchers.js';
 import type { Route } from './router.js';
 import type { Embedder } from './routes/similar.js';
-import type { UploadSigner } from './uploads.js';
+import type { DownloadSigner, UploadSigner } from './uploads.js';
 import type { BackfillLauncher } from './backfill.js';
 import { logger } from '../../src/logger.js';
 
@@ -23,6 +23,8 @@ export interface LocalApiOptions {
   namespace: () => Promise<FeatureNamespace>;
   uploads: UploadSigner;
   uploadTtlSeconds?: number;
+  /** Presigns GETs of prediction results (GET /jobs/{id}/results?format=csv|jsonl). */
+  downloads?: DownloadSigner;
   /** Feature vectors of sent images for POST /similar. */
   embed?: Embedder;
   /** The startup reconciliation's progress, for GET /datasets/{name} (local/recovery.ts). */
