@@ -128,18 +128,71 @@ export interface EpochLog {
 
 export interface Job {
   jobId: string;
-  kind: 'train' | 'finetune';
+  kind: 'train' | 'finetune' | 'predict' | 'issues';
   status: 'queued' | 'running' | 'succeeded' | 'failed';
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
-  progress: { epoch: number; epochs: number; loss: number | null; accuracy: number | null; valLoss: number | null; valAccuracy: number | null; etaMs: number | null; batch?: number; batches?: number };
+  progress: { epoch: number; epochs: number; loss: number | null; accuracy: number | null; valLoss: number | null; valAccuracy: number | null; etaMs: number | null; batch?: number; batches?: number; images?: ImageProgress };
   history: EpochLog[];
   error?: { code: string; message: string };
   headId?: string;
   modelId?: string;
-  request: { dataset: string };
+  /** A training job's dataset; a prediction job's PredictRequest. */
+  request: { dataset?: string } & Partial<PredictRequest>;
   worker?: { status: string; statusReason?: string };
+  /** Prediction jobs (src/jobs/types.ts PredictJobRecord). */
+  results?: { jsonl: string; csv: string };
+  failures?: Array<{ key: string; code: string; message: string }>;
+  webhook?: { url: string; delivered: boolean; attempts: number; lastStatus: number | null; lastError?: string; at?: string; afterRestart?: true };
+  imagesPerSecond?: number;
+}
+
+/** POST /predict: one of dataset/prefix, one of head/model. */
+export interface PredictRequest {
+  dataset?: string;
+  prefix?: string;
+  head?: string;
+  model?: string;
+  top?: number;
+  webhook?: string;
+}
+
+/** A prediction job's progress over its images (GET /jobs/{id} progress.images). */
+export interface ImageProgress {
+  phase: 'listing' | 'extracting' | 'predicting' | 'writing';
+  total: number;
+  cached: number;
+  extracted: number;
+  predicted: number;
+  failed: number;
+}
+
+/** One line of results.jsonl: an image's label, probability and top-k, or why it failed. */
+export type PredictionRow =
+  | { key: string; label: string; probability: number; top: Array<{ label: string; probability: number }>; source: 'cached' | 'extracted' | 'model' }
+  | { key: string; error: { code: string; message: string } };
+
+/** GET /jobs/{id}/results (functions/api/routes/predictions.ts). */
+export interface ResultsPage {
+  jobId: string;
+  offset: number;
+  limit: number;
+  only?: 'failed' | 'predicted';
+  total: number | null;
+  rows: PredictionRow[];
+  nextOffset: number | null;
+}
+
+/**
+ * A URL the browser can download a prediction job's results file from: the presigned GET the API answers for
+ * `Accept: application/json`, or, where the API answers the file itself, an object URL of it.
+ */
+export async function resultsFileUrl(jobId: string, format: 'csv' | 'jsonl'): Promise<{ url: string; expiresAt?: string }> {
+  const response = await fetch(`/jobs/${encodeURIComponent(jobId)}/results?format=${format}`, { headers: headers({ accept: 'application/json' }) });
+  if (!response.ok) throw await failure(response);
+  if ((response.headers.get('content-type') ?? '').includes('application/json')) return (await response.json()) as { url: string; expiresAt: string };
+  return { url: URL.createObjectURL(await response.blob()) };
 }
 
 export interface ClassMetrics {

@@ -6,6 +6,7 @@ import { DatasetPage, DatasetsPage } from './pages/datasets.js';
 import { ModelPage, ModelsPage } from './pages/models.js';
 import { IssuesPage, ReviewsPage } from './pages/quality.js';
 import { JobPage } from './pages/train.js';
+import { PredictPage } from './pages/predict.js';
 import { Link, usePath } from './router.js';
 import './style.css';
 
@@ -49,6 +50,7 @@ function Page(props: { path: string }) {
   if (section === 'jobs' && id) return <JobPage id={id} />;
   if (section === 'models') return <ModelsPage />;
   if (section === 'classify') return <ClassifyPage />;
+  if (section === 'predict') return <PredictPage />;
   if (section === undefined || section === 'datasets') return <DatasetsPage />;
   return (
     <main>
@@ -67,6 +69,7 @@ function App() {
     ['datasets', 'Datasets'],
     ['models', 'Models'],
     ['classify', 'Classify'],
+    ['predict', 'Predict'],
   ] as const;
   useEffect(() => {
     document.title = `headstart · ${path === '/' ? 'datasets' : path.slice(1)}`;

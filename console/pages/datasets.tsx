@@ -55,6 +55,7 @@ export function DatasetPage(props: { name: string }) {
       <p class="row links">
         <Link to={`/datasets/${encodeURIComponent(props.name)}/issues`}>Issues</Link>
         <Link to={`/datasets/${encodeURIComponent(props.name)}/reviews`}>Review queue</Link>
+        <Link to={`/predict?dataset=${encodeURIComponent(props.name)}`}>Predict every image</Link>
       </p>
       {dataset && totals && (
         <>

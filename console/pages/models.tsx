@@ -174,6 +174,8 @@ export function ModelPage(props: { id: string }) {
       {history.length > 0 && <HistoryCharts history={history} />}
       <p>
         <Link to={`/classify?model=${encodeURIComponent(props.id)}`}>Classify an image with this model</Link>
+        {' · '}
+        <Link to={`/predict?dataset=${encodeURIComponent(model.dataset)}&${model.headId ? 'head' : 'model'}=${encodeURIComponent(props.id)}`}>Predict a whole dataset with it</Link>
       </p>
       <button type="button" class="danger" onClick={remove}>
         Delete model

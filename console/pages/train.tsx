@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, post, type Defaults, type Job, type ModelSummary } from '../api.js';
 import { duration, ErrorNote, fixed, HistoryCharts, percent } from '../components.js';
 import { Link, navigate, usePoll } from '../router.js';
+import { PredictionFacts, PredictionResults } from './predict.js';
 
 type Mode = 'head' | 'finetune';
 
@@ -160,9 +161,14 @@ export function TrainForm(props: { dataset: string; heads: ModelSummary[] }) {
   );
 }
 
+const KINDS: Record<Job['kind'], string> = { train: 'head', finetune: 'fine-tuning', predict: 'batch prediction', issues: 'dataset issues' };
+
 const done = (job?: Job) => job?.status === 'succeeded' || job?.status === 'failed';
 
-/** GET /jobs/{id} every second while it runs: status, curves per epoch, ETA, stop; the model when it is done. */
+/**
+ * GET /jobs/{id} every second while it runs: status, curves per epoch, ETA, stop; the model when it is done. A batch
+ * prediction job shows its images' progress instead, then its results (PredictionJob).
+ */
 export function JobPage(props: { id: string }) {
   const { value: job, error, reload } = usePoll(() => get<Job>(`/jobs/${encodeURIComponent(props.id)}`), 1000, [props.id], (j) => !done(j));
   const [stopError, setStopError] = useState<Error>();
@@ -187,11 +193,15 @@ export function JobPage(props: { id: string }) {
         <>
           <dl class="facts">
             <dt>kind</dt>
-            <dd>{job.kind === 'train' ? 'head' : 'fine-tuning'}</dd>
-            <dt>dataset</dt>
-            <dd>
-              <Link to={`/datasets/${encodeURIComponent(job.request.dataset)}`}>{job.request.dataset}</Link>
-            </dd>
+            <dd>{KINDS[job.kind]}</dd>
+            {job.kind !== 'predict' && job.request.dataset !== undefined && (
+              <>
+                <dt>dataset</dt>
+                <dd>
+                  <Link to={`/datasets/${encodeURIComponent(job.request.dataset)}`}>{job.request.dataset}</Link>
+                </dd>
+              </>
+            )}
             <dt>status</dt>
             <dd>
               <span role="status" aria-live="polite" class={`status ${job.status}`}>
@@ -199,21 +209,27 @@ export function JobPage(props: { id: string }) {
                 {job.worker ? ` (worker ${job.worker.status})` : ''}
               </span>
             </dd>
-            <dt>epoch</dt>
-            <dd>
-              {job.progress.epoch} of {job.progress.epochs}
-              {job.progress.batches ? ` (batch ${job.progress.batch ?? 0} of ${job.progress.batches})` : ''}
-            </dd>
-            <dt>loss / accuracy</dt>
-            <dd>
-              {fixed(job.progress.loss)} / {percent(job.progress.accuracy)}
-            </dd>
-            <dt>validation</dt>
-            <dd>
-              {fixed(job.progress.valLoss)} / {percent(job.progress.valAccuracy)}
-            </dd>
-            <dt>ETA</dt>
-            <dd>{done(job) ? 'done' : duration(job.progress.etaMs)}</dd>
+            {job.kind === 'predict' ? (
+              <PredictionFacts job={job} done={done(job)} />
+            ) : (
+              <>
+                <dt>epoch</dt>
+                <dd>
+                  {job.progress.epoch} of {job.progress.epochs}
+                  {job.progress.batches ? ` (batch ${job.progress.batch ?? 0} of ${job.progress.batches})` : ''}
+                </dd>
+                <dt>loss / accuracy</dt>
+                <dd>
+                  {fixed(job.progress.loss)} / {percent(job.progress.accuracy)}
+                </dd>
+                <dt>validation</dt>
+                <dd>
+                  {fixed(job.progress.valLoss)} / {percent(job.progress.valAccuracy)}
+                </dd>
+                <dt>ETA</dt>
+                <dd>{done(job) ? 'done' : duration(job.progress.etaMs)}</dd>
+              </>
+            )}
           </dl>
           {!done(job) && (
             <button type="button" onClick={stop}>
@@ -231,7 +247,7 @@ export function JobPage(props: { id: string }) {
               Model: <Link to={`/models/${encodeURIComponent(model)}`}>{model}</Link>
             </p>
           )}
-          <HistoryCharts history={history} />
+          {job.kind === 'predict' ? <PredictionResults job={job} /> : <HistoryCharts history={history} />}
         </>
       )}
     </main>

@@ -1,4 +1,6 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
@@ -115,7 +117,8 @@ describeWhen({ reason: missing.join('; ') || undefined }, `the console in headle
     await page.type('.keybar input[type=password]', KEY);
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     await page.waitForSelector('main h1');
-    expect(await text(page, 'main')).toContain('No datasets yet');
+    // The list shows once GET /datasets answers.
+    await page.waitForFunction(`document.querySelector('main')?.textContent.includes('No datasets yet')`);
   });
 
   it('uploads a folder of class folders through presigned PUTs and shows extraction finish, per label', async () => {
@@ -234,6 +237,106 @@ describeWhen({ reason: missing.join('; ') || undefined }, `the console in headle
     await shot('5-classify');
   });
 
+  it('starts a batch prediction of the dataset from its page, watches it, and judges the results: thumbnails, label, probability, top-k, the failed image, downloads', async () => {
+    // A webhook receiver: the job page says whether the completion was delivered.
+    const received: string[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push(body);
+        response.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`;
+    try {
+      await page.goto(`${stack.api.url}/console/datasets/shop`);
+      await page.click('a[href="/console/predict?dataset=shop"]');
+      await page.waitForFunction(`location.pathname === '/console/predict'`);
+      await page.waitForFunction(`[...document.querySelectorAll('form.predict select')].every((s) => s.options.length > 0)`);
+      expect(await page.evaluate(`document.querySelector('form.predict select[name=dataset]').value`)).toBe('shop');
+      await page.select('form.predict select[name=target]', `head:${headId}`);
+      await page.focus('form.predict input[type=number]');
+      await page.keyboard.down('Control');
+      await page.keyboard.press('KeyA');
+      await page.keyboard.up('Control');
+      await page.keyboard.type('2');
+      await page.type('form.predict input[type=url]', webhook);
+      expect(await unlabelledControls(page)).toEqual([]);
+      await shot('5d-predict-form');
+      expect(await tabTo(page, 'form.predict button[type=submit]')).toBe(true);
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(`location.pathname.startsWith('/console/jobs/') || document.querySelector('form.predict .error')`);
+      expect(await page.$eval('form.predict .error', (el) => el.textContent).catch(() => null)).toBeNull();
+      const jobId = decodeURIComponent(page.url().split('/').pop()!);
+      await page.waitForFunction(`document.querySelector('.status')?.textContent === 'succeeded'`, { timeout: 60_000 });
+      const total = LABELS.length * PER_LABEL + 1;
+      expect(await text(page, '.progress-images')).toBe(`${total} of ${total} images: ${total - 1} predicted, 1 failed (${total - 1} cached, 0 extracted)`);
+      const job = await api<{ request: unknown; webhook: { delivered: boolean }; results: { csv: string; jsonl: string } }>('GET', `/jobs/${jobId}`);
+      expect(job.request).toEqual({ dataset: 'shop', head: headId, top: 2, webhook });
+      expect(job.webhook.delivered).toBe(true);
+      expect(JSON.parse(received[0]!)).toMatchObject({ jobId, status: 'succeeded' });
+      await page.waitForFunction(`document.querySelector('.webhook')?.textContent.startsWith('delivered')`);
+
+      // The table is the API's page: one row per image in key order, top-2 each, the broken image with its error.
+      const { rows } = await api<{ rows: Array<{ key: string; label?: string; probability?: number; top?: Array<{ label: string }>; error?: { code: string } }> }>('GET', `/jobs/${jobId}/results?limit=100`);
+      expect(rows).toHaveLength(total);
+      await page.waitForFunction(`document.querySelectorAll('table.predictions tbody tr').length === ${total}`);
+      const shown = await page.$$eval('table.predictions tbody tr', (trs) =>
+        trs.map((tr) => ({
+          key: tr.querySelector('.thumb')?.getAttribute('title'),
+          label: tr.querySelector('td.label')?.textContent ?? null,
+          probability: tr.querySelector('td.probability')?.textContent ?? null,
+          top: [...tr.querySelectorAll('ol.topk li')].map((li) => li.firstChild?.textContent?.trim()),
+          error: tr.querySelector('td.bad')?.textContent ?? null,
+        })),
+      );
+      expect(shown).toEqual(
+        rows.map((r) => ({
+          key: r.key,
+          label: r.label ?? null,
+          probability: r.probability === undefined ? null : `${(r.probability * 100).toFixed(1)}%`,
+          top: (r.top ?? []).map((t) => t.label),
+          error: r.error ? expect.stringContaining(r.error.code) : null,
+        })),
+      );
+      expect(rows.every((r) => r.error || r.top!.length === 2)).toBe(true);
+      const broken = shown.find((r) => r.error);
+      expect(broken?.key).toBe(`images/shop/${LABELS[0]}/broken.jpg`);
+      // Thumbnails of the predicted images, loaded as they scroll into view: all of them on a page this tall.
+      await page.setViewport({ width: 1200, height: 6000 });
+      await page.waitForFunction(`document.querySelectorAll('table.predictions .thumb img').length === ${total - 1}`, { timeout: 20_000 });
+      // fashion-MNIST is square: 96×96 at size 96.
+      expect(await page.evaluate(`[...document.querySelectorAll('table.predictions .thumb img')].every((img) => img.naturalWidth === 96 && img.naturalHeight === 96)`)).toBe(true);
+      // Most of the head's labels are right: the folder is the truth for these training images.
+      const right = rows.filter((r) => r.label && r.key.split('/')[2] === r.label).length;
+      expect(right).toBeGreaterThan((total - 1) / 2);
+      expect(await unlabelledControls(page)).toEqual([]);
+      await page.setViewport({ width: 1200, height: 900 });
+      await shot('5e-predict-results');
+
+      // Only the failed images.
+      await page.select('section.results select', 'failed');
+      await page.waitForFunction(`document.querySelectorAll('table.predictions tbody tr').length === 1`);
+      expect(await text(page, 'table.predictions tbody tr td.bad')).toMatch(/Corrupt|Truncated|Decode/i);
+
+      // The download links are the files the job wrote.
+      const store = new S3Store(createS3Client({ endpoint: stack.s3.endpoint }), stack.s3.bucket);
+      const links = await page.$$eval('.downloads a', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+      expect(links.map(([label]) => label)).toEqual(['Download results.csv', 'Download results.jsonl']);
+      for (const [label, href] of links) {
+        const format = label!.endsWith('csv') ? 'csv' : 'jsonl';
+        const response = await fetch(href!);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-disposition')).toContain(`${jobId}-results.${format}`);
+        expect(await response.text()).toBe((await store.get(job.results[format])).toString());
+      }
+    } finally {
+      receiver.close();
+    }
+  }, 120_000);
+
   const api = async <T,>(method: string, path: string, body?: unknown): Promise<T> => {
     const init: RequestInit = { method, headers: { 'x-api-key': KEY } };
     if (body instanceof Uint8Array) Object.assign(init, { body, headers: { 'x-api-key': KEY, 'content-type': 'image/png' } });
@@ -316,7 +419,8 @@ describeWhen({ reason: missing.join('; ') || undefined }, `the console in headle
     expect(await page.evaluate(`[...document.querySelectorAll('form.train input[type=number]')].map((i) => i.value)`)).toEqual(
       [head.dropout, head.learningRate, 1000, head.batchSize, head.validationSplit, 1000].map(String),
     );
-    await page.click('form.train button[type=submit]');
+    await page.focus('form.train button[type=submit]');
+    await page.keyboard.press('Enter');
     // On the job page, or the form's error says why not.
     await page.waitForFunction(`location.pathname.startsWith('/console/jobs/') || document.querySelector('form.train .error')`);
     expect(await page.$eval('form.train .error', (el) => el.textContent).catch(() => null)).toBeNull();
