@@ -4,6 +4,8 @@ import { backfill } from '../src/features/backfill.js';
 import { parseImageKey, PREFIX } from '../src/layout.js';
 import type { FeaturePipeline } from '../src/features/pipeline.js';
 import { recoverJobs } from '../src/jobs/index.js';
+import { resendWebhooks } from '../src/predict/resend.js';
+import type { WebhookOptions } from '../src/predict/webhook.js';
 import { logger } from '../src/logger.js';
 import type { ObjectStore } from '../src/store/index.js';
 
@@ -15,6 +17,8 @@ export interface RecoveryOptions {
   store: ObjectStore;
   pipeline: FeaturePipeline;
   log: (line: string) => void;
+  /** How the webhooks of prediction jobs the last run finished but never announced are sent again (the jobs' own rules). */
+  webhook?: WebhookOptions;
 }
 
 /**
@@ -27,7 +31,8 @@ export interface RecoveryOptions {
  *
  * `start` recovers jobs before the API answers (so a new POST /train is never launched twice), then
  * extracts the pending images in the background with the bulk backfill; GET /datasets/{name} shows its
- * progress (`forDataset`). `close` stops it between batches; the next start takes the rest.
+ * progress (`forDataset`). `close` stops it between batches; the next start takes the rest. A prediction job that had
+ * ended but whose webhook delivery was not recorded yet is announced again (src/predict/resend.ts).
  */
 export class StartupRecovery implements RecoveryStatus {
   private readonly datasets = new Map<string, DatasetRecovery>();
@@ -35,6 +40,7 @@ export class StartupRecovery implements RecoveryStatus {
   private readonly why = new Map<string, string>();
   private readonly controller = new AbortController();
   private extraction: Promise<void> = Promise.resolve();
+  private webhooks: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: RecoveryOptions) {}
 
@@ -43,14 +49,25 @@ export class StartupRecovery implements RecoveryStatus {
     return note && { ...note };
   }
 
-  /** Jobs first (awaited), then the extraction of pending images (in the background: `idle()` waits for it). */
+  /**
+   * Jobs first (awaited), then, in the background (`idle()` waits for both), the webhooks of prediction jobs the last
+   * run finished but died before announcing, and the extraction of pending images.
+   */
   async start(launchers: { train: TrainLauncher; finetune?: TrainLauncher; predict?: TrainLauncher; issues?: TrainLauncher }): Promise<void> {
-    const jobs = await recoverJobs(this.options.store, (kind) => launchers[kind]);
+    const { store, log } = this.options;
+    const jobs = await recoverJobs(store, (kind) => launchers[kind]);
     if (jobs.relaunched.length + jobs.resumed.length + jobs.failed.length) {
-      this.options.log(
+      log(
         `Recovering jobs the last run left unfinished: ${jobs.relaunched.length} queued started again, ` +
           `${jobs.resumed.length} running again (fine-tuning from its checkpoint, prediction with what it extracted cached, dataset issues computed again), ${jobs.failed.length} failed (TrainerLost, see GET /jobs/{id}).`,
       );
+    }
+    if (jobs.unannounced.length) {
+      log(`Sending again the completion webhook of ${jobs.unannounced.length} prediction job(s) the last run finished but had not announced (${jobs.unannounced.join(', ')}).`);
+      this.webhooks = resendWebhooks(store, jobs.unannounced, { ...this.options.webhook, signal: this.controller.signal }).then((sent) => {
+        const delivered = sent.filter((job) => job.webhook?.delivered).length;
+        if (sent.length) log(`Webhooks sent again after a restart: ${delivered} of ${sent.length} delivered${delivered < sent.length ? ' (GET /jobs/{id} says why not)' : ''}.`);
+      });
     }
     this.extraction = this.extractPending('a restart').catch((error: unknown) => logger.error('startup reconciliation failed', { error }));
   }
@@ -66,14 +83,14 @@ export class StartupRecovery implements RecoveryStatus {
     return this.extraction;
   }
 
-  /** Resolves when the startup extraction has finished (or stopped). */
-  idle(): Promise<void> {
-    return this.extraction;
+  /** Resolves when the startup extraction and webhook deliveries have finished (or stopped). */
+  async idle(): Promise<void> {
+    await Promise.all([this.extraction, this.webhooks]);
   }
 
   async close(): Promise<void> {
     this.controller.abort();
-    await this.extraction;
+    await Promise.all([this.extraction, this.webhooks]);
   }
 
   private async extractPending(why: string): Promise<void> {

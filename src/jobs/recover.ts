@@ -19,6 +19,16 @@ export interface RecoveredJobs {
   resumed: string[];
   /** Running head training jobs failed with TrainerLost (no checkpoint to continue from). */
   failed: string[];
+  /**
+   * Finished prediction jobs whose webhook delivery is not in their record: the server died after the job's final
+   * record and before the delivery's (src/predict resendWebhooks sends them again). The caller announces them.
+   */
+  unannounced: string[];
+}
+
+/** A finished batch prediction job that asked for a webhook and whose record keeps no delivery of it. */
+function unannounced(job: StoredJob): boolean {
+  return job.kind === 'predict' && (job.status === 'succeeded' || job.status === 'failed') && job.request.webhook !== undefined && job.webhook === undefined;
 }
 
 /**
@@ -28,7 +38,8 @@ export interface RecoveredJobs {
  * extracted already cached), each `running` dataset issues job too (it computes again from the cached
  * features), each `running` head training job fails at once with
  * TrainerLost. Jobs run in creation order (job ids sort by time). Nothing is left `running` or `queued`
- * without a runner: a launch that fails records the job as failed.
+ * without a runner: a launch that fails records the job as failed. Finished prediction jobs whose webhook was never
+ * recorded as tried are listed in `unannounced`, for the caller to deliver (recoverJobs sends nothing itself).
  */
 export async function recoverJobs(store: ObjectStore, launcherFor: (kind: StoredJob['kind']) => JobLauncher | undefined): Promise<RecoveredJobs> {
   const ids: string[] = [];
@@ -36,9 +47,10 @@ export async function recoverJobs(store: ObjectStore, launcherFor: (kind: Stored
     const id = JOB_RECORD.exec(info.key)?.[1];
     if (id) ids.push(id);
   }
-  const recovered: RecoveredJobs = { relaunched: [], resumed: [], failed: [] };
+  const recovered: RecoveredJobs = { relaunched: [], resumed: [], failed: [], unannounced: [] };
   for (const jobId of ids.sort()) {
     const job = await readJob(store, jobId);
+    if (unannounced(job)) recovered.unannounced.push(jobId);
     if (job.status !== 'queued' && job.status !== 'running') continue;
     if (job.status === 'running' && job.kind === 'train') {
       const at = job.progress.epoch ? `after epoch ${job.progress.epoch} of ${job.progress.epochs}` : 'before its first epoch ended';

@@ -220,6 +220,11 @@ export interface WebhookDelivery {
   /** Why the last attempt failed, when it did. */
   lastError?: string;
   at?: string;
+  /**
+   * True when this delivery was made by the startup recovery of a restarted server: the job had ended, but the server
+   * died before its webhook's delivery was recorded (so the receiver may have had the first one too; dedupe on jobId).
+   */
+  afterRestart?: true;
 }
 
 /** `jobs/<jobId>.json` of a batch prediction job. */

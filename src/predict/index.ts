@@ -7,5 +7,6 @@
 export { runPredictJob, summaryOf, PREDICT_FAILURES_KEPT, type CompletionEvents, type ImageClassifier, type PredictSummary, type RunPredictOptions } from './run.js';
 export { inProcessExtraction, queuedExtraction, type PendingExtraction, type QueuedExtractionOptions } from './extract.js';
 export { deliverWebhook, type WebhookOptions } from './webhook.js';
+export { resendWebhooks } from './resend.js';
 export { toCsv, toJsonl, type PredictionRow, type PredictionSource } from './results.js';
 export * from './errors.js';

@@ -11,6 +11,8 @@ export interface WebhookOptions {
   fetch?: typeof fetch;
   /** @default setTimeout as a promise */
   sleep?: (ms: number) => Promise<void>;
+  /** Stops the delivery (the server closing): no further try, the try under way is aborted. */
+  signal?: AbortSignal;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -33,6 +35,7 @@ export async function deliverWebhook(url: string, payload: unknown, options: Web
   const delivery: WebhookDelivery = { url, delivered: false, attempts: 0, lastStatus: null };
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (attempt > 1) await wait(backoffMs * 2 ** (attempt - 2));
+    if (options.signal?.aborted) break;
     delivery.attempts = attempt;
     try {
       const response = await post(url, {
@@ -40,7 +43,7 @@ export async function deliverWebhook(url: string, payload: unknown, options: Web
         headers: { 'content-type': 'application/json', 'user-agent': 'headstart-webhook' },
         body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: options.signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), options.signal]) : AbortSignal.timeout(timeoutMs),
       });
       // The answer's body is not ours to read; release the connection.
       await response.body?.cancel().catch(() => undefined);

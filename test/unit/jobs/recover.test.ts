@@ -30,7 +30,7 @@ describe('recoverJobs', () => {
 
     expect(trained).toEqual([older.jobId, queued.jobId]);
     expect(tuned).toEqual([tuning.jobId]);
-    expect(result).toEqual({ relaunched: [older.jobId, queued.jobId], resumed: [tuning.jobId], failed: [running.jobId] });
+    expect(result).toEqual({ relaunched: [older.jobId, queued.jobId], resumed: [tuning.jobId], failed: [running.jobId], unannounced: [] });
     const lost = await readJob(store, running.jobId);
     expect(lost).toMatchObject({ status: 'failed', error: { code: 'TrainerLost' } });
     expect(lost.error!.message).toContain('after epoch 2 of');
