@@ -135,7 +135,7 @@ describe('routing and errors', () => {
     expect(missing.body.error).toEqual({
       code: 'RouteNotFound',
       message:
-        "No route for GET /nope: the API has 'POST /train', 'GET /train/defaults', 'GET /jobs/{id}', 'POST /jobs/{id}/resume', 'POST /jobs/{id}/stop', 'GET /models', 'GET /models/{id}', 'DELETE /models/{id}', 'GET /datasets', 'GET /datasets/{name}', 'POST /uploads', 'POST /backfill', 'GET /datasets/{name}/issues', 'POST /similar', 'GET /reviews', 'POST /reviews/{id}', 'DELETE /reviews/{id}' or 'POST /predict'.",
+        "No route for GET /nope: the API has 'POST /train', 'GET /train/defaults', 'GET /jobs/{id}', 'POST /jobs/{id}/resume', 'POST /jobs/{id}/stop', 'GET /models', 'GET /models/{id}', 'DELETE /models/{id}', 'GET /datasets', 'GET /datasets/{name}', 'POST /uploads', 'POST /backfill', 'GET /datasets/{name}/issues', 'POST /similar', 'GET /reviews', 'POST /reviews/{id}', 'DELETE /reviews/{id}', 'POST /predict' or 'GET /jobs/{id}/results'.",
     });
   });
 
