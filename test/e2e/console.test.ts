@@ -302,6 +302,12 @@ describeWhen({ reason: missing.join('; ') || undefined }, `the console in headle
         })),
       );
       expect(rows.every((r) => r.error || r.top!.length === 2)).toBe(true);
+      // One page of 50 holds them all: the pager says so.
+      expect(await text(page, 'section.results .summary')).toBe(`Images 1–${total} of ${total}`);
+      expect(await page.$$eval('.pager button', (bs) => bs.map((b) => [b.textContent, b.disabled]))).toEqual([
+        ['Previous page', true],
+        ['Next page', true],
+      ]);
       const broken = shown.find((r) => r.error);
       expect(broken?.key).toBe(`images/shop/${LABELS[0]}/broken.jpg`);
       // Thumbnails of the predicted images, loaded as they scroll into view: all of them on a page this tall.
