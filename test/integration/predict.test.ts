@@ -180,4 +180,16 @@ describeWhen(weights, 'batch prediction on the local stack (POST /predict)', () 
     const bad = await predictCommand.run(['--dataset', 'nope', '--head', headId, '--api', stack.api.url], { out: () => {}, err: () => {} }).catch((e: Error) => e);
     expect((bad as Error).message).toContain('UnknownDataset');
   }, 60_000);
+
+  it("with a model instead of a head, the server's classify service runs every image through the whole network", async () => {
+    const started = await api('POST', '/predict', { dataset: 'fmp', model: 'densenet121', top: 2 });
+    expect(started.status).toBe(202);
+    const job = await untilDone(started.json.jobId as string, (j) => j.status === 'failed' || j.status === 'succeeded');
+
+    expect(job).toMatchObject({ status: 'succeeded', progress: { images: { total: 13, cached: 0, extracted: 0, predicted: 12, failed: 1 } } });
+    const rows = (await store.get(predictionResultsKey(job.jobId, 'jsonl'))).toString().trim().split('\n').map((l) => JSON.parse(l) as { key: string; source?: string; top?: unknown[] });
+    const good = rows.filter((row) => row.source);
+    expect(good).toHaveLength(12);
+    for (const row of good) expect(row).toMatchObject({ source: 'model', top: [expect.anything(), expect.anything()] });
+  }, 120_000);
 });
