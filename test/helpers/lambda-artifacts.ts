@@ -84,22 +84,28 @@ export function realSynth(...context: string[]): Synth {
   return { dir, template: read('Headstart.template.json'), assets: read('Headstart.assets.json') };
 }
 
-/** A zip function of ours in the template, with what Lambda would run it from. */
-export interface ZipArtifact {
+/** A function of ours in the template: what invoke() needs of it, zip or container image. */
+export interface FunctionArtifact {
   logicalId: string;
   description: string;
+  /** `<file>.<export>` in the task root: the zip's Handler, or the image's ImageConfig.Command. */
   handler: string;
   memoryMb: number;
   timeoutS: number;
   architecture: string;
+  /** The template's Environment.Variables (Refs and GetAtts resolved at invoke time). */
+  environment: Record<string, unknown>;
+}
+
+/** A zip function of ours in the template, with what Lambda would run it from. */
+export interface ZipArtifact extends FunctionArtifact {
   /** The function's code: the asset folder CDK zips and uploads. */
   codeDir: string;
   /** Each layer's zip, in the template's order. */
   layerZips: string[];
-  environment: Record<string, unknown>;
 }
 
-function assetPath(synth: Synth, resource: CfnResource, what: string): string {
+export function assetPath(synth: Synth, resource: CfnResource, what: string): string {
   const path = resource.Metadata?.['aws:asset:path'];
   if (typeof path !== 'string') throw new Error(`${what} has no aws:asset:path metadata in ${synth.dir}`);
   return join(synth.dir, path);
@@ -139,23 +145,42 @@ export interface Sandbox {
   task: string;
   opt: string;
   runtime: string;
+  /** What the artifact itself sets before the function's configuration: a container image's ENV lines. */
+  env?: Record<string, string>;
 }
 
-function dirBytes(dir: string): number {
+/**
+ * Where sandboxes are made: outside /tmp, the one folder a function may write, so that Node's permission model
+ * keeps the task root and /opt read-only (file modes alone do not: the tests may run as root, which ignores them).
+ */
+const SANDBOX_PARENT = existsSync('/var/tmp') ? '/var/tmp' : tmpdir();
+
+/** An empty sandbox: its folders made, nothing in them. */
+export function emptySandbox(): Sandbox {
+  const root = mkdtempSync(join(SANDBOX_PARENT, 'headstart-lambda-'));
+  const sandbox = { root, task: join(root, 'var', 'task'), opt: join(root, 'opt'), runtime: join(root, 'var', 'runtime') };
+  for (const dir of [sandbox.task, sandbox.opt, sandbox.runtime]) mkdirSync(dir, { recursive: true });
+  return sandbox;
+}
+
+export function dirBytes(dir: string): number {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
 }
 
-function readOnly(dir: string): void {
+/** Takes the write bits off a tree (execute bits stay: an image's binaries keep theirs). */
+export function readOnly(dir: string): void {
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    chmodSync(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o555 : 0o444);
+    if (entry.isSymbolicLink()) continue;
+    const path = join(entry.parentPath, entry.name);
+    chmodSync(path, entry.isDirectory() ? 0o555 : (statSync(path).mode & 0o555) | 0o444);
   }
   chmodSync(dir, 0o555);
 }
 
 /** The runtime's SDK packages, traced from the repository's node_modules once (what /var/runtime/node_modules offers us). */
-function runtimeModules(into: string): void {
+export function runtimeModules(into: string): void {
   const trace = traceRuntimeFiles({ roots: RUNTIME_PACKAGES, projectRoot: REPO_ROOT });
   for (const file of trace.files) {
     const target = join(into, 'node_modules', relative(trace.nodeModules, file));
@@ -167,12 +192,9 @@ function runtimeModules(into: string): void {
 
 /** Lays a zip artifact out in a fresh folder: code in the task root, layers unzipped under opt, both read-only. */
 export function layOut(artifact: ZipArtifact): Sandbox & { unzippedBytes: number } {
-  const root = mkdtempSync(join(tmpdir(), 'headstart-lambda-'));
-  const sandbox = { root, task: join(root, 'var', 'task'), opt: join(root, 'opt'), runtime: join(root, 'var', 'runtime') };
+  const sandbox = emptySandbox();
   cpSync(artifact.codeDir, sandbox.task, { recursive: true });
-  mkdirSync(sandbox.opt, { recursive: true });
   for (const zip of artifact.layerZips) execFileSync('python3', ['-m', 'zipfile', '-e', zip, sandbox.opt]);
-  mkdirSync(sandbox.runtime, { recursive: true });
   runtimeModules(sandbox.runtime);
   const unzippedBytes = dirBytes(sandbox.task) + dirBytes(sandbox.opt);
   readOnly(sandbox.task);
@@ -206,13 +228,15 @@ export interface RunOptions {
 }
 
 /** Runs the events through the artifact's handler in one Node 22 process, as one warm Lambda environment would. */
-export async function invoke(artifact: ZipArtifact, sandbox: Sandbox, events: unknown[], options: RunOptions = {}): Promise<RunResult> {
+export async function invoke(artifact: FunctionArtifact, sandbox: Sandbox, events: unknown[], options: RunOptions = {}): Promise<RunResult> {
   const eventsFile = join(sandbox.runtime, `events-${Date.now()}.json`);
   chmodSync(sandbox.runtime, 0o755);
   writeFileSync(eventsFile, JSON.stringify(events));
   const environment = Object.fromEntries(Object.entries(artifact.environment).map(([k, v]) => [k, resolveValue(v, options.names ?? {})]));
   const name = `harness-${artifact.logicalId}`;
   const env: Record<string, string> = {
+    // An image's ENV first: the runtime's variables and then the function's configuration override it, as in Lambda.
+    ...sandbox.env,
     // What Lambda sets for every nodejs22.x function (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
     PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin',
     LANG: 'en_US.UTF-8',

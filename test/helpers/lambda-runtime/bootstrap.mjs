@@ -4,8 +4,10 @@
 // invokes it once per event, in order, in this one process: the first invocation is the cold one.
 //   node bootstrap.mjs <handler> <events.json>
 // Prints one line: @@RESULT {"importMs", "invocations": [{ "ms", "ok", "value" | "error" }], "coldStartMs", "maxRssBytes"}.
-import { existsSync, readFileSync } from 'node:fs';
+import { constants as cryptoConstants } from 'node:crypto';
+import { constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +15,15 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from './resolve-hooks.mjs';
 
 registerHooks({ resolve });
+
+// Node's permission model denies process.binding altogether; Lambda runs without it, where the deprecated
+// process.binding('constants') still answers. Emscripten's NODEFS (h5wasm, which the image's handlers import)
+// reads the fs flags through it as it loads: answer that one from the public constants, deny the rest as before.
+if (process.permission) {
+  const binding = process.binding.bind(process);
+  const constants = { fs: fsConstants, os: osConstants, crypto: cryptoConstants };
+  process.binding = (name) => (name === 'constants' ? constants : binding(name));
+}
 
 const [handlerSpec, eventsFile] = process.argv.slice(2);
 const dot = handlerSpec.lastIndexOf('.');

@@ -1,0 +1,194 @@
+import { existsSync, readFileSync, rmSync, cpSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../infra/entries.js';
+import { configFromEnv, namespaceFor } from '../../functions/shared/runtime.js';
+import { IMAGENET_CLASS_COUNT, imagenetLabel } from '../../src/classify/index.js';
+import { decodeSafetensors } from '../../src/features/format/safetensors.js';
+import type { FeatureNamespace } from '../../src/features/namespace.js';
+import { errorKey, featureKey, linkKey } from '../../src/layout.js';
+import { credentialsEnv } from '../../src/store/index.js';
+import { sha256Hex } from '../../src/util/hash.js';
+import { apiEvent } from '../helpers/events.js';
+import { photo } from '../helpers/fixtures.js';
+import { invoke, realSynth, removeSandbox, type RunResult, type Synth } from '../helpers/lambda-artifacts.js';
+import { buildImage, imageArtifacts, layOutImage, removeImageBuild, type ImageArtifact, type ImageBuild, type ImageSandbox } from '../helpers/lambda-containers.js';
+import { startTestS3, type TestS3 } from '../helpers/store-s3.js';
+
+/**
+ * The container functions of the real `cdk synth` (the extract and classify handlers of the Lambda image), run
+ * the way Lambda runs them: the image's task root built as its Dockerfile's stages build it
+ * (test/helpers/lambda-containers.ts: the staged context's bundle script, `npm ci --omit=dev` pruned by the
+ * context's prune script, the final stage's ENV), alone in an empty folder, read-only, under Node 22 with Node's
+ * permission model (native addons and worker threads allowed, writes to /tmp only), the template's environment,
+ * real events against the embedded S3 server.
+ * The baked weights are RANDOM MobileNetV2 weights: the image's `headstart weights pull` needs the network. They
+ * are exported to ONNX by the Dockerfile's own warm commands, so the labels are real ImageNet names, the scores not.
+ */
+let synth: Synth;
+let s3: TestS3;
+let build: ImageBuild;
+let image: ImageSandbox;
+let ns: FeatureNamespace;
+const report: { name: string; artifact: ImageArtifact; unzippedBytes: number; run: RunResult }[] = [];
+const sandboxes: ImageSandbox[] = [];
+const EAGLE = 'images/birds/eagle/eagle.jpg';
+const NOT_AN_IMAGE = 'images/birds/eagle/notes.jpg';
+
+function artifact(handler: string): ImageArtifact {
+  const found = imageArtifacts(synth).find((a) => a.handler === handler);
+  if (!found) throw new Error(`no container function with CMD ${handler} in ${synth.dir}`);
+  return found;
+}
+
+function runOptions() {
+  const bucketId = Object.entries(synth.template.Resources).find(([id, r]) => r.Type === 'AWS::S3::Bucket' && id.startsWith('StorageBucket'))![0];
+  return { names: { [bucketId]: s3.s3.bucket }, allowNative: true, extraEnv: { HEADSTART_S3_ENDPOINT: s3.s3.endpoint, ...credentialsEnv(s3.s3.credentials) } };
+}
+
+async function run(name: string, a: ImageArtifact, events: unknown[], sandbox = image): Promise<RunResult> {
+  const result = await invoke(a, sandbox, events, runOptions());
+  report.push({ name, artifact: a, unzippedBytes: sandbox.unzippedBytes, run: result });
+  return result;
+}
+
+const failures = (result: RunResult) => result.invocations.filter((i) => !i.ok).map((i) => `${i.error?.name}: ${i.error?.message}`);
+
+/** An SQS batch of S3 notifications, one message per key (keys URL-encoded as S3 sends them). */
+function sqsS3Event(bucket: string, keys: string[]) {
+  return {
+    Records: keys.map((key, i) => ({
+      messageId: `m${i}`,
+      receiptHandle: `r${i}`,
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:headstart-extract',
+      awsRegion: 'us-east-1',
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AIDAS3', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+      messageAttributes: {},
+      md5OfBody: '',
+      body: JSON.stringify({
+        Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/') } } }],
+      }),
+    })),
+  };
+}
+
+/** POST of a real JPEG as API Gateway passes binary bodies to a proxy integration: base64, isBase64Encoded. */
+function dogEvent(path = '/classify', query?: Record<string, string>) {
+  const body = readFileSync(photo('dog.jpg')).toString('base64');
+  return { ...apiEvent('POST', path, { body, query, headers: { 'Content-Type': 'image/jpeg' } }), isBase64Encoded: true };
+}
+
+beforeAll(async () => {
+  synth = realSynth();
+  s3 = await startTestS3();
+  const [first] = imageArtifacts(synth);
+  expect(first, 'the synth has a container function').toBeDefined();
+  build = await buildImage(first!.image);
+  const { depsCached, depsMs, bundleMs, weightsMs } = build.timings;
+  console.log(
+    `[artifact] image ${first!.image.hash.slice(0, 12)}: deps stage ${depsCached ? 'cached' : 'cold'} ${(depsMs / 1000).toFixed(1)} s, ` +
+      `bundle ${(bundleMs / 1000).toFixed(1)} s, random weights + ONNX warm ${(weightsMs / 1000).toFixed(1)} s`,
+  );
+  image = layOutImage(build);
+  sandboxes.push(image);
+  ns = await namespaceFor(configFromEnv({ HEADSTART_BUCKET: s3.s3.bucket, HEADSTART_MODEL: build.baseModel, HEADSTART_HOME: image.home }));
+  await s3.store.put(EAGLE, readFileSync(photo('eagle.jpg')));
+  await s3.store.put(NOT_AN_IMAGE, Buffer.from('this is not a picture\n'));
+}, 600_000);
+
+afterAll(async () => {
+  for (const sandbox of sandboxes) removeSandbox(sandbox);
+  if (build) removeImageBuild(build);
+  await s3?.stop();
+  const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+  for (const { name, artifact: a, unzippedBytes, run: r } of report) {
+    console.log(
+      `[artifact] ${name}: ${mb(unzippedBytes)} MB unpacked (task root + /opt/headstart), import ${r.importMs?.toFixed(0)} ms, ` +
+        `cold start ${r.coldStartMs?.toFixed(0)} ms, peak RSS ${mb(r.maxRssBytes)} MB of ${a.memoryMb} MB`,
+    );
+  }
+});
+
+describe('container artifacts of the real synth, built as their Dockerfile builds them (Node 22, sandboxed)', () => {
+  it("has a bundled handler for every container function's CMD, and bakes the finished ONNX exports", () => {
+    for (const a of imageArtifacts(synth)) {
+      const file = a.handler.slice(0, a.handler.lastIndexOf('.'));
+      expect(existsSync(join(image.task, `${file}.mjs`)), `${a.logicalId} CMD ${a.handler}`).toBe(true);
+    }
+    expect(existsSync(join(image.task, 'onnx-worker.mjs'))).toBe(true);
+    expect(image.env).toMatchObject({ NODE_ENV: 'production', HEADSTART_HOME: image.home, HEADSTART_ENGINE: 'onnx' });
+  });
+
+  it('extract: an SQS-wrapped S3 event writes the feature file of the uploaded image; a non-image fails alone', async () => {
+    const extract = artifact('extract.handler');
+
+    const result = await run('extract', extract, [sqsS3Event(s3.s3.bucket, [EAGLE, NOT_AN_IMAGE])]);
+
+    expect(failures(result), result.output.slice(-3000)).toEqual([]);
+    // A bad image is a permanent failure, recorded under errors/, not returned to the queue.
+    expect(result.invocations[0].value).toEqual({ batchItemFailures: [] });
+    const sha = sha256Hex(readFileSync(photo('eagle.jpg')));
+    const tensor = decodeSafetensors(await s3.store.get(featureKey(ns, sha)));
+    expect(tensor.tensors.features!.shape).toEqual([1280]);
+    expect(tensor.metadata).toMatchObject({ model: 'mobilenet_v2', weights_digest: ns.weightsDigest, layer: 'global_average_pooling2d', source: EAGLE });
+    expect(await s3.store.exists(linkKey(ns, EAGLE))).toBe(true);
+    expect(JSON.parse((await s3.store.get(errorKey(sha256Hex(Buffer.from('this is not a picture\n'))))).toString())).toMatchObject({ code: 'NotAnImage' });
+    expect(result.maxRssBytes).toBeLessThan(extract.memoryMb * 1024 * 1024);
+  });
+
+  it('classify: POST /classify of a real JPEG answers ImageNet labels; POST /features and GET /thumbnails answer too', async () => {
+    const classify = artifact('classify.handler');
+    const events = [dogEvent('/classify', { top: '3' }), dogEvent('/features'), apiEvent('GET', '/thumbnails', { query: { key: EAGLE, size: '64' } })];
+
+    const result = await run('classify', classify, events);
+
+    expect(failures(result), result.output.slice(-3000)).toEqual([]);
+    const [classified, features, thumbnail] = result.invocations.map((i) => i.value);
+    expect(classified.statusCode, classified.body).toBe(200);
+    const body = JSON.parse(classified.body);
+    expect(body.model).toBe('mobilenet_v2');
+    const labels = new Set(Array.from({ length: IMAGENET_CLASS_COUNT }, (_, i) => imagenetLabel(i)));
+    expect(body.predictions).toHaveLength(3);
+    for (const p of body.predictions) expect(labels.has(p.label), p.label).toBe(true);
+    const scores = body.predictions.map((p: { score: number }) => p.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(features.statusCode, features.body).toBe(200);
+    expect(thumbnail.statusCode, thumbnail.body).toBe(200);
+    const meta = await sharp(Buffer.from(thumbnail.body, thumbnail.isBase64Encoded ? 'base64' : 'binary')).metadata();
+    expect([meta.format, Math.max(meta.width!, meta.height!)]).toEqual(['jpeg', 64]);
+    expect(result.maxRssBytes).toBeLessThan(classify.memoryMb * 1024 * 1024);
+  });
+
+  it('fails clearly when the image has onnxruntime-node for another platform only (linux/arm64)', async () => {
+    const classify = artifact('classify.handler');
+    const linux = (nodeModules: string) => join(nodeModules, 'onnxruntime-node', 'bin', 'napi-v6', 'linux');
+    const sandbox = layOutImage(build, {
+      alterTaskRoot: (task) => {
+        rmSync(join(linux(join(task, 'node_modules')), 'x64'), { recursive: true });
+        cpSync(join(linux(join(REPO_ROOT, 'node_modules')), 'arm64'), join(linux(join(task, 'node_modules')), 'arm64'), { recursive: true });
+      },
+    });
+    sandboxes.push(sandbox);
+
+    const result = await invoke(classify, sandbox, [dogEvent()], runOptions());
+
+    // The warm-up at import logs the failure; the request answers it, naming the binary that is not there.
+    expect(result.output).toContain('classify warm-up failed');
+    const answer = result.invocations[0].value;
+    expect(answer.statusCode).toBeGreaterThanOrEqual(500);
+    expect(JSON.parse(answer.body).error).toMatchObject({ code: 'EngineUnavailable', message: expect.stringContaining('linux/x64/onnxruntime_binding.node') });
+  });
+
+  it('fails an image whose task root lacks a package the prune took away (sharp)', async () => {
+    const extract = artifact('extract.handler');
+    const sandbox = layOutImage(build, { alterTaskRoot: (task) => rmSync(join(task, 'node_modules', 'sharp'), { recursive: true }) });
+    sandboxes.push(sandbox);
+
+    const result = await invoke(extract, sandbox, [sqsS3Event(s3.s3.bucket, [EAGLE])], runOptions());
+
+    expect(result.importMs).toBeNull();
+    expect(result.invocations[0].error).toMatchObject({ code: 'ERR_MODULE_NOT_FOUND', message: expect.stringContaining("Cannot find package 'sharp'") });
+  });
+});
