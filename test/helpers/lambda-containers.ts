@@ -160,7 +160,9 @@ function hashFiles(dir: string, files: readonly string[]): string {
 /**
  * The deps stage's pruned production node_modules, made from the context's package files and prune script,
  * cached in node_modules/.cache/headstart by their hash (a cold `npm ci --omit=dev` takes ~25 s here).
- * `--prefer-offline` is the harness's only addition: the npm cache is warm, the result the same.
+ * `--prefer-offline` is the harness's only addition: the npm cache is warm, the result the same. One difference
+ * stays: npm 11 here skips dependencies' install scripts, the base image's npm 10 runs them (onnxruntime-node's
+ * does nothing with ONNXRUNTIME_NODE_INSTALL=skip; esbuild's and protobufjs's do not touch what the handlers load).
  */
 export function prunedNodeModules(image: ImageAsset, depsEnv: Record<string, string>): { dir: string; cached: boolean; ms: number } {
   const started = performance.now();
