@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { REPO_ROOT } from '../../infra/entries.js';
 import { parseDockerfile, type DockerStage } from './dockerfile-rules.js';
 import { randomMobileNetHome } from './dev-process.js';
-import { assetPath, dirBytes, emptySandbox, node22, readOnly, runtimeModules, type FunctionArtifact, type Sandbox, type Synth } from './lambda-artifacts.js';
+import { assetPath, dirBytes, emptySandbox, node22, readOnly, removeSandbox, runtimeModules, type FunctionArtifact, type Sandbox, type Synth } from './lambda-artifacts.js';
 
 /**
  * The container half of the Lambda artifact harness (test/helpers/lambda-artifacts.ts): the Lambda image's task
@@ -22,6 +22,7 @@ import { assetPath, dirBytes, emptySandbox, node22, readOnly, runtimeModules, ty
  * - deps: `npm ci --omit=dev` of the context's package files and the context's prune script, cached by their hash.
  * - final: pruned node_modules + the bundle in the task root, the baked cache in /opt/headstart (both read-only),
  *   the final stage's ENV read from the Dockerfile with its /opt and task-root paths mapped into the sandbox.
+ * The build writes straight into the sandbox (one image, one layout: the pruned node_modules is ~20,000 files).
  * test/unit/infra/lambda-image-harness.test.ts holds these steps to the Dockerfile's lines, so they cannot drift.
  */
 
@@ -181,114 +182,116 @@ export function prunedNodeModules(image: ImageAsset, depsEnv: Record<string, str
   return { dir: join(dir, 'node_modules'), cached: false, ms: performance.now() - started };
 }
 
-/** An image built once, as its layers hold it: task root and /opt, not yet a sandbox. */
-export interface ImageBuild {
+/** An image laid out as Lambda runs a container of it: task root and /opt read-only, ENV mapped into the sandbox. */
+export interface ImageSandbox extends Sandbox {
   image: ImageAsset;
-  /** What Lambda calls /var/task and /opt, in a build folder. */
-  task: string;
-  opt: string;
-  /** The final stage's ENV lines, as the Dockerfile writes them (image paths). */
+  /** The final stage's ENV lines, /opt and task-root paths mapped into the sandbox. */
   env: Record<string, string>;
+  /** Task root + /opt, as the image's layers hold them uncompressed. */
+  unzippedBytes: number;
+  /** HEADSTART_HOME inside the sandbox: the baked cache. */
+  home: string;
   /** The weights the image bakes (random here: `headstart weights pull` needs the network). */
   baseModel: string;
   timings: { depsMs: number; depsCached: boolean; bundleMs: number; weightsMs: number };
 }
 
 /**
- * Builds an image asset's task root and /opt as its Dockerfile's stages do, into a build folder (remove it with
- * removeImageBuild). layOutImage then makes sandboxes of it: every function of the image runs from the same
- * build, as they share the image in Lambda.
+ * Builds an image asset as its Dockerfile's stages do, straight into a fresh sandbox (the build stage's
+ * HEADSTART_HOME is the sandbox's /opt/headstart), then makes it read-only. Every function of the image runs
+ * from the same sandbox, as they share the image in Lambda; remove it with removeSandbox.
  */
-export async function buildImage(image: ImageAsset): Promise<ImageBuild> {
-  const root = mkdtempSync(join(tmpdir(), 'headstart-image-'));
+export async function buildImage(image: ImageAsset): Promise<ImageSandbox> {
+  const sandbox = emptySandbox();
   try {
-    return await buildImageIn(root, image);
+    return await buildInto(sandbox, image);
   } catch (error) {
-    rmSync(root, { recursive: true, force: true });
+    removeSandbox(sandbox);
     throw error;
   }
 }
 
-async function buildImageIn(root: string, image: ImageAsset): Promise<ImageBuild> {
+async function buildInto(sandbox: Sandbox, image: ImageAsset): Promise<ImageSandbox> {
   const stages = imageStages(readFileSync(join(image.contextDir, image.dockerfile), 'utf8'));
-  const layers: Sandbox = { root, task: join(root, 'var', 'task'), opt: join(root, 'opt'), runtime: join(root, 'var', 'runtime') };
-  mkdirSync(layers.task, { recursive: true });
-  mkdirSync(layers.opt, { recursive: true });
-  const buildEnv = Object.fromEntries(Object.entries(stageEnv(stages.build)).map(([k, v]) => [k, inSandbox(v, layers)]));
+  const mapped = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, inSandbox(v, sandbox)]));
+  const buildEnv = mapped(stageEnv(stages.build));
+  const finalEnv = mapped(stageEnv(stages.final));
   const home = buildEnv.HEADSTART_HOME;
-  if (!home) throw new Error(`the build stage of ${image.dockerfile} sets no HEADSTART_HOME: where would the weights be baked?`);
+  if (!home || finalEnv.HEADSTART_HOME !== home) {
+    throw new Error(`${image.dockerfile}: the build stage bakes weights into HEADSTART_HOME=${home}, the function reads ${finalEnv.HEADSTART_HOME}`);
+  }
   const baseModel = image.buildArgs.BASE_MODEL;
   if (!baseModel) throw new Error(`image ${image.hash} has no BASE_MODEL build arg`);
 
   // deps stage, and the final stage's COPY of its node_modules into the task root.
   const deps = prunedNodeModules(image, stageEnv(stages.deps));
-  linkTree(deps.dir, join(layers.task, 'node_modules'));
+  linkTree(deps.dir, join(sandbox.task, 'node_modules'));
 
   // build stage: the context (COPY . .) beside a node_modules with dev deps, the bundle, the baked weights.
-  const build = join(root, 'build');
-  cpSync(image.contextDir, build, { recursive: true });
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(build, 'node_modules'));
-  const env = { ...process.env, ...buildEnv };
-  let started = performance.now();
-  const dist = join(build, 'dist');
-  const pairs = Object.entries(bundleEntries(image.buildArgs)).map(([name, entry]) => `${name}=${entry}`);
-  execFileSync(node22(), [BUNDLE_SCRIPT, dist, ...pairs], { cwd: build, env, stdio: 'pipe' });
-  cpSync(dist, layers.task, { recursive: true }); // COPY --from=build /build/dist/ ${LAMBDA_TASK_ROOT}/
-  const bundleMs = performance.now() - started;
+  const build = mkdtempSync(join(tmpdir(), 'headstart-image-build-'));
+  try {
+    cpSync(image.contextDir, build, { recursive: true });
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(build, 'node_modules'));
+    const env = { ...process.env, ...buildEnv };
+    let started = performance.now();
+    const dist = join(build, 'dist');
+    const pairs = Object.entries(bundleEntries(image.buildArgs)).map(([name, entry]) => `${name}=${entry}`);
+    execFileSync(node22(), [BUNDLE_SCRIPT, dist, ...pairs], { cwd: build, env, stdio: 'pipe' });
+    cpSync(dist, sandbox.task, { recursive: true }); // COPY --from=build /build/dist/ ${LAMBDA_TASK_ROOT}/
+    const bundleMs = performance.now() - started;
 
-  started = performance.now();
-  await bakeRandomWeights(baseModel, home);
-  const warm = join(build, 'warm');
-  mkdirSync(warm);
-  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).jpeg().toFile(join(warm, 'warm.jpg'));
-  for (const args of warmCommands(baseModel, join(warm, 'warm.jpg'), join(warm, 'out'))) {
-    execFileSync(node22(), args, { cwd: build, env, stdio: 'pipe', timeout: 300_000 });
+    started = performance.now();
+    await bakeRandomWeights(baseModel, home);
+    const warm = join(build, 'warm');
+    mkdirSync(warm);
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).jpeg().toFile(join(warm, 'warm.jpg'));
+    for (const args of warmCommands(baseModel, join(warm, 'warm.jpg'), join(warm, 'out'))) {
+      execFileSync(node22(), args, { cwd: build, env, stdio: 'pipe', timeout: 300_000 });
+    }
+    const weightsMs = performance.now() - started;
+
+    runtimeModules(sandbox.runtime);
+    const unzippedBytes = dirBytes(sandbox.task) + dirBytes(sandbox.opt);
+    readOnly(sandbox.task);
+    readOnly(sandbox.opt);
+    return { ...sandbox, image, env: finalEnv, unzippedBytes, home, baseModel, timings: { depsMs: deps.ms, depsCached: deps.cached, bundleMs, weightsMs } };
+  } finally {
+    rmSync(build, { recursive: true, force: true });
   }
-  const weightsMs = performance.now() - started;
-  rmSync(build, { recursive: true, force: true });
-
-  return {
-    image,
-    task: layers.task,
-    opt: layers.opt,
-    env: stageEnv(stages.final),
-    baseModel,
-    timings: { depsMs: deps.ms, depsCached: deps.cached, bundleMs, weightsMs },
-  };
 }
 
-export function removeImageBuild(build: ImageBuild): void {
-  rmSync(join(build.task, '..', '..'), { recursive: true, force: true });
+/** A change to an image's task root for the harness's own tests of what must fail (paths relative to the task root). */
+export interface TaskRootChange {
+  /** Moved out of the sandbox for the run. */
+  remove?: string[];
+  /** Copied in for the run: target path → source. */
+  add?: Record<string, string>;
 }
 
-/** A sandbox of an image: its task root and /opt read-only, its ENV with the image's paths mapped into it. */
-export interface ImageSandbox extends Sandbox {
-  env: Record<string, string>;
-  /** Task root + /opt, as the image's layers hold them uncompressed. */
-  unzippedBytes: number;
-  /** HEADSTART_HOME inside the sandbox: the baked cache. */
-  home: string;
-}
-
-/** Options for variants of the image (the harness's own tests of what must fail). */
-export interface ImageLayoutOptions {
-  /** Runs on the sandbox's task root before it is made read-only. */
-  alterTaskRoot?: (task: string) => void;
-}
-
-/** Lays a built image out in a fresh sandbox, as Lambda starts a container of it. */
-export function layOutImage(build: ImageBuild, options: ImageLayoutOptions = {}): ImageSandbox {
-  const sandbox = emptySandbox();
-  linkTree(build.task, sandbox.task);
-  cpSync(build.opt, sandbox.opt, { recursive: true });
-  options.alterTaskRoot?.(sandbox.task);
-  runtimeModules(sandbox.runtime);
-  const unzippedBytes = dirBytes(sandbox.task) + dirBytes(sandbox.opt);
-  readOnly(sandbox.task);
-  readOnly(sandbox.opt);
-  const env = Object.fromEntries(Object.entries(build.env).map(([k, v]) => [k, inSandbox(v, sandbox)]));
-  if (!env.HEADSTART_HOME) throw new Error(`the final stage of ${build.image.dockerfile} sets no HEADSTART_HOME`);
-  return { ...sandbox, env, unzippedBytes, home: env.HEADSTART_HOME };
+/**
+ * Runs `run` on a variant of the image: the task root changed, then put back as it was (another layout would
+ * cost ~20,000 more files to make and remove). Removed paths wait outside the task root, where the function
+ * cannot read them.
+ */
+export async function withTaskRootChange<T>(sandbox: ImageSandbox, change: TaskRootChange, run: () => Promise<T>): Promise<T> {
+  const aside = mkdtempSync(join(sandbox.root, 'aside-'));
+  const removed = (change.remove ?? []).map((path, i) => ({ path: join(sandbox.task, path), aside: join(aside, String(i)) }));
+  const added = Object.entries(change.add ?? {}).map(([path, source]) => ({ path: join(sandbox.task, path), source }));
+  const parents = [...new Set([...removed, ...added].map(({ path }) => dirname(path)))];
+  const writable = (on: boolean) => parents.filter((dir) => existsSync(dir)).forEach((dir) => chmodSync(dir, on ? 0o755 : 0o555));
+  writable(true);
+  for (const { path, aside: to } of removed) renameSync(path, to);
+  for (const { path, source } of added) cpSync(source, path, { recursive: true });
+  writable(false);
+  try {
+    return await run();
+  } finally {
+    writable(true);
+    for (const { path } of added) rmSync(path, { recursive: true, force: true });
+    for (const { path, aside: from } of removed) renameSync(from, path);
+    writable(false);
+    rmSync(aside, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, cpSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { sha256Hex } from '../../src/util/hash.js';
 import { apiEvent } from '../helpers/events.js';
 import { photo } from '../helpers/fixtures.js';
 import { invoke, realSynth, removeSandbox, type RunResult, type Synth } from '../helpers/lambda-artifacts.js';
-import { buildImage, imageArtifacts, layOutImage, removeImageBuild, type ImageArtifact, type ImageBuild, type ImageSandbox } from '../helpers/lambda-containers.js';
+import { buildImage, imageArtifacts, withTaskRootChange, type ImageArtifact, type ImageSandbox } from '../helpers/lambda-containers.js';
 import { startTestS3, type TestS3 } from '../helpers/store-s3.js';
 
 /**
@@ -28,11 +28,9 @@ import { startTestS3, type TestS3 } from '../helpers/store-s3.js';
  */
 let synth: Synth;
 let s3: TestS3;
-let build: ImageBuild;
 let image: ImageSandbox;
 let ns: FeatureNamespace;
 const report: { name: string; artifact: ImageArtifact; unzippedBytes: number; run: RunResult }[] = [];
-const sandboxes: ImageSandbox[] = [];
 const EAGLE = 'images/birds/eagle/eagle.jpg';
 const NOT_AN_IMAGE = 'images/birds/eagle/notes.jpg';
 
@@ -85,28 +83,25 @@ beforeAll(async () => {
   s3 = await startTestS3();
   const [first] = imageArtifacts(synth);
   expect(first, 'the synth has a container function').toBeDefined();
-  build = await buildImage(first!.image);
-  const { depsCached, depsMs, bundleMs, weightsMs } = build.timings;
+  image = await buildImage(first!.image);
+  const { depsCached, depsMs, bundleMs, weightsMs } = image.timings;
   console.log(
     `[artifact] image ${first!.image.hash.slice(0, 12)}: deps stage ${depsCached ? 'cached' : 'cold'} ${(depsMs / 1000).toFixed(1)} s, ` +
       `bundle ${(bundleMs / 1000).toFixed(1)} s, random weights + ONNX warm ${(weightsMs / 1000).toFixed(1)} s`,
   );
-  image = layOutImage(build);
-  sandboxes.push(image);
-  ns = await namespaceFor(configFromEnv({ HEADSTART_BUCKET: s3.s3.bucket, HEADSTART_MODEL: build.baseModel, HEADSTART_HOME: image.home }));
+  ns = await namespaceFor(configFromEnv({ HEADSTART_BUCKET: s3.s3.bucket, HEADSTART_MODEL: image.baseModel, HEADSTART_HOME: image.home }));
   await s3.store.put(EAGLE, readFileSync(photo('eagle.jpg')));
   await s3.store.put(NOT_AN_IMAGE, Buffer.from('this is not a picture\n'));
 }, 600_000);
 
 afterAll(async () => {
-  for (const sandbox of sandboxes) removeSandbox(sandbox);
-  if (build) removeImageBuild(build);
+  if (image) removeSandbox(image);
   await s3?.stop();
   const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
   for (const { name, artifact: a, unzippedBytes, run: r } of report) {
     console.log(
       `[artifact] ${name}: ${mb(unzippedBytes)} MB unpacked (task root + /opt/headstart), import ${r.importMs?.toFixed(0)} ms, ` +
-        `cold start ${r.coldStartMs?.toFixed(0)} ms, peak RSS ${mb(r.maxRssBytes)} MB of ${a.memoryMb} MB`,
+        `cold start ${r.coldStartMs === null ? '(no event)' : `${r.coldStartMs.toFixed(0)} ms`}, peak RSS ${mb(r.maxRssBytes)} MB of ${a.memoryMb} MB`,
     );
   }
 });
@@ -161,18 +156,22 @@ describe('container artifacts of the real synth, built as their Dockerfile build
     expect(result.maxRssBytes).toBeLessThan(classify.memoryMb * 1024 * 1024);
   });
 
+  it("imports every other container function's handler in the same sandbox (their events are other tests')", async () => {
+    const others = imageArtifacts(synth).filter((a) => !['extract.handler', 'classify.handler'].includes(a.handler));
+
+    for (const a of others) {
+      const result = await run(`${a.handler.split('.')[0]} (import only)`, a, []);
+      expect(result.invocations, `${a.logicalId}: ${result.output.slice(-2000)}`).toEqual([]);
+      expect(result.importMs).not.toBeNull();
+    }
+  });
+
   it('fails clearly when the image has onnxruntime-node for another platform only (linux/arm64)', async () => {
     const classify = artifact('classify.handler');
-    const linux = (nodeModules: string) => join(nodeModules, 'onnxruntime-node', 'bin', 'napi-v6', 'linux');
-    const sandbox = layOutImage(build, {
-      alterTaskRoot: (task) => {
-        rmSync(join(linux(join(task, 'node_modules')), 'x64'), { recursive: true });
-        cpSync(join(linux(join(REPO_ROOT, 'node_modules')), 'arm64'), join(linux(join(task, 'node_modules')), 'arm64'), { recursive: true });
-      },
-    });
-    sandboxes.push(sandbox);
+    const linux = join('node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux');
+    const change = { remove: [join(linux, 'x64')], add: { [join(linux, 'arm64')]: join(REPO_ROOT, linux, 'arm64') } };
 
-    const result = await invoke(classify, sandbox, [dogEvent()], runOptions());
+    const result = await withTaskRootChange(image, change, () => invoke(classify, image, [dogEvent()], runOptions()));
 
     // The warm-up at import logs the failure; the request answers it, naming the binary that is not there.
     expect(result.output).toContain('classify warm-up failed');
@@ -183,10 +182,9 @@ describe('container artifacts of the real synth, built as their Dockerfile build
 
   it('fails an image whose task root lacks a package the prune took away (sharp)', async () => {
     const extract = artifact('extract.handler');
-    const sandbox = layOutImage(build, { alterTaskRoot: (task) => rmSync(join(task, 'node_modules', 'sharp'), { recursive: true }) });
-    sandboxes.push(sandbox);
+    const change = { remove: [join('node_modules', 'sharp')] };
 
-    const result = await invoke(extract, sandbox, [sqsS3Event(s3.s3.bucket, [EAGLE])], runOptions());
+    const result = await withTaskRootChange(image, change, () => invoke(extract, image, [sqsS3Event(s3.s3.bucket, [EAGLE])], runOptions()));
 
     expect(result.importMs).toBeNull();
     expect(result.invocations[0].error).toMatchObject({ code: 'ERR_MODULE_NOT_FOUND', message: expect.stringContaining("Cannot find package 'sharp'") });
