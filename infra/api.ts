@@ -42,6 +42,8 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/train', target: 'api', throttle: JOBS, metered: true },
   { method: 'GET', path: '/train/defaults', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/jobs/{id}', target: 'api', throttle: LIGHT },
+  // A prediction job's rows page by page, or a 303 to a presigned GET of results.csv / results.jsonl.
+  { method: 'GET', path: '/jobs/{id}/results', target: 'api', throttle: LIGHT },
   { method: 'POST', path: '/jobs/{id}/resume', target: 'api', throttle: JOBS, metered: true },
   { method: 'POST', path: '/jobs/{id}/stop', target: 'api', throttle: LIGHT },
   { method: 'GET', path: '/models', target: 'api', throttle: LIGHT },
@@ -199,6 +201,8 @@ export class Api extends Construct {
       // write: POST /train records the job as queued before the trainer starts, so GET /jobs/{id} answers at once;
       // POST /jobs/{id}/stop writes a stop request, which POST /jobs/{id}/resume deletes.
       [PREFIX.jobs]: ['read', 'write', 'delete'],
+      // read: GET /jobs/{id}/results pages a prediction job's results.jsonl and presigns GETs of its files.
+      [PREFIX.predictions]: ['read'],
       // read: the weights index names the digest of the service's feature namespace.
       [PREFIX.weights]: ['read'],
     });

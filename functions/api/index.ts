@@ -29,6 +29,7 @@ const deps = once(async () => {
   const launcher = new LambdaTrainLauncher({ functionName });
   // Batch prediction with a model (the whole network per image): the predict function, on the classify image.
   const predictFunction = process.env.PREDICT_FUNCTION_NAME;
+  const signer = new S3UploadSigner(presignClient({ endpoint: config.endpoint }), config.bucket);
   return {
     store,
     namespace: once(() => namespaceFor(config, { store })),
@@ -37,7 +38,9 @@ const deps = once(async () => {
     modelPredictLauncher: predictFunction ? new LambdaTrainLauncher({ functionName: predictFunction, name: 'the predict function' }) : undefined,
     issuesLauncher: launcher,
     finetuneLauncher: finetuneLauncherFromEnv(),
-    uploads: new S3UploadSigner(presignClient({ endpoint: config.endpoint }), config.bucket),
+    uploads: signer,
+    // GET /jobs/{id}/results?format=csv|jsonl: presigned GETs of a prediction job's files.
+    downloads: signer,
     uploadTtlSeconds: Number(process.env.UPLOAD_URL_TTL_SECONDS) || undefined,
     backfill: batchLauncherFromEnv(config.model),
   };

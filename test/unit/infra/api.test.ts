@@ -51,6 +51,7 @@ describe('routes', () => {
       'GET /datasets/{name}',
       'GET /datasets/{name}/issues',
       'GET /jobs/{id}',
+      'GET /jobs/{id}/results',
       'GET /models',
       'GET /models/{id}',
       'GET /models/{id}/export',

@@ -71,9 +71,9 @@ describe('least privilege in the bucket', () => {
     });
   });
 
-  it('the API reads what it serves, presigns PUTs to images/, records jobs (and stop requests), builds shards, deletes models, stop requests and reviews', () => {
+  it('the API reads what it serves, presigns PUTs to images/ and GETs of prediction results, records jobs (and stop requests), builds shards, deletes models, stop requests and reviews', () => {
     expect(s3Access(statementsOfFunction(stack.api.fn))).toEqual({
-      get: ['/features/*', '/images/*', '/jobs/*', '/models/*', '/reviews/*', '/weights/*'],
+      get: ['/features/*', '/images/*', '/jobs/*', '/models/*', '/predictions/*', '/reviews/*', '/weights/*'],
       put: ['/features/*', '/images/*', '/jobs/*'],
       abort: ['/features/*', '/images/*', '/jobs/*'],
       delete: ['/features/*', '/jobs/*', '/models/*', '/reviews/*'],
