@@ -79,6 +79,15 @@ export interface FilesystemStoreInstance {
   /** The file of one part of a stored object: 'object' (the bytes), 'metadata.json', 'object.md5', … */
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
+  /** A bucket, or null when there is none (s3rver stats its folder on every request). */
+  getBucket(bucket: string): Promise<unknown>;
+  putBucket(bucket: string): Promise<unknown>;
+  deleteBucket(bucket: string): Promise<void>;
+  deleteObject(bucket: string, key: string): Promise<void>;
+  /** A parsed configuration (cors, website, …) of a bucket (key undefined) or an object, or null. */
+  getSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<unknown>;
+  putSubresource(bucket: string, key: string | undefined, resource: { type: string }): Promise<void>;
+  deleteSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<void>;
   listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult>;
   initiateUpload(bucket: string, key: string, uploadId: string, metadata: Record<string, string>): Promise<void>;
   putPart(bucket: string, uploadId: string, partNumber: string | number, content: NodeJS.ReadableStream): Promise<{ size: number; md5: string }>;

@@ -90,6 +90,9 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const { credentials, source } = options.credentials ? { credentials: options.credentials, source: 'environment' as const } : await installationCredentials(directory);
   // Before the router (the last middleware): nothing is routed, read or written for an unsigned request
   // or for a bucket or key that could name a path outside its folder.
+  // s3rver's first middleware is koa-logger: it formats a coloured line for every request (and counts a streamed
+  // body through a pass-through) even when the transport it writes to is silent.
+  if (silent && (server.middleware[0] as { name?: string }).name === 'logger') server.middleware.shift();
   server.middleware.splice(server.middleware.length - 1, 0, requireSignature(new SigV4Verifier(credentials)) as S3rverMiddleware, checkPayloadDigest() as S3rverMiddleware, refuseUnsafeNames() as S3rverMiddleware);
   // s3rver's own check, which runs after ours, knows only the key ids registered with it.
   AWSAccount.DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);

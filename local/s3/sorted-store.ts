@@ -66,6 +66,14 @@ function metadataJson(metadata: Record<string, string>): string {
 export class SortedFilesystemStore extends FilesystemStore {
   /** Per object, the tail of its chain of critical sections: a version's files change together under it. */
   private readonly locks = new Map<string, Promise<unknown>>();
+  /**
+   * Bucket-level reads s3rver repeats on every request, kept until this store changes them: the bucket's
+   * folder (a stat, for bucketExists) and its CORS and website configurations (two file reads and an XML
+   * parse, for the cors and website middlewares). This process is the only writer of its data directory.
+   */
+  private readonly bucketReads = new Map<string, Promise<unknown>>();
+  /** Object folders known to exist: a PUT skips its mkdir. Forgotten on every delete (s3rver removes emptied folders). */
+  private readonly folders = new Set<string>();
 
   /** Every path s3rver builds for a bucket or an object comes through these two: no name leaves its bucket's folder. */
   override getBucketPath(bucket: string): string {
@@ -77,6 +85,67 @@ export class SortedFilesystemStore extends FilesystemStore {
     checkBucket(bucket);
     if (key !== undefined && key !== '') checkKey(key);
     return super.getResourcePath(bucket, key, resource);
+  }
+
+  override getBucket(bucket: string): Promise<unknown> {
+    return this.remembered(`bucket\0${bucket}`, () => super.getBucket(bucket));
+  }
+
+  override async putBucket(bucket: string): Promise<unknown> {
+    return this.forgettingBucket(bucket, () => super.putBucket(bucket));
+  }
+
+  override async deleteBucket(bucket: string): Promise<void> {
+    return this.forgettingBucket(bucket, () => super.deleteBucket(bucket));
+  }
+
+  override getSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<unknown> {
+    if (key !== undefined) return super.getSubresource(bucket, key, resourceType);
+    return this.remembered(`${resourceType}\0${bucket}`, () => super.getSubresource(bucket, key, resourceType));
+  }
+
+  override async putSubresource(bucket: string, key: string | undefined, resource: { type: string }): Promise<void> {
+    return this.forgettingBucket(bucket, () => super.putSubresource(bucket, key, resource));
+  }
+
+  override async deleteSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<void> {
+    return this.forgettingBucket(bucket, () => super.deleteSubresource(bucket, key, resourceType));
+  }
+
+  override async deleteObject(bucket: string, key: string): Promise<void> {
+    try {
+      await super.deleteObject(bucket, key);
+    } finally {
+      this.folders.clear();
+    }
+  }
+
+  /** A bucket-level read, shared until the bucket changes; a failed read is not kept. */
+  private remembered<T>(id: string, read: () => Promise<T>): Promise<T> {
+    let value = this.bucketReads.get(id) as Promise<T> | undefined;
+    if (!value) {
+      value = read();
+      this.bucketReads.set(id, value);
+      value.then(
+        (result) => result === null && id.startsWith('bucket\0') && this.bucketReads.delete(id),
+        () => this.bucketReads.delete(id),
+      );
+    }
+    return value;
+  }
+
+  /** A change to a bucket or its configuration: what was read of it is read again, after the change too. */
+  private async forgettingBucket<T>(bucket: string, change: () => Promise<T>): Promise<T> {
+    const forget = () => {
+      for (const id of this.bucketReads.keys()) if (id.endsWith(`\0${bucket}`)) this.bucketReads.delete(id);
+      this.folders.clear();
+    };
+    forget();
+    try {
+      return await change();
+    } finally {
+      forget();
+    }
   }
 
   override async initiateUpload(bucket: string, key: string, uploadId: string, metadata: Record<string, string>): Promise<void> {
@@ -121,7 +190,11 @@ export class SortedFilesystemStore extends FilesystemStore {
    */
   async putObject(object: S3rverObject): Promise<{ size: number; md5: string }> {
     const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
-    await mkdir(path.dirname(objectPath), { recursive: true });
+    const folder = path.dirname(objectPath);
+    if (!this.folders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      this.folders.add(folder);
+    }
     const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : (object.content as NodeJS.ReadableStream);
     const tmp = temporaryPath(objectPath);
     const staged: Array<[tmp: string, target: string]> = [];
@@ -141,6 +214,8 @@ export class SortedFilesystemStore extends FilesystemStore {
       });
       return { size, md5: digest };
     } catch (error) {
+      // A folder removed behind this store's back: the client's retry creates it again.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.folders.delete(folder);
       // Renamed away on success: only a failed write leaves temporary files behind.
       await Promise.all([tmp, ...staged.map(([from]) => from)].map((file) => rm(file, { force: true })));
       throw error;

@@ -25,7 +25,10 @@ export interface S3ClientOptions {
 }
 
 /**
- * Creates the process's S3 client. Against AWS it is the SDK default. Against a local endpoint it
+ * Creates the process's S3 client. Every client resolves each command kind's middleware stack once
+ * (`cacheMiddleware`: the SDK otherwise rebuilds and sorts it on every request, about 0.3–0.5 ms of CPU each
+ * here; nothing of ours adds middleware to a client or a command, and the presigner resolves its own stack).
+ * Against AWS it is otherwise the SDK default. Against a local endpoint it
  * uses path-style URLs, the embedded server's per-installation credentials, and sends or checks checksums only when an
  * operation requires them: with the SDK's default flexible checksums a stream body goes out
  * aws-chunked, and s3rver stores that framing as if it were the object's bytes.
@@ -33,13 +36,14 @@ export interface S3ClientOptions {
 export function createS3Client(options: S3ClientOptions = {}): S3Client {
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
   if (options.endpoint === undefined) {
-    return new S3Client({ region, forcePathStyle: options.forcePathStyle });
+    return new S3Client({ region, forcePathStyle: options.forcePathStyle, cacheMiddleware: true });
   }
   const { endpoint } = options;
   const local = options.local ?? isLocalEndpoint(endpoint);
-  if (!local) return new S3Client({ region, endpoint, forcePathStyle: options.forcePathStyle });
+  if (!local) return new S3Client({ region, endpoint, forcePathStyle: options.forcePathStyle, cacheMiddleware: true });
   return new S3Client({
     region,
+    cacheMiddleware: true,
     endpoint,
     forcePathStyle: options.forcePathStyle ?? true,
     credentials: options.credentials ?? (() => localCredentials(endpoint)),

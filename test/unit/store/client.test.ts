@@ -18,6 +18,14 @@ describe('createS3Client', () => {
     client.destroy();
   });
 
+  it('resolves each command kind\'s middleware stack once, local and AWS alike (nothing of ours changes a stack after the first request)', () => {
+    for (const options of [{ endpoint: 'http://127.0.0.1:4569' }, { region: 'eu-west-1' }, { endpoint: 'https://s3.eu-west-1.amazonaws.com' }]) {
+      const client = createS3Client(options);
+      expect(client.config.cacheMiddleware).toBe(true);
+      client.destroy();
+    }
+  });
+
   it('leaves an AWS client at the SDK defaults', async () => {
     const client = createS3Client({ region: 'eu-west-1' });
     expect(await client.config.region()).toBe('eu-west-1');
