@@ -59,8 +59,8 @@ export interface ExtractorOptions extends Partial<EngineSettings> {
 }
 
 const ENGINE_CHOICES = [...ENGINE_NAMES, 'auto'] as const;
-/** A cache folder that cannot take a new export (weights baked into a Lambda image at /opt). */
-const READ_ONLY_CODES = new Set(['EROFS', 'EACCES', 'EPERM']);
+/** A cache folder that cannot take a new export (weights baked into a Lambda image at /opt; ERR_ACCESS_DENIED: Node's permission model, as the artifact harness runs it). */
+const READ_ONLY_CODES = new Set(['EROFS', 'EACCES', 'EPERM', 'ERR_ACCESS_DENIED']);
 
 /** Validates an engine name ('' and undefined mean 'auto'). */
 export function parseEngine(name: string | undefined): EngineName | 'auto' {

@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +9,10 @@ import { configFromEnv, namespaceFor } from '../../functions/shared/runtime.js';
 import { IMAGENET_CLASS_COUNT, imagenetLabel } from '../../src/classify/index.js';
 import { decodeSafetensors } from '../../src/features/format/safetensors.js';
 import type { FeatureNamespace } from '../../src/features/namespace.js';
-import { errorKey, featureKey, linkKey } from '../../src/layout.js';
+import { readJob } from '../../src/jobs/index.js';
+import { createPredictJob } from '../../src/jobs/records.js';
+import type { PredictJobRecord } from '../../src/jobs/types.js';
+import { errorKey, featureKey, linkKey, predictionResultsKey } from '../../src/layout.js';
 import { credentialsEnv } from '../../src/store/index.js';
 import { sha256Hex } from '../../src/util/hash.js';
 import { apiEvent } from '../helpers/events.js';
@@ -17,7 +22,7 @@ import { buildImage, imageArtifacts, withTaskRootChange, type ImageArtifact, typ
 import { startTestS3, type TestS3 } from '../helpers/store-s3.js';
 
 /**
- * The container functions of the real `cdk synth` (the extract and classify handlers of the Lambda image), run
+ * The container functions of the real `cdk synth` (the extract, classify and predict handlers of the Lambda image), run
  * the way Lambda runs them: the image's task root built as its Dockerfile's stages build it
  * (test/helpers/lambda-containers.ts: the staged context's bundle script, `npm ci --omit=dev` pruned by the
  * context's prune script, the final stage's ENV), alone in an empty folder, read-only, under Node 22 with Node's
@@ -156,8 +161,48 @@ describe('container artifacts of the real synth, built as their Dockerfile build
     expect(result.maxRssBytes).toBeLessThan(classify.memoryMb * 1024 * 1024);
   });
 
-  it("imports every other container function's handler in the same sandbox (their events are other tests')", async () => {
-    const others = imageArtifacts(synth).filter((a) => !['extract.handler', 'classify.handler'].includes(a.handler));
+  it('predict: the asynchronous invoke POST /predict makes runs a model job over the prefix, the non-image failing alone, and announces it on EventBridge', async () => {
+    const predict = artifact('predict.handler');
+    const job = await createPredictJob(s3.store, { prefix: 'images/birds/', model: image.baseModel, top: 3 });
+    const events: { target: string | undefined; body: any }[] = [];
+    // A stand-in for EventBridge's PutEvents (JSON protocol), where the function's SDK client is pointed.
+    const eventBridge = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        events.push({ target: req.headers['x-amz-target'] as string | undefined, body: JSON.parse(body || 'null') });
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] }));
+      });
+    });
+    await new Promise<void>((resolve) => eventBridge.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(eventBridge.address() as AddressInfo).port}`;
+    let result: RunResult;
+    try {
+      const options = runOptions();
+      result = await invoke(predict, image, [{ jobId: job.jobId }], { ...options, extraEnv: { ...options.extraEnv, AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint } });
+      report.push({ name: 'predict', artifact: predict, unzippedBytes: image.unzippedBytes, run: result });
+    } finally {
+      await new Promise((resolve) => eventBridge.close(resolve));
+    }
+
+    expect(failures(result), result.output.slice(-3000)).toEqual([]);
+    expect(result.invocations[0].value).toMatchObject({ jobId: job.jobId, status: 'succeeded' });
+    const done = (await readJob(s3.store, job.jobId)) as PredictJobRecord;
+    expect(done.progress.images).toMatchObject({ total: 2, predicted: 1, failed: 1 });
+    const rows = (await s3.store.get(predictionResultsKey(job.jobId, 'jsonl'))).toString().trim().split('\n').map((line) => JSON.parse(line));
+    expect(rows.map((row) => row.key)).toEqual([EAGLE, NOT_AN_IMAGE]);
+    expect(rows[0]).toMatchObject({ source: 'model', label: rows[0].top[0].label });
+    expect(rows[0].top).toHaveLength(3);
+    expect(rows[1]).toMatchObject({ key: NOT_AN_IMAGE, error: { code: 'NotAnImage' } });
+    expect(events).toHaveLength(1);
+    expect(events[0]!.target).toBe('AWSEvents.PutEvents');
+    expect(events[0]!.body.Entries[0]).toMatchObject({ Source: 'headstart', DetailType: 'Prediction Job Completed' });
+    expect(JSON.parse(events[0]!.body.Entries[0].Detail)).toMatchObject({ jobId: job.jobId, status: 'succeeded' });
+    expect(result.maxRssBytes).toBeLessThan(predict.memoryMb * 1024 * 1024);
+  });
+
+  it("imports every other container function's handler in the same sandbox", async () => {
+    const others = imageArtifacts(synth).filter((a) => !['extract.handler', 'classify.handler', 'predict.handler'].includes(a.handler));
 
     for (const a of others) {
       const result = await run(`${a.handler.split('.')[0]} (import only)`, a, []);
