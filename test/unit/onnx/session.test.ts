@@ -38,6 +38,17 @@ describe('OnnxModel', () => {
     model.dispose();
   });
 
+  it('runs the same with and without intra-op spin-waiting (off unless asked for)', async () => {
+    const input = Float32Array.from({ length: 6 }, (_, i) => i - 2);
+    const outputs: number[][] = [];
+    for (const spinWait of [false, true]) {
+      const model = await OnnxModel.create(tinyOnnx(['N', 2, 3]), { intraOpThreads: 2, spinWait });
+      outputs.push(Array.from((await model.run(input, [1, 2, 3])).data));
+      model.dispose();
+    }
+    expect(outputs).toEqual([Array.from(input, (v) => v * 2), Array.from(input, (v) => v * 2)]);
+  });
+
   describe('rejects bad input with what was expected', () => {
     let model: OnnxModel;
     beforeAll(async () => {
