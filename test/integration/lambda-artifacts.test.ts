@@ -1,7 +1,10 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, namespaceFor } from '../../functions/shared/runtime.js';
+import { REPO_ROOT } from '../../infra/entries.js';
 import { readJob } from '../../src/jobs/index.js';
 import { listHeads } from '../../src/registry/index.js';
 import { credentialsEnv } from '../../src/store/index.js';
@@ -141,6 +144,30 @@ describe('zip artifacts of the real synth, as Lambda runs them (Node 22, sandbox
 
     expect(failures(result), result.output.slice(-3000)).toEqual([]);
     expect(await readJob(s3.store, jobId)).toMatchObject({ status: 'failed', error: { code: 'TrainerTimedOut' } });
+  });
+
+  it('lets a function write /tmp only and read nothing of the repository (a probe handler beside a real artifact)', async () => {
+    const failed = artifact(/^headstart: marks a training job failed/);
+    const sandbox = layOut(failed);
+    sandboxes.push(sandbox);
+    // Root ignores file modes: what refuses these is Node's permission model, as Lambda's read-only file system would.
+    writeFileSync(
+      join(sandbox.task, 'probe.mjs'),
+      `import { readFileSync, writeFileSync } from 'node:fs';
+      const attempt = (fn) => { try { fn(); return 'ok'; } catch (error) { return error.code ?? error.message; } };
+      export const handler = async (event) => ({
+        writeTask: attempt(() => writeFileSync(process.env.LAMBDA_TASK_ROOT + '/x', 'x')),
+        writeOpt: attempt(() => writeFileSync(event.opt + '/x', 'x')),
+        writeRepo: attempt(() => writeFileSync(event.repo + '/x', 'x')),
+        writeTmp: attempt(() => writeFileSync('/tmp/headstart-probe-' + process.pid, 'x')),
+        readRepo: attempt(() => readFileSync(event.repo + '/package.json')),
+      });`,
+    );
+
+    const result = await invoke({ ...failed, handler: 'probe.handler' }, sandbox, [{ opt: sandbox.opt, repo: REPO_ROOT }]);
+
+    expect(failures(result), result.output.slice(-2000)).toEqual([]);
+    expect(result.invocations[0].value).toEqual({ writeTask: 'ERR_ACCESS_DENIED', writeOpt: 'ERR_ACCESS_DENIED', writeRepo: 'ERR_ACCESS_DENIED', writeTmp: 'ok', readRepo: 'ERR_ACCESS_DENIED' });
   });
 
   it('fails an artifact that needs something outside itself: the API without its TF.js layer', async () => {
