@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { thumbnailUrl, type EpochLog } from './api.js';
+import { thumbnailUrl, type Defaults, type EpochLog, type ModelSummary } from './api.js';
 
 export function ErrorNote(props: { error?: Error }) {
   if (!props.error) return null;
@@ -185,4 +185,19 @@ export function DropZone(props: { label: string; onFiles: (transfer: DataTransfe
       {props.children}
     </section>
   );
+}
+
+/** One choice of what classifies: `head:<id>` or `model:<id>` (a fine-tuned model or the ImageNet classifier). */
+export interface ModelTarget {
+  value: string;
+  label: string;
+}
+
+/** The heads, fine-tuned models and the service's ImageNet classifier, as GET /models and /train/defaults list them. */
+export function modelTargets(models: { models: ModelSummary[]; finetuned: ModelSummary[] }, defaults: Defaults): ModelTarget[] {
+  return [
+    ...models.models.map((m) => ({ value: `head:${m.headId}`, label: `head ${m.headId} (${m.dataset}, ${percent(m.accuracy)})` })),
+    ...models.finetuned.map((m) => ({ value: `model:${m.modelId}`, label: `fine-tuned ${m.modelId} (${m.dataset}, ${percent(m.accuracy)})` })),
+    { value: `model:${defaults.model}`, label: `ImageNet classifier (${defaults.model})` },
+  ];
 }

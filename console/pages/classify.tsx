@@ -1,16 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, type Defaults, type ModelSummary, type Prediction } from '../api.js';
-import { DropZone, ErrorNote, percent } from '../components.js';
-
-interface Target {
-  value: string;
-  label: string;
-}
+import { DropZone, ErrorNote, modelTargets, percent, type ModelTarget } from '../components.js';
 
 /** Drop, paste or pick an image; top-k from a head, a fine-tuned model or the ImageNet classifier. */
 export function ClassifyPage() {
   const initial = new URLSearchParams(location.search).get('model') ?? '';
-  const [targets, setTargets] = useState<Target[]>([]);
+  const [targets, setTargets] = useState<ModelTarget[]>([]);
   const [target, setTarget] = useState(initial ? `id:${initial}` : '');
   const [top, setTop] = useState('5');
   const [image, setImage] = useState<{ blob: Blob; url: string; name: string }>();
@@ -20,11 +15,7 @@ export function ClassifyPage() {
 
   useEffect(() => {
     Promise.all([get<{ models: ModelSummary[]; finetuned: ModelSummary[] }>('/models'), get<Defaults>('/train/defaults')]).then(([models, defaults]) => {
-      const list: Target[] = [
-        ...models.models.map((m) => ({ value: `head:${m.headId}`, label: `head ${m.headId} (${m.dataset}, ${percent(m.accuracy)})` })),
-        ...models.finetuned.map((m) => ({ value: `model:${m.modelId}`, label: `fine-tuned ${m.modelId} (${m.dataset}, ${percent(m.accuracy)})` })),
-        { value: `model:${defaults.model}`, label: `ImageNet classifier (${defaults.model})` },
-      ];
+      const list = modelTargets(models, defaults);
       setTargets(list);
       setTarget((t) => {
         if (t.startsWith('id:')) return list.find((x) => x.value.endsWith(`:${t.slice(3)}`))?.value ?? list[0]!.value;

@@ -1,12 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, resultsFileUrl, type Defaults, type Job, type ModelSummary, type PredictRequest, type PredictionRow, type ResultsPage } from '../api.js';
-import { duration, ErrorNote, percent, Thumb } from '../components.js';
+import { duration, ErrorNote, modelTargets, percent, Thumb, type ModelTarget } from '../components.js';
 import { Link, navigate, usePoll } from '../router.js';
-
-interface Target {
-  value: string;
-  label: string;
-}
 
 /** What POST /predict names: a head (`head`), or a fine-tuned model or the ImageNet classifier (`model`). */
 function targetField(value: string): Pick<PredictRequest, 'head' | 'model'> {
@@ -22,7 +17,7 @@ function targetField(value: string): Pick<PredictRequest, 'head' | 'model'> {
 export function PredictPage() {
   const params = new URLSearchParams(location.search);
   const [datasets, setDatasets] = useState<string[]>([]);
-  const [targets, setTargets] = useState<Target[]>([]);
+  const [targets, setTargets] = useState<ModelTarget[]>([]);
   const [source, setSource] = useState<'dataset' | 'prefix'>(params.get('prefix') ? 'prefix' : 'dataset');
   const [dataset, setDataset] = useState(params.get('dataset') ?? '');
   const [prefix, setPrefix] = useState(params.get('prefix') ?? 'images/');
@@ -37,11 +32,7 @@ export function PredictPage() {
       const names = ds.datasets.map((d) => d.name);
       setDatasets(names);
       setDataset((d) => d || names[0] || '');
-      const list: Target[] = [
-        ...models.models.map((m) => ({ value: `head:${m.headId}`, label: `head ${m.headId} (${m.dataset}, ${percent(m.accuracy)})` })),
-        ...models.finetuned.map((m) => ({ value: `model:${m.modelId}`, label: `fine-tuned ${m.modelId} (${m.dataset}, ${percent(m.accuracy)})` })),
-        { value: `model:${defaults.model}`, label: `ImageNet classifier (${defaults.model})` },
-      ];
+      const list = modelTargets(models, defaults);
       setTargets(list);
       setTarget((t) => (list.some((x) => x.value === t) ? t : list[0]!.value));
     }, setError);
