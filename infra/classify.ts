@@ -1,11 +1,10 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { HandlerEntries } from './entries.js';
 import { grantPrefixes } from './grants.js';
-import { FUNCTION_IMAGE_HANDLERS, functionImageOptions } from './images.js';
+import { imageFunction } from './images.js';
 import { PREFIX } from './storage.js';
 
 export interface ClassifyProps {
@@ -34,21 +33,16 @@ export class Classify extends Construct {
 
   constructor(scope: Construct, id: string, props: ClassifyProps) {
     super(scope, id);
-    this.fn = new lambda.DockerImageFunction(this, 'Function', {
-      code: lambda.DockerImageCode.fromImageAsset(props.projectRoot, {
-        ...functionImageOptions(props.entries, props.baseModel),
-        cmd: [FUNCTION_IMAGE_HANDLERS.classify],
-      }),
+    this.fn = imageFunction(this, 'Function', {
+      projectRoot: props.projectRoot,
+      entries: props.entries,
+      bucket: props.bucket,
+      baseModel: props.baseModel,
+      handler: 'classify',
       description: 'headstart: POST /classify, /features, /explain, GET /thumbnails, /models/{id}/export (ONNX Runtime, sharp, CPU)',
-      architecture: lambda.Architecture.X86_64,
       memorySize: props.memorySize,
       timeout: CLASSIFY_TIMEOUT,
-      tracing: lambda.Tracing.ACTIVE,
-      environment: { HEADSTART_BUCKET: props.bucket.bucketName, HEADSTART_MODEL: props.baseModel, HEADSTART_ENGINE: 'onnx' },
-      logGroup: new logs.LogGroup(this, 'FunctionLogs', {
-        retention: logs.RetentionDays.ONE_MONTH,
-        removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-      }),
+      retainLogs: props.retainLogs,
     });
     this.target =
       props.provisionedConcurrency > 0

@@ -1,5 +1,9 @@
-import { IgnoreMode } from 'aws-cdk-lib';
+import { type Duration, IgnoreMode, RemovalPolicy } from 'aws-cdk-lib';
 import { Platform, type DockerImageAssetOptions } from 'aws-cdk-lib/aws-ecr-assets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
 import type { HandlerEntries } from './entries.js';
 
 /** Dockerfiles, relative to the project root (the build context). */
@@ -67,4 +71,42 @@ export function finetuneImageOptions(baseModel: string): DockerImageAssetOptions
 function outsideDefaultIncludes(entries: readonly string[]): string[] {
   const dirs = entries.map((e) => e.slice(0, e.lastIndexOf('/')) || e);
   return [...new Set(dirs)].filter((dir) => !CONTEXT_INCLUDES.some((inc) => dir === inc || dir.startsWith(`${inc}/`)));
+}
+
+export interface ImageFunctionProps {
+  readonly projectRoot: string;
+  readonly entries: HandlerEntries;
+  readonly bucket: s3.IBucket;
+  readonly baseModel: string;
+  /** Which of the image's handlers the function runs (its CMD). */
+  readonly handler: keyof typeof FUNCTION_IMAGE_HANDLERS;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly retainLogs: boolean;
+}
+
+/**
+ * A function on the Lambda image (extract, classify, predict): the same image asset for all (built and pushed
+ * once), its own CMD, x86_64 (the image's ONNX Runtime binaries), X-Ray, a month of logs; the image counterpart
+ * of nodeFunction (infra/node-function.ts).
+ */
+export function imageFunction(scope: Construct, id: string, props: ImageFunctionProps): lambda.DockerImageFunction {
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    retention: logs.RetentionDays.ONE_MONTH,
+    removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+  });
+  return new lambda.DockerImageFunction(scope, id, {
+    code: lambda.DockerImageCode.fromImageAsset(props.projectRoot, {
+      ...functionImageOptions(props.entries, props.baseModel),
+      cmd: [FUNCTION_IMAGE_HANDLERS[props.handler]],
+    }),
+    description: props.description,
+    architecture: lambda.Architecture.X86_64,
+    memorySize: props.memorySize,
+    timeout: props.timeout,
+    tracing: lambda.Tracing.ACTIVE,
+    environment: { HEADSTART_BUCKET: props.bucket.bucketName, HEADSTART_MODEL: props.baseModel, HEADSTART_ENGINE: 'onnx' },
+    logGroup,
+  });
 }

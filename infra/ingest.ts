@@ -1,7 +1,6 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -9,7 +8,7 @@ import { Construct } from 'constructs';
 import { EXTRACT_BATCH_SIZE } from '../functions/extract/batching.js';
 import type { HandlerEntries } from './entries.js';
 import { grantPrefixes } from './grants.js';
-import { FUNCTION_IMAGE_HANDLERS, functionImageOptions } from './images.js';
+import { imageFunction } from './images.js';
 import { PREFIX } from './storage.js';
 
 export interface IngestProps {
@@ -57,21 +56,16 @@ export class Ingest extends Construct {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
-    this.fn = new lambda.DockerImageFunction(this, 'Function', {
-      code: lambda.DockerImageCode.fromImageAsset(props.projectRoot, {
-        ...functionImageOptions(props.entries, props.baseModel),
-        cmd: [FUNCTION_IMAGE_HANDLERS.extract],
-      }),
+    this.fn = imageFunction(this, 'Function', {
+      projectRoot: props.projectRoot,
+      entries: props.entries,
+      bucket: props.bucket,
+      baseModel: props.baseModel,
+      handler: 'extract',
       description: 'headstart: images/ uploads → cached features (ONNX Runtime, CPU)',
-      architecture: lambda.Architecture.X86_64,
       memorySize: props.memorySize,
       timeout: EXTRACT_TIMEOUT,
-      tracing: lambda.Tracing.ACTIVE,
-      environment: { HEADSTART_BUCKET: props.bucket.bucketName, HEADSTART_MODEL: props.baseModel, HEADSTART_ENGINE: 'onnx' },
-      logGroup: new logs.LogGroup(this, 'FunctionLogs', {
-        retention: logs.RetentionDays.ONE_MONTH,
-        removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-      }),
+      retainLogs: props.retainLogs,
     });
     this.fn.addEventSource(
       new SqsEventSource(this.queue, {

@@ -1,13 +1,12 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LambdaDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { HandlerEntries } from './entries.js';
 import { grantPrefixes } from './grants.js';
-import { FUNCTION_IMAGE_HANDLERS, functionImageOptions } from './images.js';
+import { imageFunction } from './images.js';
 import { FINETUNED_PREFIX, PREFIX } from './storage.js';
 
 export interface PredictProps {
@@ -39,22 +38,16 @@ export class Predict extends Construct {
 
   constructor(scope: Construct, id: string, props: PredictProps) {
     super(scope, id);
-    this.fn = new lambda.DockerImageFunction(this, 'Function', {
-      code: lambda.DockerImageCode.fromImageAsset(props.projectRoot, {
-        // The same build options as extract and classify: one image asset, built and pushed once.
-        ...functionImageOptions(props.entries, props.baseModel),
-        cmd: [FUNCTION_IMAGE_HANDLERS.predict],
-      }),
+    this.fn = imageFunction(this, 'Function', {
+      projectRoot: props.projectRoot,
+      entries: props.entries,
+      bucket: props.bucket,
+      baseModel: props.baseModel,
+      handler: 'predict',
       description: 'headstart: batch prediction jobs with a model (POST /predict), the whole network per image (ONNX Runtime, CPU)',
-      architecture: lambda.Architecture.X86_64,
       memorySize: props.memorySize,
       timeout: PREDICT_TIMEOUT,
-      tracing: lambda.Tracing.ACTIVE,
-      environment: { HEADSTART_BUCKET: props.bucket.bucketName, HEADSTART_MODEL: props.baseModel, HEADSTART_ENGINE: 'onnx' },
-      logGroup: new logs.LogGroup(this, 'FunctionLogs', {
-        retention: logs.RetentionDays.ONE_MONTH,
-        removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-      }),
+      retainLogs: props.retainLogs,
     });
     // As the train function: the job records its own failures; a retry would classify the same prefix again.
     this.fn.configureAsyncInvoke({
