@@ -1,6 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createS3Client, isLocalEndpoint } from '../../src/store/index.js';
+import { createS3Client, isLocalEndpoint, type ObjectStore } from '../../src/store/index.js';
+import type { ApiRequest, ApiResponse } from './http.js';
 
 /** Hands out URLs a client can PUT one object to without credentials. */
 export interface UploadSigner {
@@ -12,6 +13,42 @@ export interface UploadSigner {
 export interface DownloadSigner {
   /** A presigned GET URL for `key`; with `fileName`, S3 answers it as an attachment of that name. */
   presignGet(key: string, options: { fileName?: string; expiresIn: number }): Promise<string>;
+}
+
+/** One stored file a route answers for download (an export bundle, a prediction job's results). */
+export interface Download {
+  key: string;
+  fileName: string;
+  contentType: string;
+  /** Its size, when the route knows it; else read with a HEAD. */
+  bytes?: number;
+  /** Lifetime of the presigned URL. */
+  ttlSeconds: number;
+  /** Fields added to the JSON answer, headers to every answer. */
+  body?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+/**
+ * The answer for a download: with a signer, `303 See Other` with `Location:` a presigned GET of the file, or, for
+ * `Accept: application/json`, `200 { url, expiresAt, bytes, fileName, ...body }`; without one (a store no client
+ * can reach, as in tests), the file itself as the body.
+ */
+export async function downloadAnswer(request: ApiRequest, store: ObjectStore, signer: DownloadSigner | undefined, file: Download): Promise<ApiResponse> {
+  const headers = file.headers ?? {};
+  if (!signer) {
+    return {
+      statusCode: 200,
+      body: await store.get(file.key),
+      headers: { 'content-type': file.contentType, 'content-disposition': `attachment; filename="${file.fileName}"`, ...headers },
+    };
+  }
+  const expiresAt = new Date(Date.now() + file.ttlSeconds * 1000).toISOString();
+  const url = await signer.presignGet(file.key, { fileName: file.fileName, expiresIn: file.ttlSeconds });
+  const bytes = file.bytes ?? (await store.head(file.key))?.size ?? null;
+  const body = { url, expiresAt, bytes, fileName: file.fileName, ...file.body };
+  if ((request.headers.accept ?? '').toLowerCase().includes('application/json')) return { statusCode: 200, body, headers: { ...headers, vary: 'Accept' } };
+  return { statusCode: 303, body, headers: { location: url, ...headers, vary: 'Accept' } };
 }
 
 /**

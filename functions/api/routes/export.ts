@@ -2,7 +2,7 @@ import { parseExportFormat, storedExport } from '../../../src/export/index.js';
 import type { ObjectStore } from '../../../src/store/index.js';
 import type { ApiRequest, ApiResponse } from '../http.js';
 import type { Route } from '../router.js';
-import type { DownloadSigner } from '../uploads.js';
+import { downloadAnswer, type DownloadSigner } from '../uploads.js';
 
 /** Lifetime of a presigned export URL: long enough to start a 30 MB download, short enough not to be a share link. */
 export const EXPORT_URL_TTL_SECONDS = 900;
@@ -36,23 +36,16 @@ export function exportRoutes(deps: ExportDeps): Route[] {
   async function exportBundle(request: ApiRequest): Promise<ApiResponse> {
     const format = parseExportFormat(request.query.format);
     const stored = await storedExport(deps.store, request.params.id!, format, { home: deps.home });
-    const meta = { 'x-headstart-export-cache': stored.cached ? 'hit' : 'miss', 'cache-control': 'no-store' };
-    if (!deps.signer) {
-      return {
-        statusCode: 200,
-        body: await deps.store.get(stored.key),
-        headers: { 'content-type': 'application/zip', 'content-disposition': `attachment; filename="${stored.fileName}"`, ...meta },
-      };
-    }
-    const expiresAt = new Date(Date.now() + ttl * 1000).toISOString();
-    const url = await deps.signer.presignGet(stored.key, { fileName: stored.fileName, expiresIn: ttl });
-    const body = { url, expiresAt, bytes: stored.bytes, fileName: stored.fileName, cached: stored.cached };
-    if (wantsJson(request)) return { statusCode: 200, body, headers: { ...meta, vary: 'Accept' } };
-    return { statusCode: 303, body, headers: { location: url, ...meta, vary: 'Accept' } };
+    return downloadAnswer(request, deps.store, deps.signer, {
+      key: stored.key,
+      fileName: stored.fileName,
+      contentType: 'application/zip',
+      bytes: stored.bytes,
+      ttlSeconds: ttl,
+      body: { cached: stored.cached },
+      headers: { 'x-headstart-export-cache': stored.cached ? 'hit' : 'miss', 'cache-control': 'no-store' },
+    });
   }
   return [{ method: 'GET', path: '/models/{id}/export', handler: exportBundle }];
 }
 
-function wantsJson(request: ApiRequest): boolean {
-  return (request.headers.accept ?? '').toLowerCase().includes('application/json');
-}

@@ -7,6 +7,7 @@ import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import type { ApiRequest, ApiResponse } from '../http.js';
 import type { Route } from '../router.js';
+import { downloadAnswer } from '../uploads.js';
 
 /** Rows one page holds at most (and by default). */
 export const RESULTS_PAGE = { default: 100, max: 500 } as const;
@@ -85,7 +86,10 @@ export function predictionRoutes(deps: ApiDeps): Route[] {
     const offset = integer(query, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
     const limit = integer(query, 'limit', 1, RESULTS_PAGE.max, RESULTS_PAGE.default);
     const job = await finishedPredictJob(deps.store, request.params.id!);
-    if (format !== undefined) return download(job, format as (typeof FORMATS)[number], request);
+    if (format !== undefined) {
+      const kind = format as (typeof FORMATS)[number];
+      return downloadAnswer(request, deps.store, deps.downloads, { key: job.results[kind], fileName: `${job.jobId}-results.${kind}`, contentType: CONTENT_TYPES[kind], ttlSeconds: RESULTS_URL_TTL_SECONDS });
+    }
     const page = await readPage(deps.store, job.results.jsonl, offset, limit, only as (typeof ONLY)[number] | undefined);
     const images = job.progress.images;
     return {
@@ -101,20 +105,6 @@ export function predictionRoutes(deps: ApiDeps): Route[] {
         files: job.results,
       },
     };
-  }
-
-  async function download(job: PredictJobRecord & { results: { jsonl: string; csv: string } }, format: (typeof FORMATS)[number], request: ApiRequest): Promise<ApiResponse> {
-    const key = job.results[format];
-    const fileName = `${job.jobId}-results.${format}`;
-    if (!deps.downloads) {
-      return { statusCode: 200, body: await deps.store.get(key), headers: { 'content-type': CONTENT_TYPES[format], 'content-disposition': `attachment; filename="${fileName}"` } };
-    }
-    const expiresAt = new Date(Date.now() + RESULTS_URL_TTL_SECONDS * 1000).toISOString();
-    const url = await deps.downloads.presignGet(key, { fileName, expiresIn: RESULTS_URL_TTL_SECONDS });
-    const bytes = (await deps.store.head(key))?.size ?? null;
-    const body = { url, expiresAt, bytes, fileName };
-    if ((request.headers.accept ?? '').toLowerCase().includes('application/json')) return { statusCode: 200, body, headers: { vary: 'Accept' } };
-    return { statusCode: 303, body, headers: { location: url, vary: 'Accept' } };
   }
 
   return [{ method: 'GET', path: '/jobs/{id}/results', handler: results }];
