@@ -2,10 +2,9 @@
  * The predict Lambda's entry (infra/entries.ts, CMD predict.handler on the classify function's image): batch
  * prediction jobs with a `model`, started by POST /predict's asynchronous invoke (infra/predict.ts).
  */
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { classifyRoutesFromEnv } from '../classify/env.js';
 import { configFromEnv, namespaceFor, once, storeFromConfig } from '../shared/runtime.js';
-import { eventBridgeEvents } from '../train/predict.js';
+import { completionEventsFromEnv } from '../train/predict.js';
 import { serviceClassifier } from './classifier.js';
 import { createPredictHandler, type PredictDeps } from './handler.js';
 
@@ -15,7 +14,7 @@ const deps = once(async (): Promise<PredictDeps> => {
   const store = storeFromConfig(config);
   // The classify function's own service, from the same environment: the same pipelines, fine-tuned models and answers.
   const { service } = await classifyRoutesFromEnv();
-  const events = process.env.PREDICT_EVENTS === 'off' ? undefined : eventBridgeEvents(new EventBridgeClient({}), (input) => new PutEventsCommand(input));
+  const events = completionEventsFromEnv();
   return { store, namespace: once(() => namespaceFor(config, { store })), classifier: serviceClassifier(service), events };
 });
 

@@ -1,10 +1,9 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { initBackend } from '../../src/engine/backend.js';
 import { queuedExtraction } from '../../src/predict/extract.js';
 import { configFromEnv, namespaceFor, once, storeFromConfig } from '../shared/runtime.js';
 import { createTrainHandler, type TrainDeps } from './handler.js';
-import { eventBridgeEvents, sqsEnqueue } from './predict.js';
+import { completionEventsFromEnv, sqsEnqueue } from './predict.js';
 
 /** Built on the first invocation and reused while the Lambda stays warm. */
 const deps = once(async (): Promise<TrainDeps> => {
@@ -14,7 +13,7 @@ const deps = once(async (): Promise<TrainDeps> => {
   // Batch prediction: uncached images go to the extract queue (EXTRACT_QUEUE_URL); completion to EventBridge.
   const queueUrl = process.env.EXTRACT_QUEUE_URL;
   const enqueue = queueUrl ? sqsEnqueue(new SQSClient({}), (input) => new SendMessageBatchCommand(input), queueUrl, config.bucket) : undefined;
-  const events = process.env.PREDICT_EVENTS === 'off' ? undefined : eventBridgeEvents(new EventBridgeClient({}), (input) => new PutEventsCommand(input));
+  const events = completionEventsFromEnv();
   return {
     store,
     namespace: once(() => namespaceFor(config, { store })),

@@ -1,3 +1,4 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { HeadstartError } from '../../src/errors.js';
 import type { IngestRecord } from '../../src/features/ingest-types.js';
 import type { CompletionEvents, PredictSummary } from '../../src/predict/index.js';
@@ -68,4 +69,12 @@ export function eventBridgeEvents(client: SendClient, newCommand: (input: PutEve
       }
     },
   };
+}
+
+/**
+ * Where the train and predict functions announce a finished prediction job: EventBridge's default bus, or
+ * nowhere with PREDICT_EVENTS=off (a test of the handler with no EventBridge to reach).
+ */
+export function completionEventsFromEnv(env: NodeJS.ProcessEnv = process.env): CompletionEvents | undefined {
+  return env.PREDICT_EVENTS === 'off' ? undefined : eventBridgeEvents(new EventBridgeClient({}), (input) => new PutEventsCommand(input));
 }
