@@ -4,12 +4,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { HeadstartError, InvalidArgumentError } from '../../src/errors.js';
 import type { FeatureNamespace } from '../../src/features/namespace.js';
-import { failJob, readJob, watchForStop, type StoredJob } from '../../src/jobs/index.js';
+import { failJob, readJob, type StoredJob } from '../../src/jobs/index.js';
 import { logger } from '../../src/logger.js';
 import { runPredictJob, type CompletionEvents, type ImageClassifier, type WebhookOptions } from '../../src/predict/index.js';
 import type { ObjectStore } from '../../src/store/index.js';
-import { metrics, MetricUnit } from '../shared/metrics.js';
-import { DEADLINE_MARGIN_MS, deadline, parseTrainEvent } from '../train/handler.js';
+import { metrics } from '../shared/metrics.js';
+import { DEADLINE_MARGIN_MS, parseTrainEvent, underStopSignal } from '../train/handler.js';
 
 export interface PredictDeps {
   store: ObjectStore;
@@ -61,21 +61,12 @@ export function createPredictHandler(resolveDeps: () => Promise<PredictDeps>) {
     const remaining = context?.getRemainingTimeInMillis?.();
     const until = remaining === undefined ? undefined : Date.now() + Math.max(0, remaining - PREDICT_WRAP_UP_MS);
     // The deadline above ends the job cleanly; this one is the last resort, should a batch or the wrap-up run long.
-    const { signal: timeUp, clear } = deadline(
-      context,
-      new HeadstartError('PredictionTimeout', `The prediction job stopped ${DEADLINE_MARGIN_MS / 1000} s before the predict function's time limit, before its results were written: POST /predict again on a smaller prefix.`),
-    );
-    const { signal, close } = watchForStop(store, jobId, timeUp);
-    const started = performance.now();
-    try {
+    const reason = new HeadstartError('PredictionTimeout', `The prediction job stopped ${DEADLINE_MARGIN_MS / 1000} s before the predict function's time limit, before its results were written: POST /predict again on a smaller prefix.`);
+    return underStopSignal(store, jobId, context, { metric: 'PredictionJobTime', reason }, async (signal) => {
       const done = await runPredictJob(store, jobId, { namespace: ns, classifier, events, webhook, signal, deadline: until });
       logger.info('predict function finished its job', { jobId, status: done.status, images: done.progress.images });
       return summary(done);
-    } finally {
-      close();
-      clear();
-      metrics.addMetric('PredictionJobTime', MetricUnit.Milliseconds, Math.round(performance.now() - started));
-    }
+    });
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));

@@ -78,6 +78,30 @@ export function deadline(context: Context | undefined, reason?: HeadstartError):
 }
 
 /**
+ * Runs one invocation's job under its stop signal (POST /jobs/{id}/stop, or the deadline, aborting with `reason`),
+ * then clears both watches and records how long the work took as `metric`. The predict function runs its jobs
+ * through here too.
+ */
+export async function underStopSignal<T>(
+  store: ObjectStore,
+  jobId: string,
+  context: Context | undefined,
+  options: { metric: string; reason?: HeadstartError },
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const { signal: timeUp, clear } = deadline(context, options.reason);
+  const { signal, close } = watchForStop(store, jobId, timeUp);
+  const started = performance.now();
+  try {
+    return await work(signal);
+  } finally {
+    close();
+    clear();
+    metrics.addMetric(options.metric, MetricUnit.Milliseconds, Math.round(performance.now() - started));
+  }
+}
+
+/**
  * The train function: runs one queued job (`{ jobId }`, from POST /train's or POST /predict's asynchronous
  * invoke, or GET /datasets/{name}/issues above its synchronous limit, or the local launcher): head training, a batch
  * prediction's head pass, or a dataset's issues. The job record carries the outcome; the function returns a summary of it and throws
@@ -93,12 +117,9 @@ export function createTrainHandler(resolveDeps: () => Promise<TrainDeps>) {
     } catch (error) {
       return summary(await failJob(store, jobId, error));
     }
-    const { signal: timeUp, clear } = deadline(context);
-    // POST /jobs/{id}/stop, or the function's time running out.
-    const { signal, close } = watchForStop(store, jobId, timeUp);
-    const started = performance.now();
     const kind = (await readJob(store, jobId)).kind;
-    try {
+    const metric = kind === 'predict' ? 'PredictionJobTime' : kind === 'issues' ? 'DatasetIssuesJobTime' : 'HeadTrainingTime';
+    return underStopSignal(store, jobId, context, { metric }, async (signal) => {
       if (kind === 'predict') {
         const remaining = context?.getRemainingTimeInMillis?.();
         const remainingMs = remaining === undefined ? undefined : Math.max(0, remaining - DEADLINE_MARGIN_MS - PREDICT_HEAD_PASS_MS);
@@ -108,11 +129,7 @@ export function createTrainHandler(resolveDeps: () => Promise<TrainDeps>) {
       // GET /datasets/{name}/issues above the synchronous limit: the cached features in, the answer to the issues cache.
       if (kind === 'issues') return summary(await runIssuesJob(store, jobId, { namespace: ns, signal }));
       return summary(await runTrainingJob(store, jobId, { namespace: ns, signal }));
-    } finally {
-      close();
-      clear();
-      metrics.addMetric(kind === 'predict' ? 'PredictionJobTime' : kind === 'issues' ? 'DatasetIssuesJobTime' : 'HeadTrainingTime', MetricUnit.Milliseconds, Math.round(performance.now() - started));
-    }
+    });
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
