@@ -1,13 +1,12 @@
-import { Duration, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LambdaDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { HandlerEntries } from './entries.js';
 import { grantPrefixes } from './grants.js';
 import { imageFunction } from './images.js';
 import { FINETUNED_PREFIX, PREFIX } from './storage.js';
+import { grantCompletionEvents, configureJobInvokes } from './train.js';
 
 export interface PredictProps {
   readonly projectRoot: string;
@@ -49,12 +48,8 @@ export class Predict extends Construct {
       timeout: PREDICT_TIMEOUT,
       retainLogs: props.retainLogs,
     });
-    // As the train function: the job records its own failures; a retry would classify the same prefix again.
-    this.fn.configureAsyncInvoke({
-      retryAttempts: 0,
-      maxEventAge: Duration.hours(1),
-      onFailure: new LambdaDestination(props.onFailure, { responseOnly: false }),
-    });
+    // As the train function: no retries, dead invocations marked failed by its on-failure handler.
+    configureJobInvokes(this.fn, props.onFailure);
     grantPrefixes(this.fn, props.bucket, {
       // The images under the job's prefix (S3 cannot scope a grant to one request's prefix).
       [PREFIX.images]: ['read'],
@@ -68,12 +63,6 @@ export class Predict extends Construct {
       // weights index when the bucket has none yet, as the classify function does.
       [PREFIX.weights]: ['read', 'write'],
     });
-    // The completion event, on the account's default bus only (as the train function's).
-    this.fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['events:PutEvents'],
-        resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
-      }),
-    );
+    grantCompletionEvents(this.fn);
   }
 }

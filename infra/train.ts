@@ -80,14 +80,7 @@ export class Train extends Construct {
       environment: { HEADSTART_BUCKET: props.bucket.bucketName },
     });
     grantPrefixes(this.failedFn, props.bucket, { [PREFIX.jobs]: ['read', 'write'] });
-    // A failed training run records its failure in jobs/<id>.json; Lambda's two automatic retries of an
-    // asynchronous invocation would only train the same head again.
-    this.fn.configureAsyncInvoke({
-      retryAttempts: 0,
-      maxEventAge: Duration.hours(1),
-      // responseOnly false: the record carries the original { jobId } and the condition.
-      onFailure: new LambdaDestination(this.failedFn, { responseOnly: false }),
-    });
+    configureJobInvokes(this.fn, this.failedFn);
     grantPrefixes(this.fn, props.bucket, {
       [PREFIX.features]: ['read'],
       // delete: a rebuilt shard set replaces the old one (written first, manifest last, then the old parts go).
@@ -101,14 +94,32 @@ export class Train extends Construct {
       [PREFIX.predictions]: ['write'],
     });
     props.extractQueue?.grantSendMessages(this.fn);
-    // The completion event of a batch prediction job, on the account's default bus only.
-    this.fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['events:PutEvents'],
-        resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
-      }),
-    );
+    grantCompletionEvents(this.fn);
   }
+}
+
+/**
+ * A function that runs jobs from an asynchronous invoke (`{ jobId }`: the train and predict functions). The job
+ * records its own failures, so Lambda's two automatic retries would only run the same job again: none. An
+ * invocation that dies outside our code (time limit, out of memory, crash) goes to `onFailure`, which marks the job
+ * failed (responseOnly false: the record carries the original { jobId } and the condition).
+ */
+export function configureJobInvokes(fn: lambda.Function, onFailure: lambda.IFunction): void {
+  fn.configureAsyncInvoke({
+    retryAttempts: 0,
+    maxEventAge: Duration.hours(1),
+    onFailure: new LambdaDestination(onFailure, { responseOnly: false }),
+  });
+}
+
+/** The completion event of a batch prediction job (functions/train/predict.ts), on the account's default bus only. */
+export function grantCompletionEvents(fn: lambda.Function): void {
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['events:PutEvents'],
+      resources: [Stack.of(fn).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+    }),
+  );
 }
 
 /**
