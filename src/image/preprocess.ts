@@ -66,22 +66,41 @@ type Writer = (pixels: Uint8Array, out: Float32Array, offset: number) => void;
 
 const f32 = Math.fround;
 
+/**
+ * Each mode's output for every byte value of each input channel (3 × 256 float32), computed once with
+ * the arithmetic below: a table lookup per value then writes the very floats that arithmetic would (the
+ * store into a Float32Array rounds both alike), at a fraction of the cost per pixel.
+ */
+function table(value: (byte: number, channel: number) => number): Float32Array {
+  const lut = new Float32Array(3 * 256);
+  for (let c = 0; c < 3; c++) for (let b = 0; b < 256; b++) lut[c * 256 + b] = value(b, c);
+  return lut;
+}
+
+const TF = table((b) => f32(b / 127.5) - 1);
+const TORCH = table((b, c) => f32(f32(b / 255) - F32_TORCH_MEAN[c]!) / F32_TORCH_STD[c]!);
+// Indexed by the output (BGR) channel: output channel c reads input channel 2 - c.
+const CAFFE = table((b, c) => b - F32_CAFFE_MEAN_BGR[c]!);
+
 const WRITERS: Record<PreprocessMode, Writer> = {
   tf(pixels, out, offset) {
-    for (let i = 0; i < pixels.length; i++) out[offset + i] = f32(pixels[i]! / 127.5) - 1;
+    const n = pixels.length;
+    for (let i = 0; i < n; i++) out[offset + i] = TF[pixels[i]!]!;
   },
   torch(pixels, out, offset) {
-    for (let i = 0; i < pixels.length; i++) {
-      const c = i % 3;
-      out[offset + i] = f32(f32(pixels[i]! / 255) - F32_TORCH_MEAN[c]!) / F32_TORCH_STD[c]!;
+    const n = pixels.length;
+    for (let i = 0; i < n; i += 3) {
+      out[offset + i] = TORCH[pixels[i]!]!;
+      out[offset + i + 1] = TORCH[256 + pixels[i + 1]!]!;
+      out[offset + i + 2] = TORCH[512 + pixels[i + 2]!]!;
     }
   },
   caffe(pixels, out, offset) {
-    for (let i = 0; i < pixels.length; i += 3) {
-      // out is BGR: channel c of the output reads channel 2 - c of the input.
-      out[offset + i] = pixels[i + 2]! - F32_CAFFE_MEAN_BGR[0]!;
-      out[offset + i + 1] = pixels[i + 1]! - F32_CAFFE_MEAN_BGR[1]!;
-      out[offset + i + 2] = pixels[i]! - F32_CAFFE_MEAN_BGR[2]!;
+    const n = pixels.length;
+    for (let i = 0; i < n; i += 3) {
+      out[offset + i] = CAFFE[pixels[i + 2]!]!;
+      out[offset + i + 1] = CAFFE[256 + pixels[i + 1]!]!;
+      out[offset + i + 2] = CAFFE[512 + pixels[i]!]!;
     }
   },
 };

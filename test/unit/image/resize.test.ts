@@ -48,4 +48,21 @@ describe('resizeNearest', () => {
     // x: 3/4 → floor(0.375, 1.125, 1.875, 2.625) = [0, 1, 1, 2]; both rows read row 0.
     expect(Array.from(out)).toEqual([1, 2, 3, 4, 3, 4, 5, 6, 1, 2, 3, 4, 3, 4, 5, 6]);
   });
+
+  it.each([
+    [37, 23, 224, 224],
+    [1024, 683, 224, 224],
+    [300, 300, 299, 299],
+    [9, 5, 4, 3],
+  ])('gives RGB (its written-out loop) the same pixels as the per-channel loop: %i×%i → %i×%i', (width, height, targetWidth, targetHeight) => {
+    const pixels = new Uint8Array(width * height * 3).map((_, i) => (i * 7919) % 251);
+    const xs = pilNearestIndices(width, targetWidth);
+    const ys = pilNearestIndices(height, targetHeight);
+    const expected: number[] = [];
+    for (let y = 0; y < targetHeight; y++) {
+      for (let x = 0; x < targetWidth; x++) for (let c = 0; c < 3; c++) expected.push(pixels[(ys[y]! * width + xs[x]!) * 3 + c]!);
+    }
+
+    expect(Array.from(resizeNearest(pixels, width, height, 3, targetWidth, targetHeight))).toEqual(expected);
+  });
 });
