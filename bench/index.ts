@@ -34,6 +34,9 @@ const RUNNERS: SectionRunners = {
 /** The sections that run against local dev stacks (StackPool). */
 const STACK_SECTIONS: readonly Section[] = ['ingest', 'classify'];
 
+/** The real stdout, for the tables: everything else that writes to stdout goes to stderr (main). */
+const tablesOut = process.stdout.write.bind(process.stdout) as (text: string) => boolean;
+
 const log = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
@@ -51,7 +54,7 @@ async function runSection(section: Section, args: BenchArgs, machine: MachineInf
     const tables = await RUNNERS[section](context);
     return tables.map((table) => {
       const where = tableContext(machine);
-      process.stdout.write(`${formatBenchTable(table, where)}\n\n`);
+      tablesOut(`${formatBenchTable(table, where)}\n\n`);
       return { ...table, date: where.date, loadavg: [...where.loadavg], durationSeconds: seconds() };
     });
   } catch (error) {
@@ -59,7 +62,7 @@ async function runSection(section: Section, args: BenchArgs, machine: MachineInf
     log(`${section} failed: ${message}`);
     const where = tableContext(machine);
     const failed = { id: section, title: `${section}: FAILED`, command: context.command, columns: [], rows: [], notes: [`failed: ${(error as Error)?.message ?? String(error)}`] };
-    process.stdout.write(`${formatBenchTable(failed, where)}\n\n`);
+    tablesOut(`${formatBenchTable(failed, where)}\n\n`);
     return [{ ...failed, date: where.date, loadavg: [...where.loadavg], durationSeconds: seconds(), error: message }];
   }
 }
@@ -77,8 +80,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  // The handlers under test log JSON lines with console.log; stdout is for the tables only.
+  // stdout is for the tables only. The handlers under test log JSON lines, through console.log or through
+  // Powertools' own Console on process.stdout (the logger's and the metrics' lines): both go to stderr.
   console.log = (...values: unknown[]) => console.error(...values);
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
   const started = new Date();
   const machine = await describeMachine();
   log(`${machineLine(machine)}; ${enginesLine(machine)}; sections: ${args.only.join(', ')}${args.quick ? ' (quick)' : ''}`);

@@ -31,6 +31,25 @@ const BATCH = 8;
 /** Give up when the stack stops making progress for this long. */
 const STALL_MS = 120_000;
 
+/**
+ * Untimed ingest before the rounds, as in a server that has been running: at least this many images, or
+ * this long. The CPU per image of both processes falls for the first ≈ 1,000 images as V8 compiles the
+ * S3 client's, the embedded server's and our hot code (MobileNetV2, passes of 256: 41.6, 37.0, 33.3, 30.0,
+ * then 28–33 CPU ms/img; bench/ingest-profile.ts with HEADSTART_PROFILE_WARM, docs/benchmarks.md).
+ */
+const WARM_IMAGES = 1024;
+const WARM_MS = 60_000;
+
+/**
+ * A timed ingest pass lasts at least this long, from the warm-up's rate (the set repeated under new bytes
+ * and names), with at most MAX_PASS_IMAGES: a pass of 64 MobileNetV2 images took 1.8 s, a third of it the
+ * pipeline filling (the first batch window) and draining (the last model batch and its writes).
+ */
+const MIN_PASS_MS = 5_000;
+const MAX_PASS_IMAGES = 1024;
+/** The bare pass: whole passes over the set's batches for at least this long. */
+const MIN_BARE_MS = 2_000;
+
 const ingestPlan = (quick: boolean) => (quick ? { images: 64, rounds: 1 } : { images: 128, rounds: 2 });
 
 /** Linux's clock tick (`getconf CLK_TCK`): /proc/<pid>/stat counts CPU time in these. */
@@ -117,7 +136,7 @@ export async function timeIngest(bench: BenchStack, store: ObjectStore, images: 
 }
 
 /** The bare engine's pass: the stack's own exported graph on the same images, preprocessed beforehand. */
-async function bareRunner(bench: BenchStack, images: readonly BenchImage[]): Promise<{ pass(): Promise<{ rate: number; cpuMs: number }>; release(): Promise<void> }> {
+async function bareRunner(bench: BenchStack, images: readonly BenchImage[]): Promise<{ pass(): Promise<{ rate: number; cpuMsPerImage: number }>; release(): Promise<void> }> {
   const spec = getModelSpec(bench.model);
   const session = await BareOnnxSession.create(await exportedGraph(bench.home, bench.model));
   const size: [number, number] = [spec.inputSize, spec.inputSize];
@@ -127,11 +146,40 @@ async function bareRunner(bench: BenchStack, images: readonly BenchImage[]): Pro
     async pass() {
       const cpuBefore = cpuMs(bench.stack.s3.pid);
       const started = performance.now();
-      for (const { batch, n } of batches) await session.run(batch, n, ...size);
-      return { rate: images.length / ((performance.now() - started) / 1000), cpuMs: cpuMs(bench.stack.s3.pid) - cpuBefore };
+      let done = 0;
+      do {
+        for (const { batch, n } of batches) await session.run(batch, n, ...size);
+        done += images.length;
+      } while (performance.now() - started < MIN_BARE_MS);
+      return { rate: done / ((performance.now() - started) / 1000), cpuMsPerImage: (cpuMs(bench.stack.s3.pid) - cpuBefore) / done };
     },
     release: () => session.release(),
   };
+}
+
+/** Whole passes of the set, under new bytes each, until WARM_IMAGES went through or WARM_MS passed. */
+async function warmUp(context: SectionContext, bench: BenchStack, store: ObjectStore, images: readonly BenchImage[]): Promise<{ images: number; rate: number }> {
+  const started = performance.now();
+  const cpuMs: number[] = [];
+  let done = 0;
+  let rate = 0;
+  while (done < WARM_IMAGES && performance.now() - started < WARM_MS) {
+    const pass = await timeIngest(bench, store, images.map((i) => withMarker(i, `warm-up ${done}`)), `${Date.now()}-warm`);
+    done += images.length;
+    cpuMs.push(pass.cpuMs / images.length);
+    rate = images.length / pass.seconds;
+  }
+  context.log(`ingest: ${bench.model} warmed with ${done} images, CPU ms/img by pass ${cpuMs.map((c) => c.toFixed(1)).join(', ')}`);
+  return { images: done, rate };
+}
+
+/** `count` images: the set over and over, each copy under new bytes (`marker`) and its own names. */
+function repeatSet(images: readonly BenchImage[], count: number, marker: string): BenchImage[] {
+  return Array.from({ length: count }, (_, i) => {
+    const copy = Math.floor(i / images.length);
+    const image = withMarker(images[i % images.length]!, `${marker} ${copy}`);
+    return { ...image, name: `${copy}-${image.name}` };
+  });
 }
 
 interface ModelResult {
@@ -144,10 +192,9 @@ async function benchModel(context: SectionContext, model: ModelId, images: reado
   const store = new S3Store(createS3Client({ endpoint: bench.stack.s3.endpoint }), bench.stack.s3.bucket);
   const bare = await bareRunner(bench, images);
   try {
-    // One untimed pass of the whole set first: connections open, and V8 has compiled the hot code of both
-    // processes, as in a server that has been running (a pass of 8 images left ≈ 6 ms/img of JIT compiling
-    // in the measured MobileNetV2 rounds: `perf` on bench/ingest-profile.ts, docs/benchmarks.md).
-    await timeIngest(bench, store, images.map((i) => withMarker(i, 'warm-up')), `${Date.now()}-warm`);
+    const warm = await warmUp(context, bench, store, images);
+    const copies = Math.ceil(Math.min(MAX_PASS_IMAGES, Math.max(images.length, (warm.rate * MIN_PASS_MS) / 1000)) / images.length);
+    const passImages = copies * images.length;
     bench.timings.ingest.length = 0;
     bench.timings.queue.length = 0;
     const ingestRates: number[] = [];
@@ -160,12 +207,12 @@ async function benchModel(context: SectionContext, model: ModelId, images: reado
       // Bare and ingest back to back, round after round: a neighbour's burst of load hits both alike.
       const pass = await bare.pass();
       bareRates.push(pass.rate);
-      bareCpu.push(pass.cpuMs / images.length);
-      const marked = images.map((i) => withMarker(i, `round ${round} ${Date.now()}`));
+      bareCpu.push(pass.cpuMsPerImage);
+      const marked = repeatSet(images, passImages, `round ${round} ${Date.now()}`);
       last = await timeIngest(bench, store, marked, `${Date.now()}-${round}`);
-      ingestRates.push(images.length / last.seconds);
-      ingestCpu.push(last.cpuMs / images.length);
-      serverCpu.push(last.serverCpuMs / images.length);
+      ingestRates.push(passImages / last.seconds);
+      ingestCpu.push(last.cpuMs / passImages);
+      serverCpu.push(last.serverCpuMs / passImages);
       context.log(`ingest: ${model} round ${round + 1}/${rounds}: ingest ${ingestRates.at(-1)!.toFixed(2)} img/s, bare ${bareRates.at(-1)!.toFixed(2)} img/s`);
     }
     const ingest = median(ingestRates);
@@ -179,7 +226,8 @@ async function benchModel(context: SectionContext, model: ModelId, images: reado
       row: {
         model: name,
         weights: bench.weights,
-        images: images.length * rounds,
+        images: passImages * rounds,
+        warmImages: warm.images,
         uploadSeconds: last!.uploadSeconds,
         seconds: last!.seconds,
         ingest,
@@ -251,6 +299,7 @@ export async function runIngest(context: SectionContext): Promise<BenchTable[]> 
         { key: 'model', label: 'model' },
         { key: 'weights', label: 'weights' },
         { key: 'images', label: 'images' },
+        { key: 'warmImages', label: 'warm-up images' },
         { key: 'uploadSeconds', label: 'last upload done s', digits: 1 },
         { key: 'seconds', label: 'last feature written s', digits: 1 },
         { key: 'ingest', label: 'ingest img/s', digits: 2 },
@@ -267,7 +316,7 @@ export async function runIngest(context: SectionContext): Promise<BenchTable[]> 
       rows: results.map((r) => r.row),
       notes: [
         `startDevStack in this process (event queue, extract handler, ONNX Runtime in a worker thread; the embedded s3rver in a child process; temp data dir and weights cache). Images: ${describeMix(images)}, uploaded ${UPLOAD_CONCURRENCY} at a time through the S3 API; the clock stops when the queue has settled every event and each image has its feature file.`,
-        `After one untimed ingest pass of the same set (warm connections and compiled code, as in a running server), ${plan.rounds} round(s), each a bare pass then an ingest pass of the same images under new bytes (a comment inside each file, so no pass is a cache hit); img/s columns are medians over rounds. The last/upload columns are the last round's.`,
+        `After untimed ingest passes of the same set (warm-up images: at least ${WARM_IMAGES} or ${WARM_MS / 1000} s; warm connections and compiled code in both processes, as in a server that has been running), ${plan.rounds} round(s), each a bare pass (the set's batches, over again for at least ${MIN_BARE_MS / 1000} s) then an ingest pass of the set repeated to last at least ${MIN_PASS_MS / 1000} s at the warm-up's rate (at most ${MAX_PASS_IMAGES} images; the images column counts them), every copy under new bytes (a comment inside each file, so no pass is a cache hit); img/s columns are medians over rounds. The last/upload columns are the last round's.`,
         'Weights: DenseNet121 real (../shared/models/densenet121), the others random (no real weights here; imported into the temp cache, timing only).',
         `Bare: onnxruntime-node on the ONNX file the stack exported (same graph), the same images decoded and preprocessed beforehand, batches of ${BATCH}.`,
         'CPU ms/img: CPU time of the bench process (all threads: uploads, handler, ONNX Runtime worker, sharp) and of the S3 server process during the pass, over its images; CPU ratio = bare / ingest, what the img/s ratio would be on a machine with nothing else running and every core busy. It moves much less with the load than wall time does. Of it, the S3 server process: in the cloud that is S3\'s CPU, not the extract function\'s; CPU ratio without the S3 server = bare / (ingest − S3 server), the cloud-shaped figure (the uploader\'s ≈ 1.4 ms/img still counts against us).',
