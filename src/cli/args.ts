@@ -30,6 +30,7 @@ export const modelOptions = {
   json: { type: 'boolean' },
   batch: { type: 'string' },
   threads: { type: 'string' },
+  sessions: { type: 'string' },
   precision: { type: 'string' },
   calibration: { type: 'string' },
 } as const satisfies Options;

@@ -30,6 +30,11 @@ export interface EngineOptions {
   engine?: EngineName | 'auto';
   /** ONNX Runtime threads per operator. @default HEADSTART_THREADS, else ORT's choice (the physical cores) */
   threads?: number;
+  /**
+   * ONNX Runtime sessions of the model running batches side by side, each in its worker thread (OnnxSessionOptions.sessions;
+   * their threads default to the cores shared out among them). @default HEADSTART_SESSIONS, else 1
+   */
+  sessions?: number;
   /** ONNX Runtime execution providers in order, e.g. ['cuda', 'cpu']. @default HEADSTART_EXECUTION_PROVIDERS (comma-separated), else ['cpu'] */
   executionProviders?: readonly string[];
   /** 'int8' runs the graph quantized from the fp32 export (ONNX Runtime only). @default HEADSTART_PRECISION, else 'fp32' */
@@ -40,6 +45,7 @@ export interface EngineOptions {
 export interface EngineSettings {
   engine: EngineName | 'auto';
   intraOpThreads?: number;
+  sessions?: number;
   executionProviders?: readonly string[];
   precision?: Precision;
 }
@@ -80,11 +86,11 @@ export function parsePrecision(name: string | undefined): Precision {
   return precision as Precision;
 }
 
-function parseThreads(value: string | undefined): number | undefined {
+function parseCount(name: 'HEADSTART_THREADS' | 'HEADSTART_SESSIONS', value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
-  const threads = Number(value);
-  if (!Number.isInteger(threads) || threads < 1) throw new InvalidArgumentError(`HEADSTART_THREADS must be a positive integer, got '${value}'.`);
-  return threads;
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'.`);
+  return count;
 }
 
 function parseProviders(value: string | undefined): string[] | undefined {
@@ -94,11 +100,13 @@ function parseProviders(value: string | undefined): string[] | undefined {
 
 /**
  * The settings to open extractors with: the caller's options first, then HEADSTART_ENGINE, HEADSTART_THREADS,
- * HEADSTART_EXECUTION_PROVIDERS and HEADSTART_PRECISION. Validates the engine, the thread count and the precision.
+ * HEADSTART_SESSIONS, HEADSTART_EXECUTION_PROVIDERS and HEADSTART_PRECISION. Validates the engine, the thread and
+ * session counts and the precision.
  */
 export function engineSettings(options: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env): EngineSettings {
   const engine = parseEngine(options.engine ?? env.HEADSTART_ENGINE);
-  const intraOpThreads = options.threads ?? parseThreads(env.HEADSTART_THREADS);
+  const intraOpThreads = options.threads ?? parseCount('HEADSTART_THREADS', env.HEADSTART_THREADS);
+  const sessions = options.sessions ?? parseCount('HEADSTART_SESSIONS', env.HEADSTART_SESSIONS);
   const executionProviders = options.executionProviders ?? parseProviders(env.HEADSTART_EXECUTION_PROVIDERS);
   const precision = parsePrecision(options.precision ?? env.HEADSTART_PRECISION);
   if (precision === 'int8' && engine === 'tfjs') {
@@ -107,6 +115,7 @@ export function engineSettings(options: EngineOptions = {}, env: NodeJS.ProcessE
   return {
     engine,
     ...(intraOpThreads !== undefined ? { intraOpThreads } : {}),
+    ...(sessions !== undefined ? { sessions } : {}),
     ...(executionProviders ? { executionProviders } : {}),
     ...(precision === 'int8' ? { precision } : {}),
   };
@@ -127,8 +136,8 @@ export async function openOnnxExtractor(
   io: OnnxExtractorSettings,
   settings: Partial<EngineSettings> = {},
 ): Promise<Extractor> {
-  const { intraOpThreads, executionProviders } = settings;
-  return new OnnxExtractor(await OnnxModel.create(model, { intraOpThreads, executionProviders }), io);
+  const { intraOpThreads, sessions, executionProviders } = settings;
+  return new OnnxExtractor(await OnnxModel.create(model, { intraOpThreads, sessions, executionProviders }), io);
 }
 
 /**
@@ -186,8 +195,8 @@ async function exportAndOpen(model: tf.LayersModel, options: Omit<ExtractorOptio
 }
 
 function openFp32(model: tf.LayersModel, options: Omit<ExtractorOptions, 'owns'>): Promise<Extractor> {
-  const { cacheDir, cacheKey, intraOpThreads, executionProviders } = options;
-  return createOnnxExtractor(model, { cacheDir, cacheKey, intraOpThreads, executionProviders });
+  const { cacheDir, cacheKey, intraOpThreads, sessions, executionProviders } = options;
+  return createOnnxExtractor(model, { cacheDir, cacheKey, intraOpThreads, sessions, executionProviders });
 }
 
 /** The fp32 export (cached), quantized to int8 once (cached beside it, behind the fidelity gate), in ONNX Runtime. */

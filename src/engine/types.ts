@@ -15,6 +15,8 @@ export interface Extractor {
   readonly inputSize: [number, number];
   /** The per-image output shape (without the batch). */
   readonly outputShape: number[];
+  /** Batches it runs side by side (ONNX Runtime sessions); absent means one at a time. */
+  readonly sessions?: number;
   /** batch: float32 NHWC, already preprocessed, length N*H*W*3. Returns [N, ...outputShape] flattened. */
   run(batch: Float32Array, n: number): Promise<Float32Array>;
   /** Releases the engine's resources (the ORT session, and the TF.js model when the extractor owns it). */

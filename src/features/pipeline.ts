@@ -30,6 +30,11 @@ export interface PipelineOptions {
   backend?: string;
   /** ONNX Runtime intra-op threads. @default HEADSTART_THREADS, else ONNX Runtime's choice (the physical cores) */
   threads?: number;
+  /**
+   * ONNX Runtime sessions running batches side by side (their threads: the cores shared out among them).
+   * @default HEADSTART_SESSIONS, else 1
+   */
+  sessions?: number;
   /** Images per model call. @default 8 */
   batchSize?: number;
   /** 'int8' extracts with the graph quantized from the fp32 export (its own feature namespace). @default HEADSTART_PRECISION, else 'fp32' */
@@ -84,7 +89,7 @@ export class FeaturePipeline {
     const digest = weightsDigest ?? 'random';
     // Random weights differ on every build: only real weights get a cached ONNX export.
     const cacheKey = `${spec.id}@${digest}/${layer}`;
-    const settings = engineSettings({ engine: options.engine, threads: options.threads, precision: options.precision });
+    const settings = engineSettings({ engine: options.engine, threads: options.threads, sessions: options.sessions, precision: options.precision });
     const cache = weightsDigest ? { cacheDir: headstartHome(options.home), cacheKey } : {};
     const interpolation = options.interpolation ?? 'nearest';
     // Asked for only when no cached int8 graph fits: the caller's images, else the default set.
@@ -128,6 +133,11 @@ export class FeaturePipeline {
     return this.extractor.engine;
   }
 
+  /** Model batches inferred side by side: the extractor's ONNX Runtime sessions. */
+  get sessions(): number {
+    return this.extractor.sessions ?? 1;
+  }
+
   /** Shape of one image's features, e.g. [1024] or [7, 7, 512]. */
   get featureShape(): number[] {
     return this.extractor.outputShape;
@@ -157,15 +167,25 @@ export class FeaturePipeline {
    * `recorder` (an ingest batch's clock) times the decode, preprocess and infer stages.
    */
   async extract(inputs: ReadonlyArray<Buffer | Uint8Array | string>, recorder: StageRecorder = UNTIMED): Promise<ExtractResult[]> {
-    const results: ExtractResult[] = [];
-    // Decoding the next batch (sharp, on libuv's threads) overlaps inference of this one (ONNX Runtime's threads).
+    const results: ExtractResult[] = new Array(inputs.length);
+    // Decoding the next batch (sharp, on libuv's threads) overlaps inference of the ones before it (ONNX Runtime's
+    // threads), and as many batches infer at once as the extractor has sessions.
+    const calls = new Set<Promise<void>>();
+    const parallel = this.sessions;
     let next = inputs.length > 0 ? this.decode(inputs.slice(0, this.batchSize), recorder) : undefined;
     for (let start = 0; next; start += this.batchSize) {
       const decoded = await next;
       const following = start + this.batchSize;
       next = following < inputs.length ? this.decode(inputs.slice(following, following + this.batchSize), recorder) : undefined;
-      results.push(...(await this.infer(decoded, recorder)));
+      while (calls.size >= parallel) await Promise.race(calls);
+      const call: Promise<void> = this.infer(decoded, recorder)
+        .then((batch) => batch.forEach((result, i) => (results[start + i] = result)))
+        .finally(() => calls.delete(call));
+      // Awaited below (race, all); this only keeps a failure from counting as unhandled meanwhile.
+      call.catch(() => undefined);
+      calls.add(call);
     }
+    await Promise.all(calls);
     return results;
   }
 

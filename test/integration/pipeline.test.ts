@@ -34,4 +34,21 @@ describe('FeaturePipeline', () => {
       pipeline.dispose();
     }
   });
+
+  it('with two ONNX Runtime sessions, infers batches side by side with the same weights and keeps input order', async () => {
+    await initBackend();
+    const pipeline = await FeaturePipeline.create({ model: 'mobilenet_v2', weights: null, engine: 'onnx', cut: { pooling: 'avg' }, batchSize: 2, sessions: 2 });
+    try {
+      const [a, b, c] = await Promise.all([makeJpeg(21, 48), makeJpeg(22, 48), makeJpeg(23, 48)]);
+      // Batches [a, b] [bad, a] [b, c] [a]: two model calls in flight at a time, one on each session.
+      const results = await pipeline.extract([a, b, Buffer.from('bad'), a, b, c, a]);
+      expect(results.map((r) => r.ok)).toEqual([true, true, false, true, true, true, true]);
+      const features = results.map((r) => (r.ok ? Array.from(r.features) : null));
+      for (const [i, j] of [[0, 3], [0, 6], [1, 4]] as const) expect(features[j]).toEqual(features[i]);
+      expect(features[0]).not.toEqual(features[1]);
+      expect(features[5]).not.toEqual(features[0]);
+    } finally {
+      pipeline.dispose();
+    }
+  });
 });

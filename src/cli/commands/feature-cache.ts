@@ -29,6 +29,7 @@ export interface FeatureCacheFlags {
   interpolation?: string;
   weights?: string;
   threads?: string;
+  sessions?: string;
   precision?: string;
 }
 

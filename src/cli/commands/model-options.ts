@@ -17,6 +17,7 @@ interface ModelFlags {
   weights?: string;
   batch?: string;
   threads?: string;
+  sessions?: string;
   precision?: string;
 }
 
@@ -38,6 +39,7 @@ export function pipelineOptions(values: ModelFlags): Omit<PipelineOptions, 'cut'
     weights: values.weights === 'random' ? null : values.weights,
     batchSize: intOption(values.batch, 'batch', 8),
     threads: values.threads === undefined ? undefined : intOption(values.threads, 'threads', 1),
+    sessions: values.sessions === undefined ? undefined : intOption(values.sessions, 'sessions', 1),
     ...(values.precision !== undefined ? { precision: parsePrecision(values.precision) } : {}),
   };
 }

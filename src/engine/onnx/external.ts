@@ -66,8 +66,8 @@ function detectLayout(input: OnnxTensorInfo, [h, w]: [number, number], source: s
  */
 export async function loadExternalOnnx(path: string, options: ExternalOnnxOptions): Promise<ExternalOnnxExtractor> {
   const inputSize = checkOptions(options);
-  const { intraOpThreads, executionProviders } = options;
-  const model = await OnnxModel.create(path, { intraOpThreads, executionProviders });
+  const { intraOpThreads, sessions, executionProviders } = options;
+  const model = await OnnxModel.create(path, { intraOpThreads, sessions, executionProviders });
   try {
     if (model.inputs.length !== 1) {
       throw new OnnxModelError(`${path}: expected ${EXPECTED_INPUT}; it has ${model.inputs.length} inputs (${listValues(model.inputs.map((i) => i.name))}).`);

@@ -38,6 +38,10 @@ export class OnnxExtractor implements Extractor {
     this.featureSize = settings.outputShape.reduce((a, b) => a * b, 1);
   }
 
+  get sessions(): number {
+    return this.model.sessions;
+  }
+
   async run(batch: Float32Array, n: number): Promise<Float32Array> {
     checkBatch(batch, n, this.inputSize);
     const chunk = this.settings.fixedBatch ?? n;

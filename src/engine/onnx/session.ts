@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 import { InvalidArgumentError, listValues } from '../../errors.js';
@@ -8,8 +9,20 @@ import type { OnnxTensorInfo, WorkerReply, WorkerRequest } from './worker-protoc
 import { startOnnxWorker } from './worker-thread.js';
 
 export interface OnnxSessionOptions {
-  /** Threads for one operator (ORT intra_op_num_threads). @default ORT's choice: the physical cores */
+  /**
+   * Threads for one operator (ORT intra_op_num_threads). @default ORT's choice (the physical cores) for one
+   * session; with `sessions` above 1, the cores shared out among them (at least 1 each)
+   */
   intraOpThreads?: number;
+  /**
+   * Sessions of the model, each in its own worker thread, that run batches side by side: a run goes to the
+   * one with the fewest runs waiting. Batches in parallel scale better than one batch's operators over the same
+   * threads for a small model, and a batch stalls only its own session when the cores are shared with other
+   * work (each multi-threaded operator otherwise waits for its slowest thread): MobileNetV2 on 2 cores, 2 × 1
+   * thread 217–251 img/s against 1 × 2 threads 157–208 (bench/model-batch.ts, docs/benchmarks.md). Each holds
+   * its own copy of the weights. @default 1
+   */
+  sessions?: number;
   /** Execution providers in order of preference, e.g. ['cuda', 'cpu']. @default ['cpu'] */
   executionProviders?: readonly string[];
   /**
@@ -29,9 +42,12 @@ export interface OnnxRunResult {
 }
 
 function checkOptions(ort: OnnxRuntime, options: OnnxSessionOptions): void {
-  const { intraOpThreads, executionProviders } = options;
+  const { intraOpThreads, sessions, executionProviders } = options;
   if (intraOpThreads !== undefined && !(Number.isInteger(intraOpThreads) && intraOpThreads > 0)) {
     throw new InvalidArgumentError(`intraOpThreads must be a positive integer, got ${intraOpThreads}.`);
+  }
+  if (sessions !== undefined && !(Number.isInteger(sessions) && sessions > 0)) {
+    throw new InvalidArgumentError(`sessions must be a positive integer, got ${sessions}.`);
   }
   const known = ort.listSupportedBackends().map((b) => b.name);
   const unknown = (executionProviders ?? []).filter((ep) => !known.includes(ep));
@@ -50,43 +66,98 @@ async function checkFile(path: string): Promise<void> {
   if (!info?.isFile()) throw new InvalidArgumentError(`ONNX model file not found: ${path}`);
 }
 
-/**
- * An ONNX model loaded in ONNX Runtime (CPU by default). One input, float32; `run` returns one
- * output. The session lives in a worker thread of its own, so inference never blocks this thread's
- * event loop: onnxruntime-node's `run` computes on the calling JS thread (its promise only defers the call with
- * setImmediate), so a session on the main thread would stall the event loop for a whole batch (no request read,
- * no object stored, no image decoded meanwhile). The worker is worker.ts. Owns the worker and its native
- * session: call `dispose()` when done.
- */
-export class OnnxModel {
-  private disposed = false;
+/** One worker thread holding one native session, and the runs waiting for it. */
+class SessionWorker {
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
-  private failure?: Error;
+  private readonly pending = new Map<number, (reply: WorkerReply) => void>();
 
-  private constructor(
+  constructor(
     private readonly worker: Worker,
-    readonly inputs: OnnxTensorInfo[],
-    readonly outputs: OnnxTensorInfo[],
-    /** The file path, or a description of the bytes, for error messages. */
-    readonly source: string,
+    onFailure: (error: Error) => void,
+    source: string,
   ) {
     worker.on('message', (reply: WorkerReply) => {
       if (reply.type !== 'result' && reply.type !== 'error') return;
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
-      this.settled();
-      waiter?.resolve(reply);
+      if (this.pending.size === 0) this.worker.unref();
+      waiter?.(reply);
     });
+    worker.on('error', (error) => onFailure(new OnnxModelError(`ONNX Runtime's worker for ${source} crashed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => onFailure(new OnnxModelError(`ONNX Runtime's worker for ${source} exited (code ${code}).`)));
+    // An idle session does not keep the process alive; a run in flight does (see run()).
+    worker.unref();
+  }
+
+  /** Runs waiting for this session. */
+  get load(): number {
+    return this.pending.size;
+  }
+
+  run(request: Omit<Extract<WorkerRequest, { type: 'run' }>, 'id'>, rejectOnFailure: (reject: (error: Error) => void) => () => void): Promise<WorkerReply> {
+    const id = this.nextId++;
+    return new Promise<WorkerReply>((resolve, reject) => {
+      const forget = rejectOnFailure(reject);
+      this.pending.set(id, (reply) => {
+        forget();
+        resolve(reply);
+      });
+      if (this.pending.size === 1) this.worker.ref();
+      send(this.worker, { ...request, id });
+    });
+  }
+
+  release(): void {
+    send(this.worker, { type: 'release' });
+  }
+}
+
+/** Starts a worker and opens the model in it: its session and what ORT reports of the graph, or why it could not. */
+async function openSession(model: Uint8Array | string, options: InferenceSession.SessionOptions): Promise<{ worker: Worker; reply: WorkerReply }> {
+  const worker = startOnnxWorker();
+  const reply = await new Promise<WorkerReply>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    send(worker, { type: 'create', model, options });
+  }).catch((error: Error): WorkerReply => ({ type: 'failed', message: error.message }));
+  return { worker, reply };
+}
+
+/**
+ * An ONNX model loaded in ONNX Runtime (CPU by default). One input, float32; `run` returns one
+ * output. The session lives in a worker thread of its own, so inference never blocks this thread's
+ * event loop: onnxruntime-node's `run` computes on the calling JS thread (its promise only defers the call with
+ * setImmediate), so a session on the main thread would stall the event loop for a whole batch (no request read,
+ * no object stored, no image decoded meanwhile). The worker is worker.ts. With `sessions` above 1 there is one
+ * worker and session per copy, and runs in flight together go to different ones. Owns the workers and their
+ * native sessions: call `dispose()` when done.
+ */
+export class OnnxModel {
+  private disposed = false;
+  private failure?: Error;
+  /** Rejecters of the runs in flight, for a worker that crashes or exits. */
+  private readonly waiting = new Set<(error: Error) => void>();
+  private readonly workers: SessionWorker[];
+
+  private constructor(
+    workers: Worker[],
+    readonly inputs: OnnxTensorInfo[],
+    readonly outputs: OnnxTensorInfo[],
+    /** The file path, or a description of the bytes, for error messages. */
+    readonly source: string,
+  ) {
+    // One worker lost fails the model: a crashed session may have taken the process's ORT state with it.
     const fail = (error: Error) => {
       this.failure ??= error;
-      for (const { reject } of this.pending.values()) reject(error);
-      this.pending.clear();
+      for (const reject of this.waiting) reject(error);
+      this.waiting.clear();
     };
-    worker.on('error', (error) => fail(new OnnxModelError(`ONNX Runtime's worker for ${source} crashed: ${error.message}`, { cause: error })));
-    worker.on('exit', (code) => fail(new OnnxModelError(`ONNX Runtime's worker for ${source} exited (code ${code}).`)));
-    // An idle model does not keep the process alive; a run in flight does (see run()).
-    worker.unref();
+    this.workers = workers.map((worker) => new SessionWorker(worker, fail, source));
+  }
+
+  /** Sessions running batches side by side (the `sessions` option). */
+  get sessions(): number {
+    return this.workers.length;
   }
 
   /**
@@ -99,22 +170,21 @@ export class OnnxModel {
     checkOptions(ort, options);
     const source = typeof model === 'string' ? model : `<${model.byteLength} bytes>`;
     if (typeof model === 'string') await checkFile(model);
+    const sessions = options.sessions ?? 1;
+    const threads = options.intraOpThreads ?? (sessions > 1 ? Math.max(1, Math.floor(availableParallelism() / sessions)) : undefined);
     const sessionOptions: InferenceSession.SessionOptions = {
       executionProviders: [...(options.executionProviders ?? ['cpu'])],
       graphOptimizationLevel: 'all',
-      ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      ...(threads ? { intraOpNumThreads: threads } : {}),
       // onnxruntime_session_options_config_keys.h: kOrtSessionOptionsConfigAllowIntraOpSpinning.
       extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' } } },
     };
-    const worker = startOnnxWorker();
-    const reply = await new Promise<WorkerReply>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      send(worker, { type: 'create', model, options: sessionOptions });
-    }).catch((error: Error): WorkerReply => ({ type: 'failed', message: error.message }));
-    if (reply.type === 'ready') return new OnnxModel(worker, reply.inputs, reply.outputs, source);
-    await worker.terminate();
-    const message = reply.type === 'failed' ? reply.message : 'unexpected reply';
+    const opened = await Promise.all(Array.from({ length: sessions }, () => openSession(model, sessionOptions)));
+    const first = opened[0]!.reply;
+    const refused = opened.find((o) => o.reply.type !== 'ready')?.reply;
+    if (!refused && first.type === 'ready') return new OnnxModel(opened.map((o) => o.worker), first.inputs, first.outputs, source);
+    await Promise.all(opened.map((o) => o.worker.terminate()));
+    const message = refused?.type === 'failed' ? refused.message : 'unexpected reply';
     // ORT's own error, as its worker reported it.
     const cause = new Error(message);
     if (options.executionProviders?.some((ep) => ep !== 'cpu' && message.includes(ep))) {
@@ -136,11 +206,11 @@ export class OnnxModel {
     const names = this.outputs.map((o) => o.name);
     const output = outputName ?? names[0]!;
     if (!names.includes(output)) throw new InvalidArgumentError(`Unknown output '${output}': expected ${listValues(names)}.`);
-    const id = this.nextId++;
-    const reply = await new Promise<WorkerReply>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      if (this.pending.size === 1) this.worker.ref();
-      send(this.worker, { type: 'run', id, input: spec!.name, output, data: input, dims: [...shape] });
+    // The session with the fewest runs waiting (the first of those): with one run in flight at a time, always the first.
+    const worker = this.workers.reduce((best, w) => (w.load < best.load ? w : best));
+    const reply = await worker.run({ type: 'run', input: spec!.name, output, data: input, dims: [...shape] }, (reject) => {
+      this.waiting.add(reject);
+      return () => this.waiting.delete(reject);
     });
     if (reply.type === 'error') throw new OnnxModelError(`ONNX Runtime failed to run ${this.source}: ${reply.message}`, { cause: new Error(reply.message) });
     if (reply.type !== 'result' || !reply.data) {
@@ -149,16 +219,11 @@ export class OnnxModel {
     return { data: reply.data, shape: [...reply.dims] };
   }
 
-  /** Releases the native session and its worker; later runs fail. Safe to call twice. */
+  /** Releases the native sessions and their workers; later runs fail. Safe to call twice. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    send(this.worker, { type: 'release' });
-  }
-
-  /** Once no run is waiting, the worker stops holding the process open. */
-  private settled(): void {
-    if (this.pending.size === 0) this.worker.unref();
+    for (const worker of this.workers) worker.release();
   }
 
   private checkInput(spec: OnnxTensorInfo, input: Float32Array, shape: readonly number[]): void {

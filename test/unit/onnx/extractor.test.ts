@@ -193,6 +193,12 @@ describe('engineSettings', () => {
     expect(engineSettings({}, { HEADSTART_ENGINE: '', HEADSTART_THREADS: '', HEADSTART_EXECUTION_PROVIDERS: '' })).toEqual({ engine: 'auto' });
   });
 
+  it('reads HEADSTART_SESSIONS, the caller\'s sessions first', () => {
+    expect(engineSettings({}, { HEADSTART_SESSIONS: '2' })).toEqual({ engine: 'auto', sessions: 2 });
+    expect(engineSettings({ sessions: 1 }, { HEADSTART_SESSIONS: '2' })).toEqual({ engine: 'auto', sessions: 1 });
+    expect(() => engineSettings({}, { HEADSTART_SESSIONS: '0' })).toThrow(new InvalidArgumentError("HEADSTART_SESSIONS must be a positive integer, got '0'."));
+  });
+
   it.each(['0', '-1', '1.5', 'many'])('refuses HEADSTART_THREADS=%j', (threads) => {
     expect(() => engineSettings({}, { HEADSTART_THREADS: threads })).toThrow(
       new InvalidArgumentError(`HEADSTART_THREADS must be a positive integer, got '${threads}'.`),

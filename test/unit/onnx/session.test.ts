@@ -49,6 +49,26 @@ describe('OnnxModel', () => {
     expect(outputs).toEqual([Array.from(input, (v) => v * 2), Array.from(input, (v) => v * 2)]);
   });
 
+  it('with several sessions, answers runs in flight together, each with its own result', async () => {
+    const model = await OnnxModel.create(tinyOnnx(['N', 2, 3]), { sessions: 3 });
+    try {
+      expect(model.sessions).toBe(3);
+      const inputs = Array.from({ length: 7 }, (_, k) => Float32Array.from({ length: 6 * (k + 1) }, (_, i) => i + 100 * k));
+      const outputs = await Promise.all(inputs.map((input, k) => model.run(input, [k + 1, 2, 3])));
+      outputs.forEach(({ data, shape }, k) => {
+        expect(shape).toEqual([k + 1, 2, 3]);
+        expect(Array.from(data)).toEqual(Array.from(inputs[k]!, (v) => v * 2));
+      });
+    } finally {
+      model.dispose();
+    }
+    await expect(model.run(new Float32Array(6), [1, 2, 3])).rejects.toThrow(InvalidArgumentError);
+  });
+
+  it.each([0, -1, 1.5])('refuses sessions: %j', async (sessions) => {
+    await expect(OnnxModel.create(tinyOnnx(['N', 2, 3]), { sessions })).rejects.toThrow(new InvalidArgumentError(`sessions must be a positive integer, got ${sessions}.`));
+  });
+
   describe('rejects bad input with what was expected', () => {
     let model: OnnxModel;
     beforeAll(async () => {
