@@ -7,7 +7,7 @@ import { presignClient, S3UploadSigner } from '../functions/api/uploads.js';
 import { createClassifyRoutes } from '../functions/classify/routes.js';
 import { EXTRACT_BATCH_SIZE } from '../functions/extract/batching.js';
 import { createExtractHandler } from '../functions/extract/handler.js';
-import { pipelineFromConfig } from '../functions/shared/pipeline.js';
+import { extractSessions, pipelineFromConfig } from '../functions/shared/pipeline.js';
 import { once, type RuntimeConfig } from '../functions/shared/runtime.js';
 import { Ingestor } from '../src/features/ingest.js';
 import type { FeatureCut, FeaturePipeline } from '../src/features/pipeline.js';
@@ -116,7 +116,8 @@ export async function startDevStack(options: DevOptions = {}): Promise<DevStack>
     const pipelines = new Map<string, () => Promise<FeaturePipeline>>();
     const pipelineFor = (model: string, cut?: FeatureCut) => {
       const key = JSON.stringify([model, cut ?? null]);
-      if (!pipelines.has(key)) pipelines.set(key, once(() => pipelineFromConfig({ ...config, model, cut }, store)));
+      // Sessions as the extract function has them (the same pipeline also answers POST /classify here).
+      if (!pipelines.has(key)) pipelines.set(key, once(() => pipelineFromConfig({ ...config, model, cut, sessions: extractSessions(model) }, store)));
       return pipelines.get(key)!();
     };
     const featurePipeline = await pipelineFor(config.model, config.cut);

@@ -21,6 +21,8 @@ export interface RuntimeConfig {
   precision?: Precision;
   /** HEADSTART_CALIBRATION: a folder of calibration images, for when no int8 graph is cached yet. */
   calibration?: string;
+  /** ONNX Runtime sessions of the model (extraction sets it: extractSessions). @default HEADSTART_SESSIONS, else 1 */
+  sessions?: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {

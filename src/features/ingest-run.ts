@@ -17,8 +17,11 @@ import type { FeatureNamespace } from './namespace.js';
  * at. Never less than two model batches.
  */
 export const DEFAULT_READ_AHEAD = 32;
-/** Model calls in flight: the next batch decodes (sharp's threads) while this one infers (ONNX Runtime's). */
-const MODEL_CALLS = 2;
+/**
+ * Model calls in flight beyond the pipeline's sessions: while every session infers a batch, the next one
+ * decodes (sharp's threads), so no session waits for its next batch to be decoded.
+ */
+const DECODING_AHEAD = 1;
 
 /** One key of the call, and where its outcome goes. */
 interface ImageRef {
@@ -189,10 +192,11 @@ export class IngestRun {
   private async dispatchAll(): Promise<void> {
     const calls = new Set<Promise<void>>();
     const batchSize = this.pipeline.batchSize;
+    const callsInFlight = (this.pipeline.sessions ?? 1) + DECODING_AHEAD;
     for (;;) {
       await this.until(() => this.fatal !== undefined || this.waiting.size >= batchSize || this.readsLeft === 0);
       if (this.fatal || this.waiting.size === 0) break;
-      while (calls.size >= MODEL_CALLS) await Promise.race(calls);
+      while (calls.size >= callsInFlight) await Promise.race(calls);
       const batch = [...this.waiting.values()].slice(0, batchSize);
       for (const todo of batch) {
         this.waiting.delete(todo.sha256);

@@ -51,6 +51,8 @@ export interface IngestPipeline {
   readonly namespace: FeatureNamespace;
   /** Images per model call: the Ingestor hands the model batches of this size. */
   readonly batchSize: number;
+  /** Model batches it infers side by side (its ONNX Runtime sessions). @default 1 */
+  readonly sessions?: number;
   /** The `__metadata__` stored with one image's features. */
   metadata(source: string): Record<string, string>;
   /** Features per image, in input order; a bad image is a failed result, never a throw. */
