@@ -10,6 +10,7 @@ import { HeadstartError } from '../src/errors.js';
 import { mapLimit } from '../src/util/concurrency.js';
 import { INGEST_STAGES, type BatchTiming, type IngestStage } from '../src/features/stages.js';
 import { createS3Client, S3Store, type ObjectStore } from '../src/store/index.js';
+import { extractSessions } from '../functions/shared/pipeline.js';
 import { getModelSpec } from '../src/zoo/index.js';
 import type { ModelId } from '../src/zoo/types.js';
 import { BareOnnxSession } from './bare-onnx.js';
@@ -226,6 +227,8 @@ async function benchModel(context: SectionContext, model: ModelId, images: reado
       row: {
         model: name,
         weights: bench.weights,
+        // What the stack's pipeline opened (the same rule, or HEADSTART_SESSIONS).
+        sessions: extractSessions(model) ?? Number(process.env.HEADSTART_SESSIONS),
         images: passImages * rounds,
         warmImages: warm.images,
         uploadSeconds: last!.uploadSeconds,
@@ -298,6 +301,7 @@ export async function runIngest(context: SectionContext): Promise<BenchTable[]> 
       columns: [
         { key: 'model', label: 'model' },
         { key: 'weights', label: 'weights' },
+        { key: 'sessions', label: 'ORT sessions' },
         { key: 'images', label: 'images' },
         { key: 'warmImages', label: 'warm-up images' },
         { key: 'uploadSeconds', label: 'last upload done s', digits: 1 },

@@ -69,7 +69,7 @@ async function benchModel(id: ModelId, images: readonly BenchImage[], plan: Timi
     );
     const pipelineRate = images.length / (median(times.pipeline) / 1000);
     const bareRate = images.length / (median(times.bare) / 1000);
-    return { model: spec.displayName, engine: pipeline.engine, images: images.length, pipeline: pipelineRate, bare: bareRate, ratio: pipelineRate / bareRate, prepMs };
+    return { model: spec.displayName, engine: pipeline.engine, sessions: pipeline.sessions, images: images.length, pipeline: pipelineRate, bare: bareRate, ratio: pipelineRate / bareRate, prepMs };
   } finally {
     pipeline.dispose();
     await bare.release();
@@ -93,6 +93,7 @@ export async function runPipeline(context: SectionContext): Promise<BenchTable[]
       columns: [
         { key: 'model', label: 'model' },
         { key: 'engine', label: 'engine' },
+        { key: 'sessions', label: 'ORT sessions (HEADSTART_SESSIONS)' },
         { key: 'images', label: 'images' },
         { key: 'pipeline', label: 'pipeline img/s (decode → preprocess → infer → safetensors)', digits: 2 },
         { key: 'bare', label: 'bare ORT img/s (same batches, preprocessed)', digits: 2 },
