@@ -19,7 +19,7 @@ export interface OnnxSessionOptions {
    * one with the fewest runs waiting. Batches in parallel scale better than one batch's operators over the same
    * threads for a small model, and a batch stalls only its own session when the cores are shared with other
    * work (each multi-threaded operator otherwise waits for its slowest thread): MobileNetV2 on 2 cores, 2 × 1
-   * thread 217–251 img/s against 1 × 2 threads 157–208 (bench/model-batch.ts, docs/benchmarks.md). Each holds
+   * thread 217–251 img/s against 1 × 2 threads 157–208 (`bench/model-batch.ts`, docs/benchmarks.md). Each holds
    * its own copy of the weights. @default 1
    */
   sessions?: number;
