@@ -28,7 +28,7 @@ const PARALLEL_SESSIONS_MAX_PARAMS = 30_000_000;
 /**
  * ONNX Runtime sessions for extraction (the extract function, the local stack's ingest), where a deep queue keeps
  * two model batches in flight: two single-threaded sessions on two cores or more, for the zoo's models up to
- * 30 M parameters (MobileNetV2 ingest 60 → 66–74 img/s on 2 cores, docs/benchmarks.md); VGG16 and VGG19
+ * 30 M parameters (on 2 cores, ingest 5–20 % more images/s for every zoo model, docs/benchmarks.md); VGG16 and VGG19
  * (138–144 M) keep one, their weights once in memory. HEADSTART_SESSIONS set wins: undefined then, and
  * engineSettings reads it. A classify function answers one request at a time and keeps one session, all cores to it.
  */

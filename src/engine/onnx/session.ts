@@ -17,10 +17,10 @@ export interface OnnxSessionOptions {
   /**
    * Sessions of the model, each in its own worker thread, that run batches side by side: a run goes to the
    * one with the fewest runs waiting. Batches in parallel scale better than one batch's operators over the same
-   * threads for a small model, and a batch stalls only its own session when the cores are shared with other
-   * work (each multi-threaded operator otherwise waits for its slowest thread): MobileNetV2 on 2 cores, 2 × 1
-   * thread 217–251 img/s against 1 × 2 threads 157–208 (`bench/model-batch.ts`, docs/benchmarks.md). Each holds
-   * its own copy of the weights. @default 1
+   * threads, and a batch stalls only its own session when the cores are shared with other work (each
+   * multi-threaded operator otherwise waits for its slowest thread). On 2 cores, 2 × 1 thread against 1 × 2:
+   * DenseNet121 38 against 31 img/s, MobileNetV2 171–204 against 172–177 (`bench/model-batch.ts`,
+   * docs/benchmarks.md). Each holds its own copy of the weights. @default 1
    */
   sessions?: number;
   /** Execution providers in order of preference, e.g. ['cuda', 'cpu']. @default ['cpu'] */
