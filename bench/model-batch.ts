@@ -9,8 +9,7 @@
  *
  *   node bin/run-ts.js bench/model-batch.ts <graph.onnx> [sizes=1,4,8,16,32] [sessions=1,2] [input=224]
  */
-import { availableParallelism } from 'node:os';
-import { OnnxModel } from '../src/engine/onnx/session.js';
+import { OnnxModel, threadsPerSession } from '../src/engine/onnx/session.js';
 import { BareOnnxSession } from './bare-onnx.js';
 
 const [file, sizesArg = '1,4,8,16,32', sessionsArg = '1,2', inputArg = '224'] = process.argv.slice(2);
@@ -67,7 +66,7 @@ try {
   const batch = randomBatch(BATCH);
   for (let round = 0; round < 2; round++) {
     for (const model of models) {
-      const threads = model.sessions > 1 ? ` × ${Math.max(1, Math.floor(availableParallelism() / model.sessions))} thread(s)` : ' (ORT default threads)';
+      const threads = model.sessions > 1 ? ` × ${threadsPerSession(model.sessions)} thread(s)` : ' (ORT default threads)';
       console.log(`| ${model.sessions}${threads} | ${await measure(() => model.run(batch, [BATCH, input, input, 3]), BATCH, model.sessions)} |`);
     }
   }

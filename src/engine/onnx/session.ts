@@ -66,10 +66,15 @@ async function checkFile(path: string): Promise<void> {
   if (!info?.isFile()) throw new InvalidArgumentError(`ONNX model file not found: ${path}`);
 }
 
+/** Intra-op threads of each of `sessions` sessions: the cores shared out (at least 1), or ORT's choice for one. */
+export function threadsPerSession(sessions: number, cores = availableParallelism()): number | undefined {
+  return sessions > 1 ? Math.max(1, Math.floor(cores / sessions)) : undefined;
+}
+
 /** One worker thread holding one native session, and the runs waiting for it. */
 class SessionWorker {
   private nextId = 0;
-  private readonly pending = new Map<number, (reply: WorkerReply) => void>();
+  private readonly pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
 
   constructor(
     private readonly worker: Worker,
@@ -81,7 +86,7 @@ class SessionWorker {
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       if (this.pending.size === 0) this.worker.unref();
-      waiter?.(reply);
+      waiter?.resolve(reply);
     });
     worker.on('error', (error) => onFailure(new OnnxModelError(`ONNX Runtime's worker for ${source} crashed: ${error.message}`, { cause: error })));
     worker.on('exit', (code) => onFailure(new OnnxModelError(`ONNX Runtime's worker for ${source} exited (code ${code}).`)));
@@ -94,17 +99,19 @@ class SessionWorker {
     return this.pending.size;
   }
 
-  run(request: Omit<Extract<WorkerRequest, { type: 'run' }>, 'id'>, rejectOnFailure: (reject: (error: Error) => void) => () => void): Promise<WorkerReply> {
+  run(request: Omit<Extract<WorkerRequest, { type: 'run' }>, 'id'>): Promise<WorkerReply> {
     const id = this.nextId++;
     return new Promise<WorkerReply>((resolve, reject) => {
-      const forget = rejectOnFailure(reject);
-      this.pending.set(id, (reply) => {
-        forget();
-        resolve(reply);
-      });
+      this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
       send(this.worker, { ...request, id });
     });
+  }
+
+  /** Rejects every run waiting for this session (the model has failed). */
+  rejectAll(error: Error): void {
+    for (const { reject } of this.pending.values()) reject(error);
+    this.pending.clear();
   }
 
   release(): void {
@@ -135,8 +142,6 @@ async function openSession(model: Uint8Array | string, options: InferenceSession
 export class OnnxModel {
   private disposed = false;
   private failure?: Error;
-  /** Rejecters of the runs in flight, for a worker that crashes or exits. */
-  private readonly waiting = new Set<(error: Error) => void>();
   private readonly workers: SessionWorker[];
 
   private constructor(
@@ -149,8 +154,7 @@ export class OnnxModel {
     // One worker lost fails the model: a crashed session may have taken the process's ORT state with it.
     const fail = (error: Error) => {
       this.failure ??= error;
-      for (const reject of this.waiting) reject(error);
-      this.waiting.clear();
+      for (const worker of this.workers) worker.rejectAll(error);
     };
     this.workers = workers.map((worker) => new SessionWorker(worker, fail, source));
   }
@@ -171,7 +175,7 @@ export class OnnxModel {
     const source = typeof model === 'string' ? model : `<${model.byteLength} bytes>`;
     if (typeof model === 'string') await checkFile(model);
     const sessions = options.sessions ?? 1;
-    const threads = options.intraOpThreads ?? (sessions > 1 ? Math.max(1, Math.floor(availableParallelism() / sessions)) : undefined);
+    const threads = options.intraOpThreads ?? threadsPerSession(sessions);
     const sessionOptions: InferenceSession.SessionOptions = {
       executionProviders: [...(options.executionProviders ?? ['cpu'])],
       graphOptimizationLevel: 'all',
@@ -208,10 +212,7 @@ export class OnnxModel {
     if (!names.includes(output)) throw new InvalidArgumentError(`Unknown output '${output}': expected ${listValues(names)}.`);
     // The session with the fewest runs waiting (the first of those): with one run in flight at a time, always the first.
     const worker = this.workers.reduce((best, w) => (w.load < best.load ? w : best));
-    const reply = await worker.run({ type: 'run', input: spec!.name, output, data: input, dims: [...shape] }, (reject) => {
-      this.waiting.add(reject);
-      return () => this.waiting.delete(reject);
-    });
+    const reply = await worker.run({ type: 'run', input: spec!.name, output, data: input, dims: [...shape] });
     if (reply.type === 'error') throw new OnnxModelError(`ONNX Runtime failed to run ${this.source}: ${reply.message}`, { cause: new Error(reply.message) });
     if (reply.type !== 'result' || !reply.data) {
       throw new OnnxModelError(`Output '${output}' of ${this.source} is ${reply.type === 'result' ? reply.dataType : 'missing'}; expected float32.`);
