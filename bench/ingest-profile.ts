@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { createS3Client, S3Store } from '../src/store/index.js';
 import type { ModelId } from '../src/zoo/types.js';
 import { loadBenchImages, withMarker } from './images.js';
-import { timeIngest } from './ingest.js';
+import { repeatSet, timeIngest } from './ingest.js';
 import { StackPool } from './stack.js';
 
 const TICK_MS = 10;
@@ -57,10 +57,7 @@ try {
   const store = new S3Store(createS3Client({ endpoint: bench.stack.s3.endpoint }), bench.stack.s3.bucket);
   const base = await loadBenchImages(Math.min(count, 128));
   // Distinct bytes and distinct keys: the base set repeated under new markers and names.
-const images = Array.from({ length: count }, (_, i) => {
-    const image = withMarker(base[i % base.length]!, `profile ${Math.floor(i / base.length)} ${Date.now()}`);
-    return { ...image, name: `${Math.floor(i / base.length)}-${image.name}` };
-  });
+  const images = repeatSet(base, count, `profile ${Date.now()}`);
   await timeIngest(bench, store, base.slice(0, 8).map((i) => withMarker(i, 'warm-up')), `${Date.now()}-warm`);
   // A long-running server has compiled its hot code long ago: HEADSTART_PROFILE_WARM=<n> full passes first, unprofiled by perf.
   for (let i = 0; i < Number(process.env.HEADSTART_PROFILE_WARM ?? 0); i++) {

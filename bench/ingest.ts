@@ -161,21 +161,21 @@ async function bareRunner(bench: BenchStack, images: readonly BenchImage[]): Pro
 /** Whole passes of the set, under new bytes each, until WARM_IMAGES went through or WARM_MS passed. */
 async function warmUp(context: SectionContext, bench: BenchStack, store: ObjectStore, images: readonly BenchImage[]): Promise<{ images: number; rate: number }> {
   const started = performance.now();
-  const cpuMs: number[] = [];
+  const cpuPerImage: number[] = [];
   let done = 0;
   let rate = 0;
   while (done < WARM_IMAGES && performance.now() - started < WARM_MS) {
     const pass = await timeIngest(bench, store, images.map((i) => withMarker(i, `warm-up ${done}`)), `${Date.now()}-warm`);
     done += images.length;
-    cpuMs.push(pass.cpuMs / images.length);
+    cpuPerImage.push(pass.cpuMs / images.length);
     rate = images.length / pass.seconds;
   }
-  context.log(`ingest: ${bench.model} warmed with ${done} images, CPU ms/img by pass ${cpuMs.map((c) => c.toFixed(1)).join(', ')}`);
+  context.log(`ingest: ${bench.model} warmed with ${done} images, CPU ms/img by pass ${cpuPerImage.map((c) => c.toFixed(1)).join(', ')}`);
   return { images: done, rate };
 }
 
 /** `count` images: the set over and over, each copy under new bytes (`marker`) and its own names. */
-function repeatSet(images: readonly BenchImage[], count: number, marker: string): BenchImage[] {
+export function repeatSet(images: readonly BenchImage[], count: number, marker: string): BenchImage[] {
   return Array.from({ length: count }, (_, i) => {
     const copy = Math.floor(i / images.length);
     const image = withMarker(images[i % images.length]!, `${marker} ${copy}`);
